@@ -1,0 +1,119 @@
+"""The one table of stable diagnostic codes.
+
+Codes are ``AC`` + three digits, grouped by stage; once released a code is never
+reused or renumbered (docs/codes.md lists each with an example and a fix).
+Messages follow Cedar's style: lowercase, no final period, user input in backticks.
+
+Ranges: AC0xx load, AC1xx contract schema and semantics, AC2xx workflow, platform,
+task set and cross-document, AC3xx policy, AC4xx schedulability, AC5xx binding and
+admission, AC6xx seal and verify, AC7xx runtime and audit, AC9xx tool errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentos_contracts.diagnostics import Severity
+
+E = Severity.ERROR
+W = Severity.WARNING
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    title: str
+    message: str
+    hint: str = ""
+    severity: Severity = E
+
+
+CODES: dict[str, Code] = {
+    # --- load (AC0xx) ---
+    "AC001": Code("file-unreadable", "cannot read `{file}`: {reason}", "check the path and its permissions"),
+    "AC002": Code("not-utf8", "file is not valid UTF-8 (byte 0x{byte:02x} at offset {offset})", "save the file as UTF-8"),
+    "AC003": Code("empty-file", "file holds no document", "add a document with `apiVersion` and `kind`, or remove the file"),
+    "AC004": Code("yaml-syntax", "invalid YAML: {problem}", "fix the YAML syntax at this place"),
+    "AC005": Code("tab-indent", "tab character used for indentation", "YAML indentation must use spaces; replace the tab with spaces"),
+    "AC006": Code("duplicate-key", "duplicate key `{key}` (first at line {first_line})", "remove one of the two entries; YAML keeps only one"),
+    "AC007": Code("file-too-large", "file is {size} bytes, over the limit of {limit}", "split the file into smaller documents"),
+    "AC008": Code("too-deep", "nesting deeper than {limit} levels", "flatten the document"),
+    "AC009": Code("alias-bomb", "aliases expand to more than {limit} nodes", "do not use YAML aliases to repeat large structures"),
+    "AC010": Code("not-a-mapping", "top level of a document must be a mapping, found {found}", "start the document with `apiVersion: agentos/v0.2` and `kind: ...`"),
+    "AC011": Code("unknown-kind", "unknown kind `{kind}`", "use one of: {choices}"),
+    "AC012": Code("unknown-api-version", "unknown apiVersion `{version}`", "use `apiVersion: agentos/v0.2`"),
+    "AC013": Code("missing-kind", "document has no `{key}`", "add `{key}: {example}`"),
+    "AC014": Code("no-documents", "no documents found in the given paths", "pass YAML files (*.yaml, *.yml) or folders that contain them"),
+    "AC015": Code("non-string-key", "mapping key must be a string, found {found}", "quote the key"),
+    "AC016": Code("unsupported-yaml", "unsupported YAML feature: {what}", "use plain YAML mappings, lists and scalars"),
+    # --- contract schema and semantics (AC1xx) ---
+    "AC100": Code("schema", "{message}", "{hint}"),
+    "AC101": Code("unknown-key", "unknown key `{key}`", "{hint}"),
+    "AC102": Code("missing-key", "missing required key `{key}`", "add `{key}`"),
+    "AC103": Code("wrong-type", "{message}", "{hint}"),
+    "AC104": Code("bad-enum", "{message}", "{hint}"),
+    "AC105": Code("bad-name", "invalid name `{name}`", "{hint}"),
+    "AC110": Code("hrt-missing-wcet", "HRT contract has no `wcet_ms`", "add `class.slo.wcet_ms`; a contract that cannot be analysed cannot be admitted"),
+    "AC111": Code("hrt-missing-timing", "HRT contract needs `period_ms` or `deadline_ms`", "add `class.slo.deadline_ms` (or `period_ms`)"),
+    "AC112": Code("wcet-over-deadline", "`wcet_ms` {wcet} exceeds `deadline_ms` {deadline}", "no schedule can meet this deadline; lower `wcet_ms` or raise `deadline_ms`"),
+    "AC113": Code("jitter-over-deadline", "`jitter_ms` {jitter} is not below `deadline_ms` {deadline}", "release jitter counts against the deadline (R = w + J); lower `jitter_ms`"),
+    "AC114": Code("arbitrary-deadline", "`deadline_ms` {deadline} exceeds `period_ms` {period} (arbitrary deadline)", "supported: analysed with the multiple-job busy-period test; set `deadline_ms <= period_ms` if that was not intended", W),
+    "AC115": Code("srt-onset-over-turn", "`onset_ms` {onset} exceeds `turn_ms` {turn}", "the first token cannot come after the whole turn; lower `onset_ms` or raise `turn_ms`"),
+    "AC116": Code("dt-missing-target", "DT contract needs `tokens_per_hour` or `deadline_s`", "add `class.slo.tokens_per_hour` and/or `class.slo.deadline_s`"),
+    "AC117": Code("not-positive", "`{field}` must be positive, found {value}", "use a number greater than 0"),
+    "AC118": Code("negative", "`{field}` must not be negative, found {value}", "use 0 or more"),
+    "AC119": Code("consent-outside-capabilities", "`{action}` in `consent_for` is not in `capabilities`", "that is allowed (consent_for widens the ceiling with consent); list it in `capabilities` too if that reads clearer", W),
+    "AC120": Code("bad-action-name", "malformed action name `{name}`", "use dot-separated segments of letters, digits, `_` and `-`, each starting with a letter (`web.fetch`), optionally ending in `.*`"),
+    "AC121": Code("bad-version-range", "cannot parse version range in `{ref}`: {reason}", "write `name@>=2.0,<3` or the paper's `name_v2..v3`"),
+    "AC122": Code("fallbacks-not-flexible", "`allow_fallbacks` needs `binding.mode: flexible`, found `{mode}`", "set `binding.mode: flexible` or remove `allow_fallbacks`"),
+    "AC123": Code("canary-strict", "`canary` needs `binding.mode` smooth or flexible, found `{mode}`", "set `binding.mode: smooth` or remove `canary`"),
+    "AC124": Code("policy-file-missing", "policy file `{policy}` does not exist", "policy paths are relative to the contract file"),
+    "AC125": Code("bad-duration", "`{field}` has more than 6 decimals of a millisecond", "durations have nanosecond resolution; round to 6 decimals"),
+    "AC126": Code("bad-quantity", "cannot parse quantity `{value}`", "use a Kubernetes quantity such as `500m`, `2`, `2Gi` or `2GiB`"),
+    "AC127": Code("edge-only", "placement `edge-only` is the paper's spelling", "write `placement: [edge]`", W),
+    "AC128": Code("bad-model-name", "malformed model or tool name `{name}`", "use letters, digits and `._/-`, starting with a letter or digit"),
+    "AC129": Code("unquoted-version", "version `{value}` was read as a number", "quote it: `version: \"{value}\"` (YAML reads 2.10 as 2.1)"),
+    "AC130": Code("jitter-negative", "`{field}` must not be negative, found {value}", "use 0 or more"),
+    "AC131": Code("policy-invalid", "policy `{policy}` has errors", "run `agentos compile {policy}` for details"),
+    "AC132": Code("empty-capabilities", "contract grants no capabilities", "an agent with no capabilities can do nothing; list the actions it may perform", W),
+    "AC133": Code("slo-wrong-class", "`{field}` is not a {latency} objective", "{latency} contracts use {expected}; remove it or change `class.latency`", W),
+    # --- workflow, platform, task set, cross-document (AC2xx) ---
+    "AC200": Code("duplicate-step", "duplicate step id `{id}` (first at line {first_line})", "give every step a unique `id`"),
+    "AC201": Code("workflow-cycle", "step graph has a cycle: {cycle}", "data must flow one way; break the cycle"),
+    "AC202": Code("unbound-input", "step `{step}` reads `{name}`, which no earlier step or workflow input produces", "{hint}"),
+    "AC203": Code("type-mismatch", "step `{step}` reads `{name}` as `{want}` but it is produced as `{have}`", "make the types agree (`markdown`, `html` and `uri` may feed `string`)"),
+    "AC204": Code("override-widens", "step `{step}` override widens its agent's contract: {what}", "a step's `contract` may only narrow (least privilege)"),
+    "AC205": Code("hitl-no-consent", "HITL step `{step}` does not name what it approves", "add `policy: {{consent_for: [ACTION]}}`"),
+    "AC206": Code("deadline-under-critical-path", "workflow `deadline_ms` {deadline} is below the critical path {path_ms} ms ({path})", "raise `deadline_ms` or tighten the steps' `turn_ms`/`deadline_ms`"),
+    "AC207": Code("duplicate-producer", "`{name}` is produced twice ({first} and {second})", "each data name is produced once; rename one"),
+    "AC208": Code("unknown-agent", "step `{step}` names agent `{agent}`, which is not among the given contracts", "{hint}"),
+    "AC209": Code("step-agent-missing", "step `{step}` needs `agent` or `type: HITL_approval`", "add `agent: CONTRACT-NAME`"),
+    "AC210": Code("bind-loosens", "step `{step}` binds `{bind}`, looser than its agent's `{mode}`", "a step's `bind` may only tighten (strict < smooth < flexible)"),
+    "AC220": Code("duplicate-name", "duplicate {what} name `{name}` (first at line {first_line})", "names must be unique in a platform"),
+    "AC221": Code("not-positive-capacity", "`{field}` must be positive, found {value}", "use a number greater than 0"),
+    "AC222": Code("unknown-tenant", "tenant `{tenant}` is not defined in platform `{platform}`", "{hint}"),
+    "AC223": Code("unknown-role", "role `{role}` is not defined for tenant `{tenant}` in platform `{platform}`", "{hint}"),
+    "AC224": Code("reservation-missing", "reservation `{path}` does not exist", "reservation paths are relative to the platform file"),
+    "AC225": Code("unknown-node", "node `{node}` is not defined in this platform", "{hint}"),
+    "AC230": Code("duplicate-task", "duplicate task name `{name}`", "give every task a unique name"),
+    "AC231": Code("bad-core", "task `{task}` is pinned to core {core} but the set has {cores} core(s)", "cores count from 0"),
+    "AC232": Code("priority-missing", "scheduler FP needs a `priority` on every task; `{task}` has none", "add `priority: N` (1 = highest)"),
+    "AC240": Code("duplicate-document", "duplicate {kind} `{name}` (also in {other})", "names must be unique among the inputs"),
+    # --- policy (AC3xx) ---
+    # (owned by agentos_contracts/policy; add codes between these markers)
+    # --- end policy ---
+    # --- schedulability (AC4xx) ---
+    # (owned by agentos_contracts/sched; add codes between these markers)
+    # --- end schedulability ---
+    # --- binding and admission (AC5xx) ---
+    # (owned by agentos_contracts/binding and admit; add codes between these markers)
+    # --- end binding ---
+    # --- seal and verify (AC6xx) ---
+    # (owned by agentos_contracts/seal; add codes between these markers)
+    # --- end seal ---
+    # --- runtime and audit (AC7xx) ---
+    # (owned by agentos_contracts/runtime; add codes between these markers)
+    # --- end runtime ---
+    # --- tool errors (AC9xx) ---
+    "AC901": Code("usage", "{message}", "{hint}"),
+    "AC902": Code("internal", "internal error: {message}", "this is a bug in agentos; please report it with the input that caused it"),
+}

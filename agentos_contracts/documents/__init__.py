@@ -1,0 +1,1 @@
+"""LOAD: find sources and turn YAML into plain values with positions."""

@@ -1,0 +1,1 @@
+"""DOMAIN MODEL: frozen dataclasses, no I/O, stdlib only."""

@@ -1,0 +1,204 @@
+"""The audit log: an append-only hash chain in SQLite (WAL), with signed checkpoints.
+
+Why SQLite: one file, transactions, and a crash (even ``kill -9``) never leaves half a
+record. ``durable`` commits each append with ``synchronous=FULL`` (an acknowledged record
+survives power loss); ``batched`` commits every ``batch_size`` appends or on ``flush``
+(records are acknowledged at the commit; much faster). One writer per log is enforced by
+an exclusive lock on ``LOG.lock``, which the OS drops when the writer dies, so a second
+writer gets :class:`AuditLocked` instead of forking the chain.
+
+With a checkpoint key every commit also stores a DSSE-signed statement of
+``(log, seq, head hash)`` and writes the newest one beside the log (``LOG.checkpoint``):
+deleting records at the end then shows as a checkpoint that attests more than is there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator, Literal, Sequence
+
+from agentos_contracts.runtime import chain
+from agentos_contracts.runtime.chain import Row
+from agentos_contracts.seal import dsse
+from agentos_contracts.seal.canonical import canonicalize
+
+try:  # POSIX advisory locks; released by the kernel when the process dies
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+CHECKPOINT_TYPE = "application/vnd.agentos.audit-checkpoint+json"
+Durability = Literal["durable", "batched"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, body BLOB NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY, envelope BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS retained_args (seq INTEGER PRIMARY KEY, args BLOB NOT NULL);
+"""
+
+
+class AuditError(Exception):
+    """The log cannot be opened or written; the message says why and is safe to show."""
+
+
+class AuditLocked(AuditError):
+    """Another writer holds the log."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Appended:
+    """An acknowledged-or-pending record: its position and hash."""
+
+    seq: int
+    hash: str
+    event_id: str
+
+
+class AuditLog:
+    """The single writer of one audit log; use :meth:`open`, then :meth:`append`, then :meth:`close`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: IO[bytes], log_id: str, *,
+                 durability: Durability, batch_size: int, checkpoint_key: Any, clock: Callable[[], int]) -> None:
+        self.path = path
+        self.log_id = log_id
+        self.durability = durability
+        self._conn = conn
+        self._lock = lock
+        self._batch_size = max(1, batch_size)
+        self._key = checkpoint_key
+        self._clock = clock
+        self._pending = 0
+        row = conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        self.seq: int = row[0] if row else 0
+        self.head: str = row[1] if row else chain.genesis(log_id)
+
+    @classmethod
+    def open(cls, path: str | Path, *, durability: Durability = "durable", batch_size: int = 256,
+             checkpoint_key: Any = None, clock: Callable[[], int] = time.time_ns) -> AuditLog:
+        """Open (or create) a log for writing; raises AuditLocked if another writer has it."""
+        if durability not in ("durable", "batched"):
+            raise AuditError(f"unknown durability `{durability}` (use durable or batched)")
+        target = Path(path)
+        lock = _take_lock(target)
+        try:
+            conn = sqlite3.connect(str(target), isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'durable' else 'NORMAL'}")
+            conn.executescript(_SCHEMA)
+            log_id = _ensure_meta(conn)
+        except sqlite3.DatabaseError as exc:
+            lock.close()
+            raise AuditError(f"`{target}` is not a usable audit log: {exc}") from None
+        except BaseException:
+            lock.close()
+            raise
+        return cls(target, conn, lock, log_id, durability=durability, batch_size=batch_size,
+                   checkpoint_key=checkpoint_key, clock=clock)
+
+    def append(self, fields: dict[str, Any], *, retain_args: Any = None) -> Appended:
+        """Add one record; under ``durable`` it is on disk when this returns.
+
+        ``fields`` are the record minus the chain fields; ``retain_args`` (opt-in) keeps the
+        call's arguments outside the chain, bound to it only through ``args_digest``.
+        """
+        seq = self.seq + 1
+        event_id = uuid.uuid4().hex
+        record = dict(fields)
+        record.update(seq=seq, prev=self.head, event_id=event_id,
+                      occurred_at=record.get("occurred_at") or chain.format_time_ns(self._clock()))
+        body, digest = chain.seal_record(record)
+        if self._pending == 0:
+            self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("INSERT INTO records (seq, body, hash) VALUES (?, ?, ?)", (seq, body, digest))
+            if retain_args is not None:
+                self._conn.execute("INSERT INTO retained_args (seq, args) VALUES (?, ?)",
+                                   (seq, canonicalize(retain_args)))
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            self._pending = 0
+            raise
+        self.seq, self.head = seq, digest
+        self._pending += 1
+        if self.durability == "durable" or self._pending >= self._batch_size:
+            self.flush()
+        return Appended(seq=seq, hash=digest, event_id=event_id)
+
+    def flush(self) -> None:
+        """Commit pending records (and a signed checkpoint of the new head)."""
+        if self._pending == 0:
+            return
+        envelope = self._checkpoint_envelope() if self._key is not None else None
+        if envelope is not None:
+            self._conn.execute("INSERT OR REPLACE INTO checkpoints (seq, envelope) VALUES (?, ?)", (self.seq, envelope))
+        self._conn.execute("COMMIT")
+        self._pending = 0
+        if envelope is not None:
+            _write_sidecar(checkpoint_path(self.path), envelope)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._conn.close()
+            self._lock.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _checkpoint_envelope(self) -> bytes:
+        payload = canonicalize({"log": self.log_id, "seq": self.seq, "head": self.head})
+        return dsse.dump(dsse.sign(CHECKPOINT_TYPE, payload, [self._key]))
+
+
+def checkpoint_path(log: Path) -> Path:
+    return log.with_name(log.name + ".checkpoint")
+
+
+def lock_path(log: Path) -> Path:
+    return log.with_name(log.name + ".lock")
+
+
+def _take_lock(log: Path) -> IO[bytes]:
+    handle = open(lock_path(log), "ab")
+    if fcntl is not None:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise AuditLocked(f"audit log `{log}` is already open for writing by another runtime") from None
+    return handle
+
+
+def _ensure_meta(conn: sqlite3.Connection) -> str:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if not meta:
+            meta = {"format": chain.FORMAT, "log": uuid.uuid4().hex}
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    if meta.get("format") != chain.FORMAT:
+        raise sqlite3.DatabaseError(f"unknown audit format `{meta.get('format')}`")
+    return meta["log"]
+
+
+def _write_sidecar(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+

@@ -1,0 +1,63 @@
+"""Checks against ``schemas/binding-manifest.schema.json``: the envelope, then the statement.
+
+The schema is the published contract of the manifest format (other tools can check
+manifests with it), so verify uses that very file rather than a hand-written copy of
+its rules. Validators are built once per process: verify runs per manifest load.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from agentos_contracts import resources
+
+SCHEMA_FILE = "binding-manifest.schema.json"
+_MAX_ERRORS = 20
+
+
+@lru_cache(maxsize=None)
+def _validator(part: str) -> Draft202012Validator:
+    full = resources.schema(SCHEMA_FILE)
+    if part == "envelope":
+        return Draft202012Validator(full)
+    # a sub-schema of the same file, with the shared $defs so its #/$defs/... refs resolve
+    return Draft202012Validator({"$schema": full["$schema"], "$defs": full["$defs"], "$ref": f"#/$defs/{part}"})
+
+
+def envelope_errors(doc: Any) -> list[str]:
+    """Problems of the envelope's JSON shape, each as ``envelope `/pointer`: message``."""
+    return _errors("envelope", doc, "envelope")
+
+
+def statement_errors(doc: Any) -> list[str]:
+    """Problems of the decoded statement (including the predicate)."""
+    return _errors("statement", doc, "statement")
+
+
+def predicate_errors(doc: Any) -> list[str]:
+    """Problems of a predicate on its own: seal checks what it is about to sign."""
+    return _errors("predicate", doc, "predicate")
+
+
+def _errors(part: str, doc: Any, label: str) -> list[str]:
+    found = sorted(_validator(part).iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    out = [_describe(e, label) for e in found[:_MAX_ERRORS]]
+    if len(found) > _MAX_ERRORS:
+        out.append(f"{label}: {len(found) - _MAX_ERRORS} more schema error(s) not shown")
+    return out
+
+
+def _describe(error: ValidationError, label: str) -> str:
+    # for oneOf/anyOf the top message only says "not valid under any"; the best branch explains why
+    if error.context:
+        error = best_match(error.context) or error
+    pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in error.absolute_path)
+    return f"{label} `{pointer or '/'}`: {_shorten(error.message)}"
+
+
+def _shorten(message: str, limit: int = 200) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."

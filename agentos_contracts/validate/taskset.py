@@ -1,0 +1,58 @@
+"""TaskSet checks before analysis: unique names, exact durations, cores and priorities that fit."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from agentos_contracts.diagnostics import Diagnostic
+from agentos_contracts.documents.loader import Document
+from agentos_contracts.model import units
+from agentos_contracts.validate.contract import fmt_ms, is_number
+
+DURATIONS = ("period_ms", "wcet_ms", "deadline_ms", "jitter_ms", "blocking_ms")
+
+
+def check_taskset(doc: Document) -> list[Diagnostic]:
+    return list(_tasks(doc))
+
+
+def _tasks(doc: Document) -> Iterator[Diagnostic]:
+    tasks = doc.data.get("tasks")
+    if not isinstance(tasks, list):
+        return
+    cores = doc.data.get("cores", 1)
+    scheduler = doc.data.get("scheduler", "RM")
+    seen: set[str] = set()
+    for i, task in enumerate(tasks):
+        if not isinstance(task, dict):
+            continue
+        base = f"/tasks/{i}"
+        name = task.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                yield doc.diag("AC230", f"{base}/name", name=name)
+            seen.add(name)
+        for key in DURATIONS:
+            v = task.get(key)
+            if not is_number(v):
+                continue
+            try:
+                units.ms_to_ns(v)
+            except units.UnitError:
+                yield doc.diag("AC125", f"{base}/{key}", field=key)
+                continue
+            if key in ("period_ms", "wcet_ms", "deadline_ms") and v <= 0:
+                yield doc.diag("AC117", f"{base}/{key}", field=key, value=fmt_ms(v))
+            elif v < 0:
+                yield doc.diag("AC130", f"{base}/{key}", field=key, value=fmt_ms(v))
+        core = task.get("core")
+        if isinstance(core, int) and not isinstance(core, bool) and isinstance(cores, int):
+            if not 0 <= core < cores:
+                yield doc.diag("AC231", f"{base}/core", task=name, core=core, cores=cores)
+        if scheduler == "FP" and "priority" not in task:
+            yield doc.diag("AC232", base, task=name)
+        prio = task.get("priority")
+        if isinstance(prio, int) and not isinstance(prio, bool) and prio < 1:
+            yield doc.diag("AC117", f"{base}/priority", field="priority", value=prio)
+    if isinstance(cores, int) and not isinstance(cores, bool) and cores < 1:
+        yield doc.diag("AC117", "/cores", field="cores", value=cores)
