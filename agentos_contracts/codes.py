@@ -83,7 +83,7 @@ CODES: dict[str, Code] = {
     "AC203": Code("type-mismatch", "step `{step}` reads `{name}` as `{want}` but it is produced as `{have}`", "make the types agree (`markdown`, `html` and `uri` may feed `string`)"),
     "AC204": Code("override-widens", "step `{step}` override widens its agent's contract: {what}", "a step's `contract` may only narrow (least privilege)"),
     "AC205": Code("hitl-no-consent", "HITL step `{step}` does not name what it approves", "add `policy: {{consent_for: [ACTION]}}`"),
-    "AC206": Code("deadline-under-critical-path", "workflow `deadline_ms` {deadline} is below the critical path {path_ms} ms ({path})", "raise `deadline_ms` or tighten the steps' `turn_ms`/`deadline_ms`"),
+    "AC206": Code("deadline-under-critical-path", "workflow `deadline_ms` {deadline} is below the critical path {path_ms} ms ({route})", "raise `deadline_ms` or tighten the steps' `turn_ms`/`deadline_ms`"),
     "AC207": Code("duplicate-producer", "`{name}` is produced twice ({first} and {second})", "each data name is produced once; rename one"),
     "AC208": Code("unknown-agent", "step `{step}` names agent `{agent}`, which is not among the given contracts", "{hint}"),
     "AC209": Code("step-agent-missing", "step `{step}` needs `agent` or `type: HITL_approval`", "add `agent: CONTRACT-NAME`"),
@@ -109,6 +109,25 @@ CODES: dict[str, Code] = {
     # --- end binding ---
     # --- seal and verify (AC6xx) ---
     # (owned by agentos_contracts/seal; add codes between these markers)
+    "AC601": Code("manifest-not-json", "manifest is not valid JSON: {reason}", "a manifest is the file `agentos admit` wrote; re-admit to get an intact one"),
+    "AC602": Code("bad-envelope", "{message}", "a manifest is a DSSE envelope with `payloadType`, `payload` and `signatures`; re-admit to get an intact one"),
+    "AC603": Code("wrong-payload-type", "payload type is `{found}`, expected `application/vnd.in-toto+json`", "this is not an agentos binding manifest"),
+    "AC604": Code("unsigned", "manifest is unsigned", "re-admit with `--key KEY` (or `AGENTOS_SIGNING_KEY`); unsigned manifests are for local experiments only"),
+    "AC605": Code("untrusted-signature", "no signature by a trusted key (signed by {keyids})", "pass the public key that signed the manifest with `--pub`"),
+    "AC606": Code("bad-signature", "signature by key `{keyid}` does not verify", "the manifest was altered after sealing; re-admit it"),
+    "AC607": Code("bad-payload", "{message}", "the payload was altered or not written by agentos; re-admit it"),
+    "AC608": Code("wrong-statement-type", "{message}", "this is not an agentos binding manifest"),
+    "AC609": Code("unknown-format-version", "unknown manifest formatVersion `{version}` (this agentos reads {known})", "upgrade agentos, or re-admit with this one"),
+    "AC610": Code("unknown-semantics-version", "unknown semanticsVersion `{version}` (this agentos knows {known})", "upgrade agentos, or re-admit with this one"),
+    "AC611": Code("manifest-schema", "{message}", "see docs/manifest.md and schemas/binding-manifest.schema.json"),
+    "AC612": Code("manifest-expired", "manifest expired at {expires_at}", "re-admit to issue a fresh manifest (`--valid-for`)"),
+    "AC613": Code("manifest-rollback", "manifest sequence {sequence} is below the minimum {minimum}", "an older manifest was presented (rollback); deploy the latest one"),
+    "AC614": Code("manifest-no-sequence", "manifest has no sequence but at least {minimum} is required", "re-admit with `--sequence N`"),
+    "AC615": Code("no-trusted-keys", "no trusted public key given", "pass the signer's public key (`--pub KEY.pub`)"),
+    "AC616": Code("bad-timestamp", "{message}", "timestamps are RFC 3339 with an offset, e.g. `2025-01-31T12:00:00Z`"),
+    "AC620": Code("key-unusable", "cannot use key `{file}`: {reason}", "keys are Ed25519 PEM files from `agentos keygen` or `openssl genpkey -algorithm ed25519`"),
+    "AC621": Code("key-exists", "`{file}` already exists", "pass `--force` to overwrite it, or choose another `--name` or `-o`"),
+    "AC622": Code("seal-failed", "cannot seal manifest: {reason}", "this is a bug in admission; please report it with the input that caused it"),
     # --- end seal ---
     # --- runtime and audit (AC7xx) ---
     # (owned by agentos_contracts/runtime; add codes between these markers)

@@ -21,17 +21,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Literal, Sequence
+from typing import IO, Any, Callable, Literal, Sequence
 
 from agentos_contracts.runtime import chain
-from agentos_contracts.runtime.chain import Row
+from agentos_contracts.runtime.locks import Locked, take_lock
+from agentos_contracts.runtime.logstore import AuditError, checkpoint_path, read_log
 from agentos_contracts.seal import dsse
 from agentos_contracts.seal.canonical import canonicalize
-
-try:  # POSIX advisory locks; released by the kernel when the process dies
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 CHECKPOINT_TYPE = "application/vnd.agentos.audit-checkpoint+json"
 Durability = Literal["durable", "batched"]
@@ -44,12 +40,8 @@ CREATE TABLE IF NOT EXISTS retained_args (seq INTEGER PRIMARY KEY, args BLOB NOT
 """
 
 
-class AuditError(Exception):
-    """The log cannot be opened or written; the message says why and is safe to show."""
-
-
 class AuditLocked(AuditError):
-    """Another writer holds the log."""
+    """Another writer holds the log (one writer per log, never a forked chain)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,8 +114,10 @@ class AuditLog:
                 self._conn.execute("INSERT INTO retained_args (seq, args) VALUES (?, ?)",
                                    (seq, canonicalize(retain_args)))
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._conn.execute("ROLLBACK")  # the whole uncommitted batch goes; reread the head
             self._pending = 0
+            row = self._conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+            self.seq, self.head = (row[0], row[1]) if row else (0, chain.genesis(self.log_id))
             raise
         self.seq, self.head = seq, digest
         self._pending += 1
@@ -161,23 +155,11 @@ class AuditLog:
         return dsse.dump(dsse.sign(CHECKPOINT_TYPE, payload, [self._key]))
 
 
-def checkpoint_path(log: Path) -> Path:
-    return log.with_name(log.name + ".checkpoint")
-
-
-def lock_path(log: Path) -> Path:
-    return log.with_name(log.name + ".lock")
-
-
 def _take_lock(log: Path) -> IO[bytes]:
-    handle = open(lock_path(log), "ab")
-    if fcntl is not None:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise AuditLocked(f"audit log `{log}` is already open for writing by another runtime") from None
-    return handle
+    try:
+        return take_lock(log, "audit log")
+    except Locked as exc:
+        raise AuditLocked(str(exc)) from None
 
 
 def _ensure_meta(conn: sqlite3.Connection) -> str:
@@ -202,3 +184,107 @@ def _write_sidecar(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditReport:
+    """The verdict on one log: intact or not, where it breaks, how much a signature attests."""
+
+    ok: bool
+    records: int
+    last_seq: int
+    attested_seq: int  # the highest record a valid signed checkpoint covers (0: none)
+    problems: tuple[chain.Problem, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def first_problem(self) -> chain.Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "records": self.records, "last_seq": self.last_seq,
+                "attested_seq": self.attested_seq, "problems": [p.to_json() for p in self.problems],
+                "warnings": list(self.warnings)}
+
+
+def verify(log: str | Path, public_keys: Sequence[Any] | None = None, *,
+           checkpoints: Sequence[bytes] = ()) -> AuditReport:
+    """Check the hash chain and, given public keys, every signed checkpoint; raises AuditError if unreadable.
+
+    Without keys, modification, deletion, insertion and reordering are caught, but a
+    rewritten or cut-off tail is not (anyone can compute hashes); with keys, each valid
+    checkpoint pins ``(seq, head)``, so a tail cut below a checkpoint, or any history
+    rewritten under one, is found. Extra checkpoint envelopes kept elsewhere (safer
+    against someone who can edit the log's folder) may be passed in ``checkpoints``.
+    """
+    stored = read_log(log)
+    report = chain.walk(stored.rows, stored.log_id)
+    problems = list(report.problems)
+    warnings: list[str] = []
+    last = max(report.heads, default=0)
+    attested = 0
+    if public_keys:
+        attested, cp_problems, cp_warnings = _check_checkpoints(
+            tuple(stored.checkpoints) + tuple(checkpoints), list(public_keys), stored.log_id, report.heads, last)
+        problems.extend(cp_problems)
+        warnings.extend(cp_warnings)
+        if attested < last and not cp_problems:
+            span = f"{attested + 1}" if attested + 1 == last else f"{attested + 1}..{last}"
+            warnings.append(f"record(s) {span} are not covered by a signed checkpoint")
+    elif stored.checkpoints:
+        warnings.append("signed checkpoints were not checked (no public key given)")
+    problems.sort(key=lambda p: p.seq)
+    return AuditReport(ok=not problems, records=report.count, last_seq=last, attested_seq=attested,
+                       problems=tuple(problems), warnings=tuple(warnings))
+
+
+def _check_checkpoints(envelopes: Sequence[bytes], keys: list[Any], log_id: str, heads: dict[int, str],
+                       last: int) -> tuple[int, list[chain.Problem], list[str]]:
+    attested = 0
+    problems: list[chain.Problem] = []
+    beyond = 0
+    seen: set[bytes] = set()
+    for raw in envelopes:
+        if raw in seen:
+            continue
+        seen.add(raw)
+        payload = _checkpoint_payload(raw, keys)
+        if payload is None:
+            problems.append(chain.Problem(seq=last, kind="checkpoint",
+                                          message="a checkpoint's signature does not verify with the given key(s)"))
+            continue
+        seq, head, owner = payload.get("seq"), payload.get("head"), payload.get("log")
+        if owner != log_id or not isinstance(seq, int) or not isinstance(head, str):
+            problems.append(chain.Problem(seq=last, kind="checkpoint", message="a checkpoint belongs to another log"))
+        elif seq > last:
+            beyond = max(beyond, seq)
+        elif heads.get(seq) != head:
+            problems.append(chain.Problem(seq=seq, kind="modified",
+                                          message=f"record {seq} differs from its signed checkpoint (history rewritten)"))
+        else:
+            attested = max(attested, seq)
+    if beyond:
+        problems.append(chain.Problem(seq=last + 1, kind="truncated",
+                                      message=f"log ends at record {last} but a signed checkpoint attests record "
+                                              f"{beyond} (tail truncated)"))
+    warnings = [] if envelopes else ["the log has no signed checkpoints; a truncated tail cannot be detected"]
+    return attested, problems, warnings
+
+
+def _checkpoint_payload(raw: bytes, keys: list[Any]) -> dict[str, Any] | None:
+    try:
+        envelope, errors = dsse.from_json(json.loads(raw))
+    except ValueError:
+        return None
+    if envelope is None or errors or envelope.payload_type != CHECKPOINT_TYPE:
+        return None
+    if not dsse.verified_keyids(envelope, keys):
+        return None
+    try:
+        payload = json.loads(envelope.payload)
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None

@@ -85,7 +85,7 @@ def _located(doc: Document, err: Any) -> list[Diagnostic]:
         ]
     if kw == "type":
         if here.endswith("/version") and isinstance(inst, (int, float)) and not isinstance(inst, bool):
-            return [doc.diag("AC129", here, value=inst)]
+            return [doc.diag("AC129", here, value=_written(doc, here, inst))]
         msg = f"expected {_type_words(err.validator_value)}, found {found_word(inst)}"
         return [doc.diag("AC103", here, message=msg, hint=schema.get("description", ""))]
     if kw in ("enum", "const"):
@@ -98,6 +98,18 @@ def _located(doc: Document, err: Any) -> list[Diagnostic]:
     if kw in ("anyOf", "oneOf"):
         return [_alternatives(doc, here, err)]
     return [doc.diag("AC100", here, message=_plain(err), hint=schema.get("description", ""))]
+
+
+def _written(doc: Document, pointer: str, value: object) -> str:
+    """The scalar as the user typed it (``2.10``, not the float 2.1), from the source text."""
+    span = doc.span(pointer)
+    if doc.source is None or span.end_line != span.line or not span.end_column:
+        return str(value)
+    try:
+        line = doc.source.data.decode("utf-8-sig").split("\n")[span.line - 1]
+    except (UnicodeDecodeError, IndexError):
+        return str(value)
+    return line[span.column - 1 : span.end_column - 1] or str(value)
 
 
 def _alternatives(doc: Document, here: str, err: Any) -> Diagnostic:

@@ -217,9 +217,9 @@ def _critical_path(
     if not best:
         return
     total, path = max(best.values(), key=lambda x: x[0])
-    if total > units.ms_to_ns(deadline) if _exact_ok(deadline) else False:
+    if _exact_ok(deadline) and total > units.ms_to_ns(deadline):
         yield doc.diag("AC206", "/deadline_ms", deadline=fmt_ms(deadline), path_ms=units.ns_to_ms_text(total),
-                       path=" -> ".join(path))
+                       route=" -> ".join(f"`{s}`" for s in path))
 
 
 def _exact_ok(v: Any) -> bool:

@@ -1,0 +1,144 @@
+"""Reading stored audit logs: the SQLite database and its JSON Lines export.
+
+Readers never take the writer lock, so `agentos audit verify` works while a runtime is
+writing. Both forms become the same :class:`StoredLog`, which :mod:`chain` checks.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from agentos_contracts.runtime import chain
+from agentos_contracts.runtime.chain import Row
+from agentos_contracts.seal.canonical import CanonicalError, canonicalize
+
+
+class AuditError(Exception):
+    """The log cannot be opened, read or written; the message says why and is safe to show."""
+
+
+def checkpoint_path(log: Path) -> Path:
+    """Where the newest signed checkpoint is kept beside the log."""
+    return log.with_name(log.name + ".checkpoint")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredLog:
+    """Everything a reader needs from a log file."""
+
+    log_id: str
+    rows: tuple[Row, ...]
+    checkpoints: tuple[bytes, ...]
+    retained_args: dict[int, bytes]
+
+
+def read_log(path: str | Path) -> StoredLog:
+    """Read a log (SQLite, or the JSON Lines export); raises AuditError when it is neither."""
+    target = Path(path)
+    try:
+        with open(target, "rb") as fh:
+            magic = fh.read(16)
+    except OSError as exc:
+        raise AuditError(f"cannot read `{target}`: {exc.strerror or exc}") from None
+    if magic.startswith(b"SQLite format 3"):
+        return _read_sqlite(target)
+    return _read_jsonl(target)
+
+
+def _read_sqlite(target: Path) -> StoredLog:
+    try:
+        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            rows = tuple(Row(position=s, body=bytes(b), hash=str(h))
+                         for s, b, h in conn.execute("SELECT seq, body, hash FROM records ORDER BY seq"))
+            cps = tuple(bytes(e) for (e,) in conn.execute("SELECT envelope FROM checkpoints ORDER BY seq"))
+            kept = {s: bytes(a) for s, a in conn.execute("SELECT seq, args FROM retained_args")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise AuditError(f"`{target}` is not a readable audit log: {exc}") from None
+    if meta.get("format") != chain.FORMAT or "log" not in meta:
+        raise AuditError(f"`{target}` is not an audit log of format {chain.FORMAT}")
+    sidecar = checkpoint_path(target)
+    if sidecar.exists():
+        cps = cps + (sidecar.read_bytes(),)
+    return StoredLog(log_id=meta["log"], rows=rows, checkpoints=cps, retained_args=kept)
+
+
+def _read_jsonl(target: Path) -> StoredLog:
+    """The export: a header line, one ``{"hash", "record"}`` line per record, then checkpoints."""
+    rows: list[Row] = []
+    cps: list[bytes] = []
+    log_id: str | None = None
+    try:
+        lines = target.read_bytes().splitlines()
+    except OSError as exc:
+        raise AuditError(f"cannot read `{target}`: {exc.strerror or exc}") from None
+    not_a_log = AuditError(f"`{target}` is neither an SQLite audit log nor its JSON Lines export")
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            doc: Any = json.loads(line)
+        except ValueError:
+            if log_id is None:
+                raise not_a_log from None
+            rows.append(Row(position=None, body=line, hash=""))
+            continue
+        if log_id is None:
+            if not isinstance(doc, dict) or doc.get("format") != chain.FORMAT or not isinstance(doc.get("log"), str):
+                raise not_a_log
+            log_id = doc["log"]
+        elif isinstance(doc, dict) and set(doc) == {"checkpoint"}:
+            cps.append(_canonical_or_raw(doc["checkpoint"], line))
+        elif isinstance(doc, dict) and isinstance(doc.get("record"), dict) and isinstance(doc.get("hash"), str):
+            rows.append(Row(position=None, body=_canonical_or_raw(doc["record"], line), hash=doc["hash"]))
+        else:
+            rows.append(Row(position=None, body=line, hash=""))
+    if log_id is None:
+        raise not_a_log
+    return StoredLog(log_id=log_id, rows=tuple(rows), checkpoints=tuple(cps), retained_args={})
+
+
+def _canonical_or_raw(value: Any, line: bytes) -> bytes:
+    try:
+        return canonicalize(value)
+    except CanonicalError:
+        return line
+
+
+def export_jsonl(path: str | Path, out: IO[str]) -> int:
+    """Write the log as JSON Lines (header, records with their hashes, checkpoints); returns the record count.
+
+    Retained arguments are never exported: the export is for sharing, arguments are not.
+    """
+    log = read_log(path)
+    out.write(json.dumps({"format": chain.FORMAT, "log": log.log_id}, sort_keys=True) + "\n")
+    for row in log.rows:
+        try:
+            record: Any = json.loads(row.body)
+        except ValueError:
+            record = row.body.decode("utf-8", "replace")
+        out.write(json.dumps({"hash": row.hash, "record": record}, sort_keys=True, ensure_ascii=False) + "\n")
+    for env in log.checkpoints:
+        try:
+            out.write(json.dumps({"checkpoint": json.loads(env)}, sort_keys=True) + "\n")
+        except ValueError:
+            continue
+    return len(log.rows)
+
+
+def iter_records(log: StoredLog) -> Iterator[dict[str, Any]]:
+    """The records that parse, in storage order (verification says whether to trust them)."""
+    for row in log.rows:
+        try:
+            record = json.loads(row.body)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            yield record
