@@ -20,7 +20,10 @@ from agentos_contracts import diagnostics as dg
 from agentos_contracts.diagnostics import Diagnostic, Result, Span
 from agentos_contracts.policy import ast
 from agentos_contracts.policy.syntax import (
+    COLLECTION_TYPES,
     KEYWORDS,
+    SCALAR_TYPES,
+    LexicalError,
     decode_string,
     describe_expected,
     describe_found,
@@ -226,9 +229,210 @@ def _header_checks(file: str, statements: list[ast.Statement]) -> list[Diagnosti
     return out
 
 
-from agentos_contracts.policy.build import Build as _BuildBase  # noqa: E402
+_TYPE_HINT = "use number, string, bool, set<T> or list<T> with T one of number, string, bool"
 
 
 @v_args(meta=True)
-class _Build(_BuildBase, Transformer):  # type: ignore[misc]
-    """Lark tree → AST; the per-rule methods live in ``build.py`` (plain Python, no lark)."""
+class _Build(Transformer):  # type: ignore[type-arg]
+    """Lark tree → AST, one method per grammar rule; semantic slips become diagnostics."""
+
+    def __init__(self, file: str, base: str) -> None:
+        super().__init__()
+        self.file = file
+        self.base = base
+        self.diags: list[Diagnostic] = []
+
+    def _meta_span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.file)
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok(self, tok: Token) -> Span:
+        return _span(self.file, tok)
+
+    # ---- statements
+    def header(self, meta: Any, ch: list[Any]) -> ast.Header:
+        return ast.Header(name=str(ch[1]), span=self._meta_span(meta))
+
+    def declaration(self, meta: Any, ch: list[Any]) -> ast.Declaration:
+        path = self._path(ch[1])
+        return ast.Declaration(path=path, type=ch[3], span=self._meta_span(meta))
+
+    def type(self, meta: Any, ch: list[Any]) -> ast.Type:
+        span = self._meta_span(meta)
+        name = str(ch[0])
+        element = str(ch[2]) if len(ch) > 1 else None
+        if element is None and name not in SCALAR_TYPES:
+            self._bad_type(ch[0], name, SCALAR_TYPES + COLLECTION_TYPES)
+        elif element is not None and name not in COLLECTION_TYPES:
+            self._bad_type(ch[0], name, COLLECTION_TYPES)
+        elif element is not None and element not in SCALAR_TYPES:
+            self._bad_type(ch[2], element, SCALAR_TYPES)
+        return ast.Type(name=name, element=element, span=span)
+
+    def _bad_type(self, tok: Token, name: str, choices: tuple[str, ...]) -> None:
+        import difflib
+
+        close = difflib.get_close_matches(name.lower(), choices, n=1)
+        alias = {"boolean": "bool", "integer": "number", "int": "number", "float": "number", "str": "string"}
+        guess = alias.get(name.lower()) or (close[0] if close else "")
+        hint = (f"did you mean `{guess}`? " if guess else "") + _TYPE_HINT
+        self.diags.append(dg.make("AC309", self._tok(tok), type=name, hint=hint))
+
+    # ---- rules
+    def rule(self, meta: Any, ch: list[Any]) -> ast.Rule:
+        explicit: str | None = None
+        effect: tuple[ast.Effect, Token, bool] | None = None
+        targets: tuple[ast.Target, ...] = ()
+        condition: ast.Expr | None = None
+        for c in ch:
+            if isinstance(c, tuple) and c[0] == "@id":
+                if explicit is not None:
+                    self.diags.append(dg.make("AC307", c[2], message="a rule has at most one `@id`",
+                                              hint="remove one of them"))
+                explicit = explicit if explicit is not None else c[1]
+            elif isinstance(c, tuple) and c[0] == "effect":
+                effect = c[1:]
+            elif isinstance(c, list):
+                targets = tuple(c)
+            elif isinstance(c, Token):  # IF
+                continue
+            elif c is not None:
+                condition = c
+        assert effect is not None
+        kind, first, has_for = effect
+        if has_for and not targets:
+            self.diags.append(dg.make("AC321", self._tok(first)))
+        line = first.line
+        rid = explicit if explicit is not None else f"{self.base}:{line}"
+        return ast.Rule(effect=kind, targets=targets, condition=condition, explicit_id=explicit, id=rid,
+                        span=self._meta_span(meta), effect_span=self._tok(first))
+
+    def annotation(self, meta: Any, ch: list[Any]) -> tuple[str, str | None, Span]:
+        name, value = ch[1], self._string(ch[3])
+        if str(name) != "id":
+            self.diags.append(dg.make("AC307", self._tok(name), message=f"unknown annotation `@{name}`",
+                                      hint='the only annotation is `@id("...")`'))
+            return ("@other", None, self._tok(name))
+        if not value:
+            self.diags.append(dg.make("AC307", self._tok(ch[3]), message="`@id` must not be empty",
+                                      hint='write `@id("some-name")`'))
+        return ("@id", value, self._tok(name))
+
+    def effect(self, meta: Any, ch: list[Token]) -> tuple[str, ast.Effect, Token, bool]:
+        kind = ch[0].type
+        effect = ast.Effect.ALLOW if kind == "ALLOW" else ast.Effect.DENY if kind == "DENY" else ast.Effect.CONSENT
+        return ("effect", effect, ch[0], ch[-1].type == "FOR")
+
+    def targets(self, meta: Any, ch: list[Any]) -> list[ast.Target]:
+        return [c for c in ch if isinstance(c, ast.Target)]
+
+    def target(self, meta: Any, ch: list[Token]) -> ast.Target:
+        tok = ch[0]
+        span = self._meta_span(meta)
+        if tok.type == "STAR":
+            return ast.Target(kind="all", span=span)
+        if tok.type == "NAME":
+            name, quoted = str(tok), False
+            if len(ch) > 1:
+                if ch[1].start_pos != tok.end_pos:
+                    self.diags.append(dg.make("AC322", self._tok(ch[1]), name=name))
+                name += ".*"
+        else:
+            name, quoted = self._string(tok) or "", True
+        if name == "*":
+            return ast.Target(kind="all", quoted=quoted, span=span)
+        prefix = name.endswith(".*")
+        bare = name[:-2] if prefix else name
+        if not is_action_name(bare):
+            self.diags.append(dg.make("AC306", span, name=name))
+        if prefix:
+            return ast.Target(kind="prefix", name=bare + ".", quoted=quoted, span=span)
+        return ast.Target(kind="exact", name=bare, quoted=quoted, span=span)
+
+    # ---- conditions
+    def or_(self, meta: Any, ch: list[Any]) -> ast.Or:
+        return ast.Or(items=self._flat(ch, ast.Or), span=self._meta_span(meta))
+
+    def and_(self, meta: Any, ch: list[Any]) -> ast.And:
+        return ast.And(items=self._flat(ch, ast.And), span=self._meta_span(meta))
+
+    @staticmethod
+    def _flat(ch: list[Any], kind: type) -> tuple[ast.Expr, ...]:
+        out: list[ast.Expr] = []
+        for c in ch:
+            if isinstance(c, Token):
+                continue
+            out.extend(c.items if isinstance(c, kind) else (c,))
+        return tuple(out)
+
+    def not_(self, meta: Any, ch: list[Any]) -> ast.Not:
+        return ast.Not(operand=ch[1], span=self._meta_span(meta))
+
+    def group(self, meta: Any, ch: list[Any]) -> ast.Expr:
+        return ch[1]  # type: ignore[no-any-return]
+
+    def compare(self, meta: Any, ch: list[Any]) -> ast.Compare:
+        return ast.Compare(op=str(ch[1]), left=ch[0], right=ch[2], span=self._meta_span(meta))
+
+    def in_(self, meta: Any, ch: list[Any]) -> ast.Member:
+        return ast.Member(op="in", left=ch[0], right=ch[2], span=self._meta_span(meta))
+
+    def not_in(self, meta: Any, ch: list[Any]) -> ast.Member:
+        return ast.Member(op="not in", left=ch[0], right=ch[3], span=self._meta_span(meta))
+
+    def contains(self, meta: Any, ch: list[Any]) -> ast.Member:
+        return ast.Member(op="contains", left=ch[0], right=ch[2], span=self._meta_span(meta))
+
+    def matches(self, meta: Any, ch: list[Any]) -> ast.Matches:
+        glob = self._string(ch[2]) or ""
+        return ast.Matches(subject=ch[0], glob=glob, span=self._meta_span(meta), glob_span=self._tok(ch[2]))
+
+    def has(self, meta: Any, ch: list[Token]) -> ast.Has:
+        return ast.Has(path=self._path(ch[1], allow_action=True), span=self._meta_span(meta))
+
+    def truth(self, meta: Any, ch: list[Token]) -> ast.Truth:
+        return ast.Truth(operand=self.path(meta, ch), span=self._meta_span(meta))  # type: ignore[arg-type]
+
+    def literal_true(self, meta: Any, ch: list[Token]) -> ast.Truth:
+        return ast.Truth(operand=self.literal(meta, ch), span=self._meta_span(meta))
+
+    def literal_false(self, meta: Any, ch: list[Token]) -> ast.Truth:
+        return ast.Truth(operand=self.literal(meta, ch), span=self._meta_span(meta))
+
+    # ---- operands
+    def path(self, meta: Any, ch: list[Token]) -> ast.Path | ast.ActionRef:
+        tok = ch[0]
+        if str(tok) == "action":
+            return ast.ActionRef(span=self._tok(tok))
+        return self._path(tok)
+
+    def _path(self, tok: Token, allow_action: bool = False) -> ast.Path:
+        parts = tuple(str(tok).split("."))
+        if parts[0] == "action" and (len(parts) > 1 or not allow_action):
+            self.diags.append(dg.make("AC320", self._tok(tok)))
+        return ast.Path(parts=parts, span=self._tok(tok))
+
+    def literal(self, meta: Any, ch: list[Token]) -> ast.Literal:
+        tok = ch[0]
+        span = self._tok(tok)
+        if tok.type == "NUMBER":
+            try:
+                return ast.Literal(kind="number", value=parse_number(str(tok)), span=span)
+            except (LexicalError, OverflowError):
+                self.diags.append(dg.make("AC304", span, text=str(tok)))
+                return ast.Literal(kind="number", value=0, span=span)
+        if tok.type == "STRING":
+            return ast.Literal(kind="string", value=self._string(tok) or "", span=span)
+        return ast.Literal(kind="bool", value=tok.type == "TRUE", span=span)
+
+    def list(self, meta: Any, ch: list[Any]) -> ast.ListLit:
+        return ast.ListLit(items=tuple(c for c in ch if isinstance(c, ast.Literal)), span=self._meta_span(meta))
+
+    def _string(self, tok: Token) -> str | None:
+        try:
+            return decode_string(str(tok))
+        except LexicalError as exc:
+            span = Span(self.file, tok.line, tok.column + exc.offset)
+            self.diags.append(dg.make("AC302", span, escape=str(exc)))
+            return None

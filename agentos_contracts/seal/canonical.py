@@ -5,9 +5,10 @@ could carry two digests. JCS fixes it: no whitespace, object keys sorted by thei
 UTF-16 code units, strings escaped as ECMAScript's ``JSON.stringify`` does, numbers
 in ECMAScript ``Number.prototype.toString`` form, all encoded as UTF-8.
 
-Choices the RFC leaves to us (docs/manifest.md): integers must lie in the IEEE 754
-safe range (|n| <= 2**53 - 1), where their exact digits equal the ECMAScript form, so a
-reader that parses numbers as doubles sees the same value; NaN, infinities, lone
+Integers are exact: in the IEEE 754 safe range (|n| <= 2**53 - 1) their digits are the
+ECMAScript form; a larger integer is accepted only when a double holds it exactly (it
+is then written as that double, e.g. ``10**21`` as ``1e+21``), so a reader that parses
+numbers as doubles sees the very same value. NaN, infinities, other integers, lone
 surrogates and non-JSON types are refused with :class:`CanonicalError`.
 """
 
@@ -56,9 +57,13 @@ def number_text(value: int | float) -> str:
     if isinstance(value, bool):
         raise CanonicalError("a boolean is not a number")
     if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise CanonicalError(f"integer {value} is outside the IEEE 754 safe range (|n| <= 2**53 - 1)")
-        return str(value)
+        if abs(value) <= MAX_SAFE_INTEGER:
+            return str(value)
+        # beyond 2**53 a JSON reader's double holds it only if it is exactly representable
+        as_double = float(value) if abs(value) < 2**1024 else math.inf
+        if as_double != value:
+            raise CanonicalError(f"integer {value} is not exactly representable as an IEEE 754 double")
+        value = as_double
     if not math.isfinite(value):
         raise CanonicalError(f"{value!r} is not a JSON number")
     if value == 0:

@@ -1,0 +1,193 @@
+"""RFC 8785 (JCS) conformance: the RFC's own examples and number samples, plus properties."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agentos_contracts.seal.canonical import (
+    MAX_SAFE_INTEGER,
+    CanonicalError,
+    canonical_digest,
+    canonicalize,
+    number_text,
+    sha256_digest,
+)
+
+# RFC 8785 Appendix B: IEEE 754 bit patterns and their ECMAScript serialisation
+APPENDIX_B = [
+    ("0000000000000000", "0"),
+    ("8000000000000000", "0"),  # minus zero
+    ("0000000000000001", "5e-324"),
+    ("8000000000000001", "-5e-324"),
+    ("7fefffffffffffff", "1.7976931348623157e+308"),
+    ("ffefffffffffffff", "-1.7976931348623157e+308"),
+    ("4340000000000000", "9007199254740992"),
+    ("c340000000000000", "-9007199254740992"),
+    ("4430000000000000", "295147905179352830000"),
+    ("44b52d02c7e14af5", "9.999999999999997e+22"),
+    ("44b52d02c7e14af6", "1e+23"),
+    ("44b52d02c7e14af7", "1.0000000000000001e+23"),
+    ("444b1ae4d6e2ef4e", "999999999999999700000"),
+    ("444b1ae4d6e2ef4f", "999999999999999900000"),
+    ("444b1ae4d6e2ef50", "1e+21"),
+    ("3eb0c6f7a0b5ed8c", "9.999999999999997e-7"),
+    ("3eb0c6f7a0b5ed8d", "0.000001"),
+    ("41b3de4355555553", "333333333.3333332"),
+    ("41b3de4355555554", "333333333.33333325"),
+    ("41b3de4355555555", "333333333.3333333"),
+    ("41b3de4355555556", "333333333.3333334"),
+    ("41b3de4355555557", "333333333.33333343"),
+    ("becbf647612f3696", "-0.0000033333333333333333"),
+    ("43143ff3c1cb0959", "1424953923781206.2"),  # round to even
+]
+
+
+def _double(hex_bits: str) -> float:
+    return struct.unpack(">d", bytes.fromhex(hex_bits))[0]
+
+
+@pytest.mark.parametrize(("bits", "expected"), APPENDIX_B)
+def test_appendix_b_number_samples(bits: str, expected: str) -> None:
+    assert number_text(_double(bits)) == expected
+    assert canonicalize([_double(bits)]) == f"[{expected}]".encode()
+
+
+@pytest.mark.parametrize("bits", ["7fffffffffffffff", "7ff0000000000000", "fff0000000000000"])
+def test_nan_and_infinity_are_refused(bits: str) -> None:
+    with pytest.raises(CanonicalError):
+        canonicalize({"x": _double(bits)})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1e21, "1e+21"), (1e20, "100000000000000000000"), (1e-7, "1e-7"), (1e-6, "0.000001"),
+     (-0.0, "0"), (0.1, "0.1"), (123.0, "123"), (1.5e-7, "1.5e-7"), (-1.25e30, "-1.25e+30"),
+     (2.5, "2.5"), (100.0, "100"), (0.000123, "0.000123")],
+)
+def test_ecmascript_number_forms(value: float, expected: str) -> None:
+    assert number_text(value) == expected
+
+
+def test_rfc_section_3_2_2_example() -> None:
+    # the RFC's input text, parsed, then canonicalised
+    source = (
+        '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],'
+        ' "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",'
+        ' "literals": [null, true, false]}'
+    )
+    expected = (
+        '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    )
+    assert canonicalize(json.loads(source)) == expected.encode("utf-8")
+
+
+def test_rfc_section_3_2_3_sorting_by_utf16_code_units() -> None:
+    doc = {
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\u0080": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis",
+    }
+    values = list(json.loads(canonicalize(doc)).values())
+    assert values == [
+        "Carriage Return", "One", "Control", "Latin Small Letter O With Diaeresis",
+        "Euro Sign", "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh",
+    ]
+    # the non-BMP key sorts before U+FB33 although its code point is higher
+    assert sorted(doc) != list(json.loads(canonicalize(doc)))
+
+
+def test_nested_arrays_and_objects() -> None:
+    assert canonicalize([56, {"d": True, "10": None, "1": []}]) == b'[56,{"1":[],"10":null,"d":true}]'
+    assert canonicalize({}) == b"{}" and canonicalize([]) == b"[]" and canonicalize("") == b'""'
+
+
+def test_string_escapes_follow_ecmascript() -> None:
+    text = "".join(chr(c) for c in range(0x20)) + '"\\/\x7f\u2028\u00e9\U0001f600'
+    out = canonicalize(text).decode("utf-8")
+    assert out == (
+        '"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n\\u000b\\f\\r\\u000e\\u000f'
+        '\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018\\u0019\\u001a\\u001b\\u001c'
+        '\\u001d\\u001e\\u001f\\"\\\\/\x7f\u2028\u00e9\U0001f600"'
+    )
+
+
+def test_integers_are_exact_within_the_safe_range() -> None:
+    assert canonicalize([MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER, 0, -7]) == b"[9007199254740991,-9007199254740991,0,-7]"
+    # beyond the safe range only what a double holds exactly, in the double's ECMAScript form
+    assert canonicalize([2**53, 10**21, -(10**20)]) == b"[9007199254740992,1e+21,-100000000000000000000]"
+    with pytest.raises(CanonicalError, match="not exactly representable"):
+        canonicalize({"a": [MAX_SAFE_INTEGER + 2]})
+    with pytest.raises(CanonicalError, match="not exactly representable"):
+        canonicalize(10**400)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [({"a": {1: 2}}, "not a string"), ({"a": [object()]}, "/a/0"), ({"x/y": {1.5}}, "/x~1y"),
+     ("\ud800", "lone surrogate"), ({"k": b"bytes"}, "bytes")],
+)
+def test_non_json_values_are_refused(value: object, fragment: str) -> None:
+    with pytest.raises(CanonicalError, match=fragment.replace("/", "/")):
+        canonicalize(value)
+
+
+def test_booleans_are_not_numbers() -> None:
+    assert canonicalize([True, False, 1]) == b"[true,false,1]"
+    with pytest.raises(CanonicalError):
+        number_text(True)
+
+
+def test_sha256_digest_spelling() -> None:
+    assert sha256_digest(b"abc") == "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert canonical_digest({"b": 1, "a": 2}) == sha256_digest(b'{"a":2,"b":1}')
+
+
+# --- properties -------------------------------------------------------------------------
+
+_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_numbers = st.one_of(
+    st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda f: int(f)),  # large exact integers
+)
+_json = st.recursive(
+    st.none() | st.booleans() | _numbers | _text,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_text, inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json)
+def test_round_trip_through_json_loads(value: object) -> None:
+    data = canonicalize(value)
+    assert json.loads(data) == value
+    assert canonicalize(json.loads(data)) == data  # idempotent
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_text, _json, min_size=2, max_size=8), st.randoms(use_true_random=False))
+def test_bytes_do_not_depend_on_key_order(value: dict[str, object], rnd: random.Random) -> None:
+    items = list(value.items())
+    rnd.shuffle(items)
+    assert canonicalize(dict(items)) == canonicalize(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_every_float_reads_back_exactly(value: float) -> None:
+    text = number_text(value)
+    assert float(text) == value or (value == 0 and text == "0")
+    assert not math.isnan(float(text))
