@@ -100,6 +100,49 @@ CODES: dict[str, Code] = {
     "AC240": Code("duplicate-document", "duplicate {kind} `{name}` (also in {other})", "names must be unique among the inputs"),
     # --- policy (AC3xx) ---
     # (owned by agentos_contracts/policy; add codes between these markers)
+    # syntax
+    "AC300": Code("policy-syntax", "unexpected {found}, expected {expected}", "{hint}"),
+    "AC301": Code("unterminated-string", "unterminated string", "close the string with `\"` on the same line"),
+    "AC302": Code("bad-escape", "invalid escape `{escape}` in string", "use one of `\\\"` `\\\\` `\\/` `\\n` `\\r` `\\t` `\\b` `\\f` `\\uXXXX`"),
+    "AC303": Code("bad-character", "unexpected character `{char}`", "{hint}"),
+    "AC304": Code("bad-number", "number `{text}` is out of range", "numbers must be finite (at most about 1.8e308)"),
+    "AC305": Code("unclosed-bracket", "unclosed `{bracket}`", "close it with `{closer}`; a rule may continue onto the next line only inside brackets"),
+    "AC306": Code("bad-target", "malformed action name `{name}`", "use dot-separated segments of letters, digits, `_` and `-`, each starting with a letter (`web.fetch`), optionally ending in `.*`, or `*`"),
+    "AC307": Code("bad-annotation", "{message}", "{hint}"),
+    "AC308": Code("misplaced-header", "{message}", "{hint}"),
+    "AC309": Code("unknown-type", "unknown type `{type}`", "{hint}"),
+    "AC317": Code("too-deep", "condition nested more than {limit} levels deep", "split the rule into several rules"),
+    "AC320": Code("action-attribute", "`action` is the name of the action being decided and has no attributes", "compare it as a string, e.g. `action == \"web.fetch\"` or `action MATCHES \"web.*\"`"),
+    "AC321": Code("consent-for-nothing", "`FOR` needs at least one action", "write `REQUIRE CONSENT FOR payment.charge`, or drop `FOR` to cover every action"),
+    "AC322": Code("spaced-wildcard", "`.*` must follow `{name}` directly", "write `{name}.*` without a space"),
+    # checks (errors)
+    "AC310": Code("unknown-attribute", "unknown attribute `{name}`", "{hint}"),
+    "AC311": Code("type-mismatch", "{message}", "{hint}"),
+    "AC312": Code("argument-type-mismatch", "{message}", "{hint}"),
+    "AC313": Code("bad-glob", "malformed glob `{glob}`: {reason}", "`*` any run, `?` one character, `[abc]`/`[!abc]` classes, `\\` escapes"),
+    "AC314": Code("duplicate-id", "duplicate rule id `{id}` (first at {first})", "rule ids must be unique across the compiled policies; change one `@id`"),
+    "AC315": Code("duplicate-file-name", "two policy files named `{base}` (`{first}` and `{second}`)", "derived rule ids use the file's base name; rename one file"),
+    "AC316": Code("conflicting-declaration", "attribute `{name}` declared `{type}` here but `{other}` at {first}", "declare each attribute once, with one type"),
+    "AC318": Code("unknown-argument", "tool `{tool}` has no argument `{name}`", "{hint}"),
+    "AC319": Code("bad-tool-schema", "inputSchema of `{tool}` is not usable for typing: {reason}", "fix the tool descriptor in the Platform document", W),
+    # checks (warnings)
+    "AC330": Code("never-applies", "rule `{id}` can never apply: {witness}", "{hint}", W),
+    "AC331": Code("shadowed-allow", "ALLOW rule `{id}` is shadowed by unconditional DENY `{deny}`", "every action it allows is denied, e.g. `{action}`; remove one of the rules or add a condition to the DENY", W),
+    "AC332": Code("duplicate-rule", "rule `{id}` repeats rule `{other}`", "remove one of them", W),
+    "AC333": Code("outside-ceiling", "{effect} target `{target}` is outside the contract's capabilities", "the contract ceiling denies it whatever the policy says; add it to `capabilities` (or `security.consent_for`) or remove the target", W),
+    "AC334": Code("consent-without-allow", "consent target `{target}` is allowed by no ALLOW rule", "this rule alone grants the action (with consent); add an ALLOW for it if that is intended", W),
+    "AC335": Code("empty-policy", "policy has no rules; every request is denied", "add ALLOW rules for what the agent may do", W),
+    "AC336": Code("redundant-declaration", "attribute `{name}` is declared twice", "remove the second declaration", W),
+    # compiled form
+    "AC340": Code("compiled-unreadable", "cannot read compiled policy: {reason}", "recompile it with `agentos compile`"),
+    "AC341": Code("compiled-version", "unknown compiled-policy format version `{version}`", "this agentos reads format version {known}; recompile the policy with it"),
+    "AC342": Code("compiled-invalid", "invalid compiled policy at `{where}`: {reason}", "recompile it with `agentos compile`; never edit compiled policies by hand"),
+    # eval and test
+    "AC350": Code("bad-case-file", "{message}", "{hint}"),
+    "AC351": Code("case-failed", "case `{name}`: expected {expected}, got {got}", "{hint}"),
+    "AC352": Code("bad-request", "malformed request: {reason}", "a request line is `{{\"action\": \"web.fetch\", \"context\": {{...}}, \"args\": {{...}}}}`"),
+    "AC353": Code("uncovered-rule", "rule `{id}` is exercised by no case", "add a case in which this rule applies", W),
+    "AC354": Code("no-cases", "no PolicyTest documents in the given paths", "pass YAML files with `kind: PolicyTest`"),
     # --- end policy ---
     # --- schedulability (AC4xx) ---
     # (owned by agentos_contracts/sched; add codes between these markers)

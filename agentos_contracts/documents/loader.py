@@ -42,19 +42,27 @@ _TRUES = frozenset({"true", "True", "TRUE"})
 _FALSES = frozenset({"false", "False", "FALSE"})
 
 
+Pos = tuple[int, int, int, int]  # line, column, end line, end column (from 1)
+
+
 @dataclass(slots=True)
 class PositionMap:
-    """JSON Pointer → where that value (and, for mapping entries, its key) starts."""
+    """JSON Pointer → where that value (and, for mapping entries, its key) starts.
 
-    values: dict[str, Span] = field(default_factory=dict)
-    keys: dict[str, Span] = field(default_factory=dict)
+    Positions are kept as plain tuples and turned into ``Span``s only when a
+    diagnostic needs one: most documents are valid and never ask.
+    """
+
+    file: str = ""
+    values: dict[str, Pos] = field(default_factory=dict)
+    keys: dict[str, Pos] = field(default_factory=dict)
 
     def value_span(self, pointer: str) -> Span:
         """The value's own span, else the nearest ancestor's (aliases have no inner positions)."""
         p = pointer
         while True:
             if p in self.values:
-                return self.values[p]
+                return Span(self.file, *self.values[p])
             if not p:
                 raise KeyError(pointer)
             p = ptr.parent(p)
@@ -62,7 +70,7 @@ class PositionMap:
     def key_span(self, pointer: str) -> Span:
         """The span of the key naming ``pointer``; the value's span for list items."""
         if pointer in self.keys:
-            return self.keys[pointer]
+            return Span(self.file, *self.keys[pointer])
         return self.value_span(pointer)
 
 
@@ -162,15 +170,15 @@ _STD_TAGS = {
 
 
 class _Frame:
-    __slots__ = ("container", "pointer", "anchor", "size", "key", "key_span", "key_lines", "start")
+    __slots__ = ("container", "pointer", "anchor", "size", "key", "key_pos", "key_lines", "start")
 
-    def __init__(self, container: Any, pointer: str, anchor: str | None, start: Span) -> None:
+    def __init__(self, container: Any, pointer: str, anchor: str | None, start: Pos) -> None:
         self.container = container
         self.pointer = pointer
         self.anchor = anchor
         self.size = 1
         self.key: Any = _NO_KEY
-        self.key_span: Span | None = None
+        self.key_pos: Pos = (1, 1, 1, 1)
         self.key_lines: dict[str, int] = {}
         self.start = start
 
@@ -192,6 +200,11 @@ class _Composer:
         if end is None:
             return Span(self.name, mark.line + 1, mark.column + 1)
         return Span(self.name, mark.line + 1, mark.column + 1, end.line + 1, end.column + 1)
+
+    @staticmethod
+    def pos(ev: Any) -> Pos:
+        m, e = ev.start_mark, ev.end_mark
+        return (m.line + 1, m.column + 1, e.line + 1, e.column + 1)
 
     def scalar_value(self, ev: Any) -> Any:
         tag = ev.tag
@@ -218,13 +231,13 @@ class _Composer:
     def compose(self, events: Any, documents: list[Document], source: Source) -> None:
         stack: list[_Frame] = []
         doc_index = 0
-        positions = PositionMap()
+        positions = PositionMap(self.name)
         root: Any = None
         have_root = False
         for ev in events:
             cls = type(ev)
             if cls is yaml.DocumentStartEvent:
-                positions, root, have_root, stack = PositionMap(), None, False, []
+                positions, root, have_root, stack = PositionMap(self.name), None, False, []
                 self.anchors = {}
                 continue
             if cls is yaml.DocumentEndEvent:
@@ -254,7 +267,7 @@ class _Composer:
                 here = ptr.join(parent.pointer, len(parent.container))
             else:
                 here = ptr.join(parent.pointer, parent.key)
-            start = self.span(ev.start_mark, ev.end_mark)
+            start = self.pos(ev)
             size = 1
             if cls is yaml.ScalarEvent:
                 value = self.scalar_value(ev)
@@ -262,18 +275,18 @@ class _Composer:
                     self.anchors[ev.anchor] = (value, 1)
             elif cls is yaml.AliasEvent:
                 if ev.anchor not in self.anchors:
-                    raise _Abort(dg.make("AC004", start, problem=f"unknown alias `*{ev.anchor}`"))
+                    raise _Abort(dg.make("AC004", Span(self.name, *start), problem=f"unknown alias `*{ev.anchor}`"))
                 value, size = self.anchors[ev.anchor]
                 self.expanded += size
                 if self.expanded > MAX_EXPANDED_NODES:
-                    raise _Abort(dg.make("AC009", start, limit=MAX_EXPANDED_NODES))
+                    raise _Abort(dg.make("AC009", Span(self.name, *start), limit=MAX_EXPANDED_NODES))
             else:
                 if ev.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-                    raise _Abort(dg.make("AC016", start, what=f"tag `{ev.tag}`",
+                    raise _Abort(dg.make("AC016", Span(self.name, *start), what=f"tag `{ev.tag}`",
                                          hint="remove the tag; only plain YAML is accepted"))
                 value = {} if cls is yaml.MappingStartEvent else []
                 if len(stack) >= MAX_DEPTH:
-                    raise _Abort(dg.make("AC008", start, limit=MAX_DEPTH))
+                    raise _Abort(dg.make("AC008", Span(self.name, *start), limit=MAX_DEPTH))
             if parent is None:
                 root, have_root = value, True
                 positions.values[here] = start
@@ -287,13 +300,14 @@ class _Composer:
                 parent.container[parent.key] = value
                 parent.size += size
                 positions.values[here] = start
-                positions.keys[here] = parent.key_span  # type: ignore[assignment]
+                positions.keys[here] = parent.key_pos  # type: ignore[assignment]
                 parent.key = _NO_KEY
             if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                 stack.append(_Frame(value, here, ev.anchor, start))
 
     def take_key(self, ev: Any, frame: _Frame) -> None:
-        span = self.span(ev.start_mark, ev.end_mark)
+        pos = self.pos(ev)
+        span = Span(self.name, *pos)
         if type(ev) is not yaml.ScalarEvent:
             raise _Abort(dg.make("AC015", span, found="a collection or alias"))
         key = self.scalar_value(ev)
@@ -306,11 +320,11 @@ class _Composer:
             self.diags.append(dg.make("AC006", span, path=here, key=key, first_line=frame.key_lines[key]))
             # keep the first value (YAML parsers differ on which one wins)
             frame.key = _DUP
-            frame.key_span = span
+            frame.key_pos = pos
             return
-        frame.key_lines[key] = span.line
+        frame.key_lines[key] = pos[0]
         frame.key = key
-        frame.key_span = span
+        frame.key_pos = pos
 
 
 def _syntax_diag(name: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
@@ -355,8 +369,14 @@ def _char_at(text: str, line: int, column: int) -> str:
 
 
 def _events(parser: Any) -> Any:
-    while parser.check_event():
-        yield parser.get_event()
+    get = parser.get_event
+    while True:
+        ev = get()
+        if ev is None:
+            return
+        yield ev
+        if type(ev) is yaml.StreamEndEvent:
+            return
 
 
 def load_source(source: Source) -> LoadedFile:

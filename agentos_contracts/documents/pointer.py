@@ -6,7 +6,10 @@ from typing import Any, Iterable
 
 
 def escape(token: str | int) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
+    t = str(token)
+    if "~" in t or "/" in t:
+        return t.replace("~", "~0").replace("/", "~1")
+    return t
 
 
 def unescape(token: str) -> str:
@@ -15,6 +18,8 @@ def unescape(token: str) -> str:
 
 def join(base: str, *tokens: str | int) -> str:
     """``join("/a", "b", 0)`` is ``"/a/b/0"``."""
+    if len(tokens) == 1:
+        return base + "/" + escape(tokens[0])
     return base + "".join("/" + escape(t) for t in tokens)
 
 

@@ -36,6 +36,7 @@ from agentos_contracts.resources import grammar_text
 
 MAX_DEPTH = 100  # nesting of a condition; deeper input is refused, never a RecursionError
 _OPEN = {"LPAR": ")", "LSQB": "]"}
+_CMP_TOKENS = frozenset({"EQ", "NE", "LT", "LE", "GT", "GE", "IN", "CONTAINS", "MATCHES"})
 _STARTERS = frozenset({"ALLOW", "DENY", "REQUIRE", "CONSENT", "AT", "POLICY", "ATTRIBUTE"})
 
 
@@ -45,8 +46,8 @@ class _Feed(Lexer):
     def __init__(self, conf: Any) -> None:
         pass
 
-    def lex(self, lexer_state: Any, parser_state: Any) -> Iterator[Token]:
-        return iter(lexer_state.text)
+    def lex(self, data: Any) -> Iterator[Token]:  # type: ignore[override]
+        return iter(data)
 
 
 @lru_cache(maxsize=1)
@@ -208,11 +209,12 @@ def _syntax_error(file: str, exc: UnexpectedToken, toks: list[Token]) -> Diagnos
     except Exception:  # accepts replays the parser; fall back to the table's view
         expected = set(exc.expected)
     found = describe_found(tok.type, str(tok.value))
-    hint = hint_for(str(tok.value)) if tok.type in KEYWORDS.values() and "NAME" in expected else ""
-    if not hint and tok.type in KEYWORDS.values() and "NAME" in expected:
+    if tok.type in KEYWORDS.values() and "NAME" in expected:
         hint = f"`{tok.value}` is a keyword; quote an action name that is a keyword, as in `\"{tok.value}\"`"
-    if not hint:
-        hint = hint_for(str(tok.value))
+    elif tok.type in _CMP_TOKENS and "AND" in expected:
+        hint = "comparisons do not chain; join them with `AND`, as in `a < b AND b < c`"
+    else:
+        hint = ""
     return dg.make("AC300", span, found=found, expected=describe_expected(expected), hint=hint)
 
 
@@ -300,9 +302,9 @@ class _Build(Transformer):  # type: ignore[type-arg]
             elif c is not None:
                 condition = c
         assert effect is not None
-        kind, first, has_for = effect
-        if has_for and not targets:
-            self.diags.append(dg.make("AC321", self._tok(first)))
+        kind, first, last = effect
+        if last.type == "FOR" and not targets:
+            self.diags.append(dg.make("AC321", self._tok(last)))
         line = first.line
         rid = explicit if explicit is not None else f"{self.base}:{line}"
         return ast.Rule(effect=kind, targets=targets, condition=condition, explicit_id=explicit, id=rid,
@@ -319,10 +321,10 @@ class _Build(Transformer):  # type: ignore[type-arg]
                                       hint='write `@id("some-name")`'))
         return ("@id", value, self._tok(name))
 
-    def effect(self, meta: Any, ch: list[Token]) -> tuple[str, ast.Effect, Token, bool]:
+    def effect(self, meta: Any, ch: list[Token]) -> tuple[str, ast.Effect, Token, Token]:
         kind = ch[0].type
         effect = ast.Effect.ALLOW if kind == "ALLOW" else ast.Effect.DENY if kind == "DENY" else ast.Effect.CONSENT
-        return ("effect", effect, ch[0], ch[-1].type == "FOR")
+        return ("effect", effect, ch[0], ch[-1])
 
     def targets(self, meta: Any, ch: list[Any]) -> list[ast.Target]:
         return [c for c in ch if isinstance(c, ast.Target)]

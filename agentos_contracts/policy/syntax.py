@@ -138,6 +138,9 @@ def describe_expected(names: set[str]) -> str:
     if {"EQ", "IN", "CONTAINS", "MATCHES"} <= names:
         names -= _COMPARISONS
         words.append((5, "a comparison (`==`, `<`, `IN`, ...)"))
+    if {"LPAR", "HAS", "NOT", "NAME"} <= names:
+        names -= {"LPAR", "HAS", "NOT", "NAME", "TRUE", "FALSE"} | _VALUES
+        words.append((4, "a condition"))
     if _VALUES <= names:
         names -= _VALUES | ({"NAME"} if "NAME" in names else set())
         words.append((3, "a value or attribute"))
@@ -145,7 +148,7 @@ def describe_expected(names: set[str]) -> str:
         if n in _WORDS:
             word = _WORDS[n]
         elif n.lower() in KEYWORDS:
-            word = f"`{n}`"
+            word = f"`{n.lower()}`" if n in ("HAS", "TRUE", "FALSE") else f"`{n}`"
         else:
             word = n.lower()
         words.append((_RANK.index(n) if n in _RANK else len(_RANK), word))

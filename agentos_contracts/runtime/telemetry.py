@@ -67,11 +67,10 @@ class Telemetry:
             yield span
 
 
-def decision_attributes(*, decision: str, rules: Sequence[str], manifest: str, args_digest: str | None,
-                        stage: str | None, reason: str) -> dict[str, Any]:
+def decision_attributes(*, decision: str, rules: Sequence[str], args_digest: str | None, stage: str | None,
+                        reason: str) -> dict[str, Any]:
     """The ``agentos.*`` attributes of a decided call (OTel takes str, bool, numbers and their lists)."""
-    out: dict[str, Any] = {"agentos.decision": decision, "agentos.rules": list(rules),
-                           "agentos.manifest.digest": manifest, "agentos.reason": reason}
+    out: dict[str, Any] = {"agentos.decision": decision, "agentos.rules": list(rules), "agentos.reason": reason}
     if args_digest:
         out["agentos.args.digest"] = args_digest
     if stage:

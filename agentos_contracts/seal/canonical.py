@@ -52,6 +52,17 @@ def canonical_digest(value: Any) -> str:
     return sha256_digest(canonicalize(value))
 
 
+def json_int(text: str) -> int | float:
+    """``parse_int`` hook for ``json.loads`` that reads numbers as JCS does (as doubles).
+
+    Within the safe range an integer stays an ``int``; beyond it the text is read as the
+    double it denotes, so a large float written as ``69905881335575050`` reads back as
+    that very double and re-canonicalises to the same bytes.
+    """
+    value = int(text)
+    return value if abs(value) <= MAX_SAFE_INTEGER else float(text)
+
+
 def number_text(value: int | float) -> str:
     """ECMAScript ``Number.prototype.toString`` of a finite number (RFC 8785 section 3.2.2.3)."""
     if isinstance(value, bool):

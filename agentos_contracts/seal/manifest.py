@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from agentos_contracts.model.manifest import BindingManifest
 from agentos_contracts.seal import dsse, schema
 from agentos_contracts.seal import keys as keys_
-from agentos_contracts.seal.canonical import CanonicalError, canonicalize, sha256_digest
+from agentos_contracts.seal.canonical import CanonicalError, canonicalize, json_int, sha256_digest
 from agentos_contracts.seal.semantics import Problem, check_statement_header, check_time_and_sequence
 from agentos_contracts.seal.statement import PAYLOAD_TYPE, Subject, make_statement, make_subject
 
@@ -165,7 +165,7 @@ def parse_json(data: bytes) -> tuple[Any, str]:
     except UnicodeDecodeError as exc:
         return None, f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant), ""
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_int=json_int), ""
     except _DuplicateKey as exc:
         return None, f"duplicate key `{exc.args[0]}`"
     except json.JSONDecodeError as exc:

@@ -35,6 +35,15 @@ def validator_for(kind: str) -> Any:
     return Draft202012Validator(schema(schema_file(kind)))
 
 
+@lru_cache(maxsize=None)
+def precheck_for(kind: str) -> Any:
+    """The compiled yes/no pre-check (validate.fastschema), or None to always use jsonschema."""
+    from agentos_contracts.resources import schema
+    from agentos_contracts.validate.fastschema import compile_or_none
+
+    return compile_or_none(schema(schema_file(kind)))
+
+
 def found_word(value: Any) -> str:
     if value is None:
         return "null"
@@ -58,6 +67,9 @@ def _type_words(t: Any) -> str:
 
 def check_schema(doc: Document) -> list[Diagnostic]:
     """All schema findings of one document, each at the exact key or value."""
+    precheck = precheck_for(doc.kind or "")
+    if precheck is not None and precheck(doc.data):
+        return []
     validator = validator_for(doc.kind or "")
     out: list[Diagnostic] = []
     for err in validator.iter_errors(doc.data):

@@ -1,0 +1,141 @@
+"""Deciding one call: ceiling → compiled policy → MCP argument schema → budgets; consent is the last word.
+
+Budgets come before consent so a person is never asked to approve a call the budget
+would refuse. Every step fails closed: an exception anywhere is a deny whose reason
+names the stage and the error type (never its message, which could quote arguments).
+Reasons name rules, attributes and schema keywords, never argument values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+from agentos_contracts.runtime.budgets import Budgets
+from agentos_contracts.seal.canonical import canonical_digest
+
+ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z][A-Za-z0-9_-]*)*")
+CEILING_RULE = "contract:capabilities"
+CONSENT_RULE = "contract:consent_for"
+STAGES = ("ceiling", "policy", "schema", "budget", "error")
+
+
+class PolicyDecision(Protocol):
+    effect: str
+    rules: Sequence[str]
+    reason: str
+
+
+class Policy(Protocol):
+    def decide(self, action: str, context: Mapping[str, Any]) -> PolicyDecision: ...
+
+
+class ArgsValidator(Protocol):
+    def problem(self, args: Mapping[str, Any]) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """What the runtime decided and which stage decided it; ``effect`` is allow, deny or consent."""
+
+    effect: str
+    rules: tuple[str, ...]
+    reason: str
+    stage: str
+    action: str
+    args_digest: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.effect == "allow"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"decision": self.effect, "rules": list(self.rules), "reason": self.reason, "stage": self.stage}
+
+
+def target_matches(target: str, action: str) -> bool:
+    """`*` matches all; `name.*` every action under `name.` (not `name`); anything else exactly."""
+    if target == "*":
+        return True
+    if target.endswith(".*"):
+        return action.startswith(target[:-1])
+    return target == action
+
+
+def args_digest(args: Mapping[str, Any]) -> str:
+    return canonical_digest(dict(args))
+
+
+class Authorizer:
+    """The decision path, built once per manifest; ``decide`` is pure apart from reading the budgets."""
+
+    def __init__(self, *, capabilities: Sequence[str], consent_for: Sequence[str], policy: Policy | None,
+                 tools: Mapping[str, ArgsValidator | None], budgets: Budgets) -> None:
+        self.ceiling = tuple(capabilities) + tuple(consent_for)
+        self.consent_for = tuple(consent_for)
+        self.policy = policy
+        self.tools = tools
+        self.budgets = budgets
+
+    def decide(self, action: str, context: Mapping[str, Any], args: Mapping[str, Any], *,
+               consent_for: Sequence[str] = (), tokens: Any = 0, cost: Any = 0, at: int | None = None,
+               digest: Callable[[Mapping[str, Any]], str] = args_digest) -> Decision:
+        """Decide; ``consent_for`` adds targets that need consent here (a HITL step's list)."""
+        stage = "error"
+        try:
+            digest_text = digest(args)
+        except Exception as exc:  # arguments with no canonical form cannot be bound to anything
+            return Decision(effect="deny", rules=(), reason=f"arguments have no canonical form ({type(exc).__name__})",
+                            stage="error", action=str(action), args_digest="")
+        try:
+            stage = "ceiling"
+            if not isinstance(action, str) or not ACTION.fullmatch(action):
+                return self._deny("malformed action name", stage, action, digest_text)
+            if not any(target_matches(t, action) for t in self.ceiling):
+                return self._deny(f"`{action}` is outside the contract's capabilities", stage, action, digest_text,
+                                  (CEILING_RULE,))
+            stage = "policy"
+            effect, rules, reason = self._policy(action, context, args)
+            if effect == "deny":
+                return Decision(effect="deny", rules=rules, reason=reason, stage=stage, action=action,
+                                args_digest=digest_text)
+            extra = [t for t in (*self.consent_for, *consent_for) if target_matches(t, action)]
+            if effect == "allow" and extra:
+                effect, rules, reason = "consent", (CONSENT_RULE,), f"`{action}` needs consent ({CONSENT_RULE})"
+            stage = "schema"
+            if action in self.tools:
+                problem = self._schema_problem(action, args)
+                if problem is not None:
+                    return self._deny(problem, stage, action, digest_text)
+            stage = "budget"
+            over = self.budgets.check(calls=1, tokens=tokens, cost=cost, at=at)
+            if over is not None:
+                return self._deny(over, stage, action, digest_text)
+            return Decision(effect=effect, rules=rules, reason=reason, stage="policy", action=action,
+                            args_digest=digest_text)
+        except Exception as exc:  # fail closed, whatever broke
+            return self._deny(f"{stage} check failed ({type(exc).__name__}): denied", "error", str(action), digest_text)
+
+    def _policy(self, action: str, context: Mapping[str, Any], args: Mapping[str, Any]) -> tuple[str, tuple[str, ...], str]:
+        if not isinstance(context, Mapping) or not isinstance(args, Mapping):
+            return "deny", (), "request context and arguments must be JSON objects"
+        if self.policy is None:  # no policy named: each capability allowed, consent_for needs consent
+            if any(target_matches(t, action) for t in self.consent_for):
+                return "consent", (CONSENT_RULE,), f"`{action}` needs consent ({CONSENT_RULE})"
+            return "allow", (CEILING_RULE,), f"allowed by {CEILING_RULE}"
+        decision = self.policy.decide(action, {**context, "args": dict(args)})
+        effect = decision.effect
+        if effect not in ("allow", "deny", "consent"):
+            return "deny", tuple(decision.rules), f"policy returned unknown effect `{effect}`"
+        return effect, tuple(decision.rules), decision.reason
+
+    def _schema_problem(self, action: str, args: Mapping[str, Any]) -> str | None:
+        validator = self.tools[action]
+        if validator is None:
+            return f"no MCP input schema is known for bound tool `{action}`"
+        return validator.problem(args)
+
+    @staticmethod
+    def _deny(reason: str, stage: str, action: str, digest_text: str, rules: tuple[str, ...] = ()) -> Decision:
+        return Decision(effect="deny", rules=rules, reason=reason, stage=stage, action=action, args_digest=digest_text)

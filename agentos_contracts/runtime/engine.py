@@ -1,0 +1,325 @@
+"""The Runtime: one sealed manifest, one audit log, every call decided, gated and recorded.
+
+`authorize` decides and records; `call` and the `tool` decorator add the consent gate,
+the call itself and its outcome. A decision that cannot be recorded is a deny: what
+the audit log does not show did not happen.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+
+from agentos_contracts.model.manifest import Fallback
+from agentos_contracts.runtime import telemetry as telemetry_
+from agentos_contracts.runtime.audit import AuditLog, Durability
+from agentos_contracts.runtime.authorize import Authorizer, Decision
+from agentos_contracts.runtime.budgets import Budgets, BudgetError
+from agentos_contracts.runtime.chain import RecordError
+from agentos_contracts.runtime.consent import Approver, ConsentGate, DEFAULT_TTL_NS
+from agentos_contracts.runtime.manifest import LoadedManifest, ManifestRefused, load_manifest, read_public_keys
+from agentos_contracts.runtime.tools import ToolSchemaError, build_validators
+from agentos_contracts.seal import keys as keys_
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# the record type of each decision; schema, budget and internal denials are constraint failures
+_DENY_TYPE = {"ceiling": "tool.denied", "policy": "tool.denied"}
+_current_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("agentos_context", default={})
+
+
+class PolicyDenied(Exception):
+    """A guarded call that was not let through; the function never ran. ``reason`` says why."""
+
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
+        self.reason = decision.reason
+        super().__init__(decision.reason)
+
+
+def decision_type(decision: Decision) -> str:
+    if decision.effect == "allow":
+        return "tool.allowed"
+    if decision.effect == "consent":
+        return "consent.required"
+    return _DENY_TYPE.get(decision.stage, "constraint.failed")
+
+
+class Runtime:
+    """Enforces one manifest. Build it with :meth:`load`; close it (or use ``with``) to seal the log."""
+
+    def __init__(self, loaded: LoadedManifest, log: AuditLog, *, approver: Approver | None = None,
+                 clock: Callable[[], int] = time.time_ns, tools: Sequence[Mapping[str, Any]] = (),
+                 trace_id: str | None = None, retain_args: bool = False,
+                 telemetry: telemetry_.Telemetry | None = None, consent_ttl_ns: int = DEFAULT_TTL_NS) -> None:
+        m = loaded.manifest
+        self.loaded = loaded
+        self.manifest = m
+        self.digest = loaded.digest
+        self.log = log
+        self.trace_id = trace_id or uuid.uuid4().hex
+        self.retain_args = retain_args
+        self.telemetry = telemetry or telemetry_.Telemetry()
+        self._clock = clock
+        try:
+            self.budgets = Budgets.from_manifest(m.budgets, clock)
+            validators = build_validators({t.name: t.descriptor_digest for t in m.resolved.tools}, tools)
+        except (BudgetError, ToolSchemaError) as exc:
+            raise ManifestRefused(loaded.path, [("AC703", str(exc))]) from None
+        self.authorizer = Authorizer(capabilities=m.capabilities, consent_for=m.consent_for, policy=loaded.policy,
+                                     tools=validators, budgets=self.budgets)
+        self.gate = ConsentGate(approver, clock=clock, ttl_ns=consent_ttl_ns)
+        self.active_fallbacks: list[Fallback] = []
+        self._lock = threading.RLock()
+        self._finished = False
+        self.record("agent.started", detail={"kind": m.kind, "name": m.name, "signed_by": list(loaded.signed_by)})
+
+    @classmethod
+    def load(cls, manifest_path: str | Path, public_key_path: str | Path | Sequence[str | Path] | None = None,
+             audit: str | Path | None = None, checkpoint_key: Any = None, approver: Approver | None = None,
+             allow_unsigned: bool = False, *, durability: Durability = "durable", batch_size: int = 256,
+             tools: Sequence[Mapping[str, Any]] = (), clock: Callable[[], int] = time.time_ns,
+             trace_id: str | None = None, retain_args: bool = False, now: datetime | None = None,
+             min_sequence: int | None = None, telemetry: telemetry_.Telemetry | None = None) -> Runtime:
+        """Verify the manifest (refusing unsigned ones unless ``allow_unsigned``) and open the audit log.
+
+        ``checkpoint_key`` (a private key or a PEM path) signs audit checkpoints; ``tools`` are
+        MCP descriptors, each used only if its digest is the one the manifest pins.
+        """
+        if audit is None:
+            raise ValueError("Runtime.load needs audit=PATH: every decision is recorded")
+        loaded = load_manifest(manifest_path, read_public_keys(public_key_path), allow_unsigned=allow_unsigned,
+                               now=now, min_sequence=min_sequence)
+        key = keys_.read_private_key(checkpoint_key) if isinstance(checkpoint_key, (str, Path)) else checkpoint_key
+        log = AuditLog.open(audit, durability=durability, batch_size=batch_size, checkpoint_key=key, clock=clock)
+        try:
+            return cls(loaded, log, approver=approver, clock=clock, tools=tools, trace_id=trace_id,
+                       retain_args=retain_args, telemetry=telemetry)
+        except BaseException:
+            log.close()
+            raise
+
+    # --- records ---------------------------------------------------------------------------------
+
+    def record(self, type_: str, *, agent: str | None = None, retain: Mapping[str, Any] | None = None,
+               **fields: Any) -> None:
+        """Append one record with this run's header (trace, agent, tenant, manifest digest)."""
+        header = {"type": type_, "trace_id": self.trace_id, "agent": agent or self.manifest.name,
+                  "tenant": self.manifest.tenant, "manifest": self.digest}
+        with self._lock:
+            try:
+                self.log.append({**header, **fields}, retain_args=retain if self.retain_args else None)
+            except RecordError:
+                if "context" not in fields:
+                    raise
+                rest = {k: v for k, v in fields.items() if k != "context"}
+                self.log.append({**header, **rest, "detail": {"context": "not recordable as canonical JSON"}},
+                                retain_args=retain if self.retain_args else None)
+
+    # --- deciding --------------------------------------------------------------------------------
+
+    @contextmanager
+    def context(self, **values: Any) -> Iterator[None]:
+        """Attributes every decision inside the block sees (per thread and task)."""
+        token = _current_context.set({**_current_context.get(), **values})
+        try:
+            yield
+        finally:
+            _current_context.reset(token)
+
+    def authorize(self, action: str, context: Mapping[str, Any] | None = None, args: Mapping[str, Any] | None = None,
+                  *, tokens: Any = 0, cost: Any = 0) -> Decision:
+        """Decide and record one request; an allow counts one call against the budgets."""
+        return self._authorize(action, context, args, tokens=tokens, cost=cost)
+
+    def _authorize(self, action: str, context: Mapping[str, Any] | None, args: Mapping[str, Any] | None, *,
+                   tokens: Any = 0, cost: Any = 0, step: str | None = None, agent: str | None = None,
+                   consent_for: Sequence[str] = ()) -> Decision:
+        ctx: Any = _request_context(context)
+        call_args: Any = args if args is not None else (ctx.pop("args", {}) if isinstance(ctx, dict) else {})
+        if isinstance(ctx, dict):
+            ctx.pop("args", None)
+        with self._lock:
+            decision = self.authorizer.decide(action, ctx, call_args, consent_for=consent_for, tokens=tokens,
+                                              cost=cost)
+            usage = {k: str(v) for k, v in (("tokens", tokens), ("cost", cost)) if v}
+            try:
+                self.record(decision_type(decision), agent=agent, action=str(action), decision=decision.effect,
+                            stage=decision.stage, rules=list(decision.rules), reason=decision.reason,
+                            args_digest=decision.args_digest or None,
+                            context=ctx if isinstance(ctx, dict) else None, step=step, usage=usage or None,
+                            retain=call_args if isinstance(call_args, Mapping) else None)
+            except Exception as exc:  # unrecorded means not allowed
+                return Decision(effect="deny", rules=(), reason=f"audit log could not record the decision "
+                                f"({type(exc).__name__})", stage="error", action=str(action),
+                                args_digest=decision.args_digest)
+            if decision.effect == "allow":
+                self.budgets.charge(calls=1)
+        return decision
+
+    def ask_consent(self, decision: Decision, args: Mapping[str, Any], *, step: str | None = None,
+                    agent: str | None = None, timeout_s: float | None = None,
+                    escalate_to: str | None = None) -> Decision:
+        """The consent gate for a `consent` decision: an allow (counted) or a deny, both recorded."""
+        req = self.gate.request(action=decision.action, args=args, args_digest=decision.args_digest,
+                                manifest=self.digest, rules=decision.rules, reason=decision.reason,
+                                agent=agent or self.manifest.name, step=step)
+        self.record("consent.requested", agent=agent, action=req.action, call_digest=req.call_digest,
+                    args_digest=req.args_digest, rules=list(req.rules), step=step,
+                    detail={"request": req.request_id, "expires_at_ns": str(req.expires_at_ns)})
+        outcome = self.gate.decide(req, timeout_s=timeout_s, escalate_to=escalate_to)
+        if outcome.escalated_to:
+            self.record("consent.escalated", agent=agent, action=req.action, call_digest=req.call_digest,
+                        step=step, approver=outcome.escalated_to)
+        with self._lock:
+            kind = "consent.granted" if outcome.granted else "consent.denied"
+            self.record(kind, agent=agent, action=req.action, call_digest=req.call_digest, step=step,
+                        decision="allow" if outcome.granted else "deny", reason=outcome.reason,
+                        approver=outcome.approver, rules=list(req.rules))
+            if outcome.granted:
+                self.budgets.charge(calls=1)
+        effect = "allow" if outcome.granted else "deny"
+        return Decision(effect=effect, rules=decision.rules, reason=outcome.reason if not outcome.granted
+                        else f"approved by {outcome.approver}", stage="consent", action=decision.action,
+                        args_digest=decision.args_digest)
+
+    # --- guarded calls ---------------------------------------------------------------------------
+
+    def call(self, action: str, args: Mapping[str, Any] | None, fn: Callable[..., Any], *,
+             context: Mapping[str, Any] | None = None, tokens: Any = 0, cost: Any = 0,
+             usage: Callable[[Any], Mapping[str, Any]] | None = None, step: str | None = None,
+             agent: str | None = None, consent_for: Sequence[str] = (), timeout_s: float | None = None,
+             escalate_to: str | None = None) -> Any:
+        """Authorize, pass the consent gate, run ``fn(**args)``, record the outcome; PolicyDenied if refused."""
+        call_args = dict(args or {})
+        return self._guarded(action, call_args, lambda: fn(**call_args), context=context, tokens=tokens, cost=cost,
+                             usage=usage, step=step, agent=agent, consent_for=consent_for, timeout_s=timeout_s,
+                             escalate_to=escalate_to)
+
+    def tool(self, name: str, *, context: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+             usage: Callable[[Any], Mapping[str, Any]] | None = None) -> Callable[[F], F]:
+        """Decorate a function as the tool ``name``: its bound arguments are the call's ``args``."""
+
+        def wrap(fn: F) -> F:
+            signature = inspect.signature(fn)
+
+            @functools.wraps(fn)
+            def guarded(*a: Any, **kw: Any) -> Any:
+                bound = signature.bind(*a, **kw)
+                bound.apply_defaults()
+                ctx = context() if callable(context) else context
+                return self._guarded(name, _arguments(bound), lambda: fn(*bound.args, **bound.kwargs),
+                                     context=ctx, usage=usage)
+
+            return guarded  # type: ignore[return-value]
+
+        return wrap
+
+    def _guarded(self, action: str, args: dict[str, Any], run: Callable[[], Any], *, context: Mapping[str, Any] | None,
+                 usage: Callable[[Any], Mapping[str, Any]] | None, tokens: Any = 0, cost: Any = 0,
+                 step: str | None = None, agent: str | None = None, consent_for: Sequence[str] = (),
+                 timeout_s: float | None = None, escalate_to: str | None = None) -> Any:
+        base = {"agentos.manifest.digest": self.digest, "gen_ai.agent.name": agent or self.manifest.name}
+        with self.telemetry.tool_span(action, base) as span:
+            decision = self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
+                                       consent_for=consent_for)
+            if decision.effect == "consent":
+                decision = self.ask_consent(decision, args, step=step, agent=agent, timeout_s=timeout_s,
+                                            escalate_to=escalate_to)
+            _set(span, decision)
+            if decision.effect != "allow":
+                raise PolicyDenied(decision)
+            try:
+                result = run()
+            except Exception as exc:
+                span.record_exception(exc)
+                self.record("tool.failed", agent=agent, action=action, step=step, args_digest=decision.args_digest,
+                            outcome="error", error=type(exc).__name__)
+                raise
+            used = dict(usage(result)) if usage is not None else {}
+            spent = {k: used[k] for k in ("tokens", "cost") if used.get(k)}
+            with self._lock:
+                self.budgets.charge(**spent)
+                self.record("tool.completed", agent=agent, action=action, step=step,
+                            args_digest=decision.args_digest, outcome="ok",
+                            usage={k: str(v) for k, v in spent.items()} or None)
+            return result
+
+    # --- fallbacks and lifecycle -----------------------------------------------------------------
+
+    def report_signal(self, name: str) -> list[Fallback]:
+        """Activate the manifest's fallbacks whose ``when`` is ``name`` (each once); audited."""
+        with self._lock:
+            fresh = [f for f in self.manifest.fallbacks if f.when == name and f not in self.active_fallbacks]
+            for fallback in fresh:
+                self.active_fallbacks.append(fallback)
+                self.record("fallback.activated", signal=name, fallback=fallback.substitute)
+        return fresh
+
+    def substitutions(self) -> dict[str, Any]:
+        """The active fallbacks' substitutes merged, later activations winning."""
+        out: dict[str, Any] = {}
+        for fallback in self.active_fallbacks:
+            out.update(fallback.substitute)
+        return out
+
+    def finish(self, outcome: str = "ok", **detail: Any) -> None:
+        """Record how the run ended (once)."""
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+            self.record("agent.completed" if outcome == "ok" else "agent.failed", outcome=outcome,
+                        usage=self.budgets.usage(), detail=detail or None)
+
+    def close(self) -> None:
+        try:
+            self.finish()
+        finally:
+            self.log.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        try:
+            self.finish("ok" if exc_type is None else "failed")
+        finally:
+            self.log.close()
+
+
+def _request_context(context: Any) -> Any:
+    """The block's context under the caller's; anything but a mapping is passed on to be denied."""
+    if context is None:
+        return dict(_current_context.get())
+    if isinstance(context, Mapping):
+        return {**_current_context.get(), **context}
+    return context
+
+
+def _arguments(bound: inspect.BoundArguments) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in bound.arguments.items():
+        kind = bound.signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            out.update(value)
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            out[name] = list(value)
+        else:
+            out[name] = value
+    return out
+
+
+def _set(span: Any, decision: Decision) -> None:
+    for key, value in telemetry_.decision_attributes(decision=decision.effect, rules=decision.rules,
+                                                     args_digest=decision.args_digest, stage=decision.stage,
+                                                     reason=decision.reason).items():
+        span.set_attribute(key, value)
