@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from agentos_contracts.diagnostics import Diagnostic
 from agentos_contracts.documents.loader import Document
@@ -84,6 +84,16 @@ def _step_kinds(doc: Document, steps: list[tuple[int, dict[str, Any]]]) -> Itera
                 yield doc.diag("AC205", f"/steps/{i}", at_key=True, step=step["id"])
         elif "agent" not in step:
             yield doc.diag("AC209", f"/steps/{i}/id", step=step["id"])
+
+
+def data_edges(data: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """Producer → consumer step pairs of a (valid) workflow document, for the model builder."""
+    producers = {name: None for name in mapping(data, "inputs")}
+    for step in data.get("steps") or []:
+        for name in mapping(step, "out"):
+            producers.setdefault(name, step.get("id"))
+    return {(producers[name], step["id"]) for step in data.get("steps") or []
+            for name in mapping(step, "in") if producers.get(name) not in (None, step.get("id"))}
 
 
 def _producers(doc: Document, steps: list[tuple[int, dict[str, Any]]]) -> tuple[dict[str, Producer], list[Diagnostic]]:
@@ -175,14 +185,17 @@ def _overrides(doc: Document, steps: list[tuple[int, dict[str, Any]]], contracts
             yield doc.diag("AC210", f"/steps/{i}/bind", step=step["id"], bind=bind, mode=mode)
 
 
-def step_time_ns(step: dict[str, Any], contracts: dict[str, Document]) -> int | None:
-    """A step's turn time: its own `turn_ms`/`deadline_ms`, its override's SLO, else its agent's."""
+def step_time_ns(step: dict[str, Any], contracts: Mapping[str, Mapping[str, Any]]) -> int | None:
+    """A step's turn time: its own `turn_ms`/`deadline_ms`, its override's SLO, else its agent's.
+
+    ``contracts`` maps agent names to contract document data.
+    """
     if step.get("type") == HITL:
         return 0
     slos = [step, mapping(step, "contract", "class", "slo")]
     agent = step.get("agent")
     if isinstance(agent, str) and agent in contracts:
-        slos.append(mapping(contracts[agent].data, "class", "slo"))
+        slos.append(mapping(contracts[agent], "class", "slo"))
     for slo in slos:
         for key in ("turn_ms", "deadline_ms"):
             v = slo.get(key)
@@ -204,7 +217,8 @@ def _critical_path(
         return
     import networkx as nx
 
-    times = {s["id"]: step_time_ns(s, contracts) for _, s in steps}
+    data = {name: doc.data for name, doc in contracts.items()}
+    times = {s["id"]: step_time_ns(s, data) for _, s in steps}
     g = nx.DiGraph()
     g.add_nodes_from(times)
     g.add_edges_from(sorted(edges))

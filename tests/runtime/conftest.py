@@ -55,10 +55,10 @@ class Sealer:
         base.update(over)
         return BindingManifest(**base)
 
-    def seal(self, name: str = "m", *, signed: bool = True, key: keys.PrivateKey | None = None, **over: Any) -> Path:
+    def seal(self, file: str = "m", *, signed: bool = True, key: keys.PrivateKey | None = None, **over: Any) -> Path:
         data = seal_manifest(self.predicate(**over), [("contract:test.yaml", b"contract")],
                              (key or self.key) if signed else None)
-        path = self.folder / f"{name}.manifest.json"
+        path = self.folder / f"{file}.manifest.json"
         path.write_bytes(data)
         return path
 
