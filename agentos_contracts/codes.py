@@ -124,12 +124,11 @@ CODES: dict[str, Code] = {
     "AC315": Code("duplicate-file-name", "two policy files named `{base}` (`{first}` and `{second}`)", "derived rule ids use the file's base name; rename one file"),
     "AC316": Code("conflicting-declaration", "attribute `{name}` declared `{type}` here but `{other}` at {first}", "declare each attribute once, with one type"),
     "AC318": Code("unknown-argument", "tool `{tool}` has no argument `{name}`", "{hint}"),
-    "AC319": Code("bad-tool-schema", "inputSchema of `{tool}` is not usable for typing: {reason}", "fix the tool descriptor in the Platform document", W),
     # checks (warnings)
     "AC330": Code("never-applies", "rule `{id}` can never apply: {witness}", "{hint}", W),
     "AC331": Code("shadowed-allow", "ALLOW rule `{id}` is shadowed by unconditional DENY `{deny}`", "every action it allows is denied, e.g. `{action}`; remove one of the rules or add a condition to the DENY", W),
     "AC332": Code("duplicate-rule", "rule `{id}` repeats rule `{other}`", "remove one of them", W),
-    "AC333": Code("outside-ceiling", "{effect} target `{target}` is outside the contract's capabilities", "the contract ceiling denies it whatever the policy says; add it to `capabilities` (or `security.consent_for`) or remove the target", W),
+    "AC333": Code("outside-ceiling", "{effect} target `{target}` is outside the capabilities of {contract}", "the contract ceiling denies it whatever the policy says; add it to `capabilities` (or `security.consent_for`) or remove the target", W),
     "AC334": Code("consent-without-allow", "consent target `{target}` is allowed by no ALLOW rule", "this rule alone grants the action (with consent); add an ALLOW for it if that is intended", W),
     "AC335": Code("empty-policy", "policy has no rules; every request is denied", "add ALLOW rules for what the agent may do", W),
     "AC336": Code("redundant-declaration", "attribute `{name}` is declared twice", "remove the second declaration", W),
@@ -149,6 +148,33 @@ CODES: dict[str, Code] = {
     # --- end schedulability ---
     # --- binding and admission (AC5xx) ---
     # (owned by agentos_contracts/binding and admit; add codes between these markers)
+    "AC500": Code("no-platform", "`{file}` holds no valid Platform document", "pass the platform catalog with `--platform FILE`; `agentos validate FILE` shows what is wrong with it"),
+    "AC501": Code("must-conflict", "{name}: layered `binding.must.{key}` leaves nothing: {detail}", "a later layer may only narrow `must`; make the layers' lists share at least one entry"),
+    "AC502": Code("ref-not-found", "{name}: {what} `{ref}` matches no catalog entry{have}", "add it to the platform catalog, or widen the reference's range"),
+    "AC503": Code("ref-ambiguous", "{name}: strict binding needs exactly one version of `{ref}`, the catalog has {versions}", "pin one version (`{pin}`), or use `binding.mode: smooth` to take the highest"),
+    "AC504": Code("must-unmet", "{name}: {detail}", "choose resources that satisfy `binding.must`, or relax it in the contract or its tenant/role layer"),
+    "AC505": Code("model-not-allowed", "{name}: model `{ref}` is not in `modelPolicy.allow`", "add it to `modelPolicy.allow`, or name an allowed model in `binding`"),
+    "AC506": Code("srt-onset", "{name}: onset {total} ms ({detail}) > onset_ms {limit}", "pick a model with a lower `onset_ms_p95`, or raise `class.slo.onset_ms`"),
+    "AC507": Code("srt-turn", "{name}: turn {total} ms ({detail}) > turn_ms {limit}", "use a faster model or fewer/faster tools, lower `max_output_tokens`, or raise `class.slo.turn_ms`"),
+    "AC508": Code("dt-rate", "{name}: {detail}", "lower `tokens_per_hour`, raise `deadline_s` or `budgets.tokens_per_minute`, or add model capacity"),
+    "AC509": Code("token-capacity", "{name}: model `{model}`: needs {need} tokens/min, {free} free of {capacity}{taken}", "add capacity (`capacity_tokens_per_min` or another deployment), lower the contract's token rate, or admit fewer contracts"),
+    "AC510": Code("node-capacity", "{name}: {detail}", "add nodes or cores, lower `compute.cpu`/`compute.mem`, or admit fewer contracts"),
+    "AC511": Code("hrt-unschedulable", "{name}: {detail}", "lower `wcet_ms`, raise `deadline_ms`/`period_ms`, or add cores"),
+    "AC512": Code("admission-unknown", "{name}: admission undecided: {reason}", "raise `--time-limit`, or admit fewer contracts at once; nothing was admitted on a guess"),
+    "AC513": Code("solver-unavailable", "no MILP solver is available ({reason})", "install highspy (`pip install highspy`) or PuLP's CBC (`pip install 'pulp[cbc]'`)"),
+    "AC514": Code("workflow-deadline", "{name}: critical path {total} ms ({route}) > deadline_ms {limit}", "use faster bindings for the steps on the path, or raise the workflow's `deadline_ms`"),
+    "AC515": Code("workflow-step", "{name}: step `{step}` (agent `{agent}`) cannot be admitted", "see the step's own reasons below; a workflow is admitted only with all its steps"),
+    "AC516": Code("workflow-step-unbounded", "{name}: step `{step}` has no time bound for the critical path", "give the step's agent `turn_ms`, `deadline_ms` or `deadline_s`"),
+    "AC517": Code("policy-compile", "{name}: policy does not compile against the bound tools: {detail}", "run `agentos compile` on the contract's policies with the platform's tool schemas"),
+    "AC518": Code("existing-invalid", "reservation `{file}` is not a manifest admission can count: {reason}", "pass the signer's key with `--pub`, `--existing-unsigned` for unsigned manifests, or remove the file"),
+    "AC519": Code("not-admitted", "{name}: not admitted: {detail}", "admit it alone to see which resource it lacks, or add capacity"),
+    "AC520": Code("layered-invalid", "{name}: the merged configuration layers do not form a valid contract: {reason}", "check the platform's `defaults` and the tenant and role `defaults` this contract inherits"),
+    "AC535": Code("manifest-drift", "manifest drifted: {detail}", "re-admit (`agentos admit`) and deploy the new manifest, or revert the change"),
+    "AC530": Code("fallback-dropped", "{name}: fallback `{when}` is not recorded: {detail}", "a substitute must satisfy every `binding.must` and the SLOs; change the substitute or the `must`", W),
+    "AC531": Code("not-optimal", "the solver stopped at the time limit: bindings are feasible (every constraint re-checked exactly) but not proven {objective}-optimal", "raise `--time-limit` for the optimal binding; the result may differ between runs", W),
+    "AC532": Code("canary-no-previous", "{name}: canary for `{model}` has no previous version in range to roll back to", "widen the model's range or add the previous version to the catalog", W),
+    "AC533": Code("context-capped", "{name}: model `{model}` has a {have}-token context, below `max_context_tokens` {want}", "the runtime is capped by the model; lower `modelPolicy.max_context_tokens` or add a fallback for long contexts", W),
+    "AC534": Code("reservation-ignored", "reservation `{file}` ({what}) is not counted: {reason}", "remove it from `reservations` or re-admit it against this platform", W),
     # --- end binding ---
     # --- seal and verify (AC6xx) ---
     # (owned by agentos_contracts/seal; add codes between these markers)
@@ -174,6 +200,24 @@ CODES: dict[str, Code] = {
     # --- end seal ---
     # --- runtime and audit (AC7xx) ---
     # (owned by agentos_contracts/runtime; add codes between these markers)
+    "AC702": Code("manifest-refused", "manifest `{file}` refused: {reason}", "run `agentos verify {file} --pub KEY` for details; the runtime obeys only intact, sealed manifests"),
+    "AC703": Code("manifest-unenforceable", "manifest `{file}` cannot be enforced: {reason}", "re-admit it with a compiled policy and budgets this agentos knows"),
+    "AC710": Code("audit-modified", "{message}", "the log was edited after it was written; keep the original and investigate who had write access"),
+    "AC711": Code("audit-deleted", "{message}", "records were removed from the log; restore it from a copy or investigate who had write access"),
+    "AC712": Code("audit-inserted", "{message}", "a record was added that the runtime did not write; investigate who had write access"),
+    "AC713": Code("audit-reordered", "{message}", "records were moved, replaced or renumbered; restore the log from a copy"),
+    "AC714": Code("audit-truncated", "{message}", "the end of the log was cut off after a signed checkpoint; restore it from a copy"),
+    "AC715": Code("audit-checkpoint", "{message}", "pass the public key of the runtime's `checkpoint_key` with `--pub`"),
+    "AC716": Code("audit-unreadable", "{message}", "pass the SQLite audit log the runtime wrote (or its JSON Lines export)"),
+    "AC717": Code("audit-locked", "{message}", "one runtime writes a log at a time; stop the other run or use another `--audit` path"),
+    "AC718": Code("audit-unattested", "{message}", "give the runtime a `checkpoint_key` and `--pub` here, so a cut-off tail is detected", W),
+    "AC720": Code("replay-differs", "record {seq}: `{action}` was decided {recorded}, now {replayed}", "the manifest decides this call differently now; review the change before deploying it"),
+    "AC721": Code("replay-skipped", "record {seq}: {reason}", "run with `--retain-args` to replay calls that depend on their arguments", W),
+    "AC730": Code("steps-unloadable", "{message}", "pass `--steps module:object` (or `path/to/file.py:object`) naming a dict or object with one callable per step id"),
+    "AC731": Code("step-failed", "{message}", "completed steps were compensated; fix the cause and run again (journaled steps are not repeated)"),
+    "AC732": Code("compensation-failed", "compensation of step `{step}` failed: {reason}", "undo that step's effects by hand; the audit log lists what ran"),
+    "AC733": Code("journal-unusable", "{message}", "one run uses a journal at a time; pass another `--journal` or wait for the other run"),
+    "AC734": Code("bad-inputs", "{message}", "pass `--input name=value` (repeatable) or `--inputs FILE.json` holding a JSON object"),
     # --- end runtime ---
     # --- tool errors (AC9xx) ---
     "AC901": Code("usage", "{message}", "{hint}"),

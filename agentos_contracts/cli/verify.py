@@ -55,10 +55,44 @@ def command(
     pub: list[str] = typer.Option([], "--pub", help="Trusted public key (PEM); repeatable, any one suffices.", metavar="KEY"),
     min_sequence: Optional[int] = typer.Option(None, "--min-sequence", min=0, help="Reject manifests with a lower sequence (rollback)."),
     now: Optional[str] = typer.Option(None, "--now", help="Check expiry at this RFC 3339 instant instead of the current time.", metavar="ISO"),
+    contract: list[str] = typer.Option([], "--contract", help="Drift check: re-admit these contracts/workflows (as admitted together) and compare.", metavar="PATH"),
+    platform: Optional[str] = typer.Option(None, "--platform", help="Drift check: the platform to re-admit against.", metavar="FILE"),
+    optimize: str = typer.Option("cost", "--optimize", help="Drift check: the objective the manifests were admitted with (cost or latency)."),
     fmt: Format = FORMAT,
 ) -> None:
     """Check the signature, payload type, digest and schema of sealed manifests."""
-    guarded(lambda: _run(manifests, pub, min_sequence, now, fmt))
+    guarded(lambda: _verify_command(manifests, pub, min_sequence, now, contract, platform, optimize, fmt))
+
+
+def _verify_command(manifests: list[str], pubs: list[str], min_sequence: int | None, now: str | None,
+                    contracts: list[str], platform: str | None, optimize: str, fmt: Format) -> int:
+    """``--contract C --platform P`` adds the drift check (re-admission must give the same manifest)."""
+    if not contracts and platform is None:
+        return _run(manifests, pubs, min_sequence, now, fmt)
+    if not contracts or platform is None or optimize not in ("cost", "latency"):
+        _emit([], [_usage("the drift check needs `--contract PATH` and `--platform FILE` (and `--optimize cost|latency`)",
+                          "pass the contracts and platform the manifests were admitted from")], fmt)
+        return EXIT_USAGE
+    return _run(manifests, pubs, min_sequence, now, fmt, drift_check=_drift(contracts, platform, pubs, optimize))
+
+
+def _drift(contracts: list[str], platform: str, pubs: list[str], optimize: str) -> DriftCheck:
+    """Re-admit once (unsealed) and compare each intact manifest with its re-admitted self."""
+    from agentos_contracts.admit import AdmitOptions, AdmitResult, admit, drift
+    from agentos_contracts.diagnostics import make
+
+    cache: list[AdmitResult] = []
+
+    def check(file: str, result: VerifyResult) -> list[Diagnostic]:
+        if not cache:
+            keys = _load_keys(pubs, [])
+            cache.append(admit(contracts, platform, AdmitOptions(seal=False, optimize=optimize, trusted_keys=tuple(keys))))
+        io = [d for d in cache[0].diagnostics if d.code in {"AC001", "AC007"}]
+        if io:
+            return io[:1]
+        return [make("AC535", Span.file_start(file), detail=p) for p in drift(result.statement or {}, cache[0])]
+
+    return check
 
 
 def _run(manifests: list[str], pubs: list[str], min_sequence: int | None, now_text: str | None, fmt: Format,

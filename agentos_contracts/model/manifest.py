@@ -38,6 +38,9 @@ class ResolvedTool:
     version: str
     descriptor_digest: str  # sha256 of the MCP tool descriptor's canonical JSON
     placement: str | None = None
+    # the MCP descriptor itself (name, description, inputSchema, ...), so the runtime can
+    # check arguments from the sealed manifest alone; its digest must equal descriptor_digest
+    descriptor: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,7 +213,8 @@ def _resolved_json(r: Resolved) -> JsonObject:
             for m in r.models
         ],
         "tools": [
-            {"name": t.name, "version": t.version, "descriptorDigest": t.descriptor_digest, "placement": t.placement}
+            {"name": t.name, "version": t.version, "descriptorDigest": t.descriptor_digest, "placement": t.placement,
+             **({"descriptor": dict(t.descriptor)} if t.descriptor is not None else {})}
             for t in r.tools
         ],
         "embedStore": None if r.embed_store is None else {
@@ -229,7 +233,8 @@ def _resolved(doc: Mapping[str, Any]) -> Resolved:
         ),
         tools=tuple(
             ResolvedTool(
-                name=t["name"], version=t["version"], descriptor_digest=t["descriptorDigest"], placement=t["placement"]
+                name=t["name"], version=t["version"], descriptor_digest=t["descriptorDigest"], placement=t["placement"],
+                descriptor=t.get("descriptor"),
             )
             for t in doc["tools"]
         ),

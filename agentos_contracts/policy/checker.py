@@ -239,7 +239,7 @@ class _RuleCheck:
                         "use `==` to compare single values")
             return
         if et is None or ct is None or ct == "list":
-            if et is not None and isinstance(cont, ast.ListLit) and et not in {i.kind for i in cont.items}:
+            if et is not None and isinstance(cont, ast.ListLit) and cont.items and et not in {i.kind for i in cont.items}:
                 self._error((elem,), e.span, f"{self._is(elem)} but the list holds no {_words(et)[2:]}s",
                             "list values of the attribute's type")
             return

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Callable
 
 from agentos_contracts.policy import values as V
+from agentos_contracts.policy.fastpaths import fused
 from agentos_contracts.policy.ir import glob_regex
 from agentos_contracts.policy.values import NUM, EvalError
 
@@ -22,6 +23,12 @@ _TYPE_NAMES = {"number": "a number", "string": "a string", "bool": "a boolean"}
 
 
 def build_condition(node: Mapping[str, Any]) -> Fn:
+    """The closure for a condition node; a fused fast one where ``fastpaths`` has it."""
+    general = _build(node)
+    return fused(node, general) or general
+
+
+def _build(node: Mapping[str, Any]) -> Fn:
     op = node["op"]
     if op == "and":
         return _and([build_condition(a) for a in node["args"]])

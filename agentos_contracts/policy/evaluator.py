@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from agentos_contracts.diagnostics import Diagnostic
+from agentos_contracts import diagnostics as dg
+from agentos_contracts.diagnostics import Diagnostic, Span
 from agentos_contracts.policy import ir
 from agentos_contracts.policy.closures import build_condition
 from agentos_contracts.policy.values import EvalError
@@ -43,6 +44,17 @@ class Decision:
         return {"decision": self.effect, "rules": list(self.rules), "reason": self.reason}
 
 
+_BAD_CONTEXT = Decision("deny", (), "denied: the request context is not an object")
+_BAD_ARGS = Decision("deny", (), "denied: the tool arguments are not an object")
+
+
+def _applies(cond: Cond | None, context: Mapping[str, Any], action: str) -> bool:
+    try:
+        return cond is None or bool(cond(context, action))
+    except EvalError:
+        return False
+
+
 @dataclass(slots=True)
 class _Plan:
     fixed: Decision | None
@@ -60,10 +72,10 @@ class CompiledPolicy:
         self.diagnostics = list(diagnostics or [])
         self.data = data  # canonical bytes when this policy was compiled here
         self._plans: dict[str, _Plan] = {}
-        self._memo: dict[tuple[str, tuple[int, ...]], Decision] = {}
+        self._memo: dict[tuple[str, Any], Decision] = {}
         rules = document.rules if document else ()
         self._rules = rules
-        self._conds: list[Cond | None] = [build_condition(r.condition) if r.condition else None for r in rules]
+        self._conds: dict[int, Cond | None] = {}  # built on first use, once per rule
         self._refused = Decision("deny", (), "denied: the policy could not be loaded or has errors")
         index = document.data.get("index", {}) if document else {}
         self._exact: dict[str, list[int]] = index.get("exact", {})
@@ -80,53 +92,44 @@ class CompiledPolicy:
 
     def decide(self, action: str, context: Mapping[str, Any], args: Mapping[str, Any] | None = None) -> Decision:
         """Decide one request; tool arguments are seen at ``context["args"]``."""
-        plan = self._plans.get(action) if action.__class__ is str else None
-        if plan is None:
+        try:
+            plan = self._plans[action]
+        except (KeyError, TypeError):  # TypeError: an unhashable "action"
             plan = self._plan(action)
         if plan.fixed is not None:
             return plan.fixed
         if context.__class__ is not dict and not isinstance(context, Mapping):
-            return Decision("deny", (), "denied: the request context is not an object")
+            return _BAD_CONTEXT
         if args is not None:
             if args.__class__ is not dict and not isinstance(args, Mapping):
-                return Decision("deny", (), "denied: the tool arguments are not an object")
+                return _BAD_ARGS
             context = {**context, "args": args}
-        hits: list[int] | None = None
-        errors: list[tuple[int, str]] | None = None
-        for i, cond in plan.denies:
-            if cond is not None:
-                try:
-                    if not cond(context, action):
-                        continue
-                except EvalError as exc:
-                    if errors is None:
-                        errors = []
-                    errors.append((i, str(exc)))
-                    continue
-            if hits is None:
-                hits = [i]
-            else:
-                hits.append(i)
-        if errors is not None:
-            return self._error_decision(hits or [], errors)
-        if hits is not None:
-            deny = [i for i in hits if self._rules[i].effect == "deny"]
-            return self._decision("deny", deny) if deny else self._decision("consent", hits)
-        allow: list[int] | None = None
-        for i, cond in plan.allows:
-            if cond is not None:
-                try:
-                    if not cond(context, action):
-                        continue
-                except EvalError:
-                    continue
-            if allow is None:
-                allow = [i]
-            else:
-                allow.append(i)
-        if allow is not None:
+        if plan.denies:
+            try:
+                hits = [i for i, f in plan.denies if f is None or f(context, action)]
+            except EvalError:  # some DENY/CONSENT fails closed: find every one, carefully
+                return self._careful(plan, context, action)
+            if hits:
+                deny = [i for i in hits if self._rules[i].effect == "deny"]
+                return self._decision("deny", deny) if deny else self._decision("consent", hits)
+        try:
+            allow = [i for i, f in plan.allows if f is None or f(context, action)]
+        except EvalError:  # an ALLOW that cannot be evaluated does not apply; the others still may
+            allow = [i for i, f in plan.allows if _applies(f, context, action)]
+        if allow:
             return self._decision("allow", allow)
         return plan.default  # type: ignore[return-value]
+
+    def _careful(self, plan: _Plan, context: Mapping[str, Any], action: str) -> Decision:
+        hits: list[int] = []
+        errors: list[tuple[int, str]] = []
+        for i, cond in plan.denies:
+            try:
+                if cond is None or cond(context, action):
+                    hits.append(i)
+            except EvalError as exc:
+                errors.append((i, str(exc)))
+        return self._error_decision(hits, errors)
 
     def applicable(self, action: str, context: Mapping[str, Any]) -> tuple[str, ...]:
         """Every rule that applies (or fails closed), whatever wins: for test coverage."""
@@ -157,8 +160,8 @@ class CompiledPolicy:
         else:
             mine = sorted({*self._exact.get(action, ()), *self._every,
                            *(i for p, ids in self._prefix if action.startswith(p) for i in ids)})
-            denies = tuple((i, self._conds[i]) for i in mine if self._rules[i].effect != "allow")
-            allows = tuple((i, self._conds[i]) for i in mine if self._rules[i].effect == "allow")
+            denies = tuple((i, self._cond(i)) for i in mine if self._rules[i].effect != "allow")
+            allows = tuple((i, self._cond(i)) for i in mine if self._rules[i].effect == "allow")
             plan = _Plan(None, denies, allows, Decision("deny", (), f"no rule allows {action}"))
             if all(c is None for _, c in denies + allows):  # nothing conditional: decide now
                 plan = _Plan(self.decide_fixed(action, denies, allows))
@@ -167,6 +170,12 @@ class CompiledPolicy:
                 self._plans.clear()
             self._plans[action] = plan
         return plan
+
+    def _cond(self, i: int) -> Cond | None:
+        if i not in self._conds:
+            node = self._rules[i].condition
+            self._conds[i] = build_condition(node) if node is not None else None
+        return self._conds[i]
 
     def decide_fixed(self, action: str, denies: tuple[tuple[int, Cond | None], ...],
                      allows: tuple[tuple[int, Cond | None], ...]) -> Decision:
@@ -180,7 +189,7 @@ class CompiledPolicy:
         return Decision("deny", (), f"no rule allows {action}")
 
     def _decision(self, effect: str, idx: list[int]) -> Decision:
-        k = (effect, tuple(idx))
+        k = (effect, idx[0]) if len(idx) == 1 else (effect, tuple(idx))
         d = self._memo.get(k)
         if d is None:
             verb = {"allow": "allowed by", "deny": "denied by", "consent": "consent required by"}[effect]
@@ -201,3 +210,19 @@ class CompiledPolicy:
             if len(errors) > 1 else ""
         return Decision("deny", tuple(self._rules[j].id for j in idx), "denied by " + "; ".join(parts) + more,
                         tuple(m for _, m in errors))
+
+
+def load_compiled(path: str) -> CompiledPolicy:
+    """Read a compiled document from disk; anything wrong with it gives a policy that denies all."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return CompiledPolicy(None, [dg.make("AC340", Span.file_start(path), reason=reason)])
+    return load_compiled_text(text, path)
+
+
+def load_compiled_text(text: str, name: str) -> CompiledPolicy:
+    document, diags = ir.load_text(text, name)
+    return CompiledPolicy(document, diags)

@@ -12,6 +12,8 @@ parses to the same AST (tested with hypothesis).
 
 from __future__ import annotations
 
+from agentos_contracts import diagnostics as dg
+from agentos_contracts.diagnostics import Diagnostic, Span
 from agentos_contracts.policy import ast
 from agentos_contracts.policy.syntax import encode_string, format_number, is_bare_word
 
@@ -124,3 +126,22 @@ def format_policy(policy: ast.PolicyFile, text: str) -> str:
         out.append(body)
         last = max(last, end)
     return "\n".join(out) + "\n" if out else ""
+
+
+def format_text(text: str, file: str) -> tuple[str | None, list[Diagnostic]]:
+    """Parse and format one file; None (with the parse errors) when it does not parse.
+
+    The result is re-parsed and compared with the original AST: a formatter that
+    changed meaning would be a bug, so it refuses (AC902) instead of writing.
+    """
+    from agentos_contracts.policy.parser import parse_policy
+
+    parsed = parse_policy(text, file)
+    errors = [d for d in parsed.diagnostics if d.is_error]
+    if errors or parsed.value is None:
+        return None, errors
+    out = format_policy(parsed.value, text)
+    again = parse_policy(out, file)
+    if again.value != parsed.value or any(d.is_error for d in again.diagnostics):
+        return None, [dg.make("AC902", Span.file_start(file), message="formatting would change the policy's meaning")]
+    return out, []

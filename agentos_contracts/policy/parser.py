@@ -36,6 +36,8 @@ from agentos_contracts.resources import grammar_text
 
 MAX_DEPTH = 100  # nesting of a condition; deeper input is refused, never a RecursionError
 _OPEN = {"LPAR": ")", "LSQB": "]"}
+_EFFECT_TOKENS = frozenset({"ALLOW", "DENY", "REQUIRE", "CONSENT", "FOR"})
+_EFFECTS = {"ALLOW": ast.Effect.ALLOW, "DENY": ast.Effect.DENY}
 _CMP_TOKENS = frozenset({"EQ", "NE", "LT", "LE", "GT", "GE", "IN", "CONTAINS", "MATCHES"})
 _STARTERS = frozenset({"ALLOW", "DENY", "REQUIRE", "CONSENT", "AT", "POLICY", "ATTRIBUTE"})
 
@@ -284,31 +286,38 @@ class _Build(Transformer):  # type: ignore[type-arg]
     # ---- rules
     def rule(self, meta: Any, ch: list[Any]) -> ast.Rule:
         explicit: str | None = None
-        effect: tuple[ast.Effect, Token, bool] | None = None
-        targets: tuple[ast.Target, ...] = ()
+        effect_tok: Token | None = None
+        last_effect: Token | None = None
+        targets: list[ast.Target] = []
         condition: ast.Expr | None = None
-        for c in ch:
-            if isinstance(c, tuple) and c[0] == "@id":
-                if explicit is not None:
+        i = 0
+        while i < len(ch):
+            c = ch[i]
+            i += 1
+            if isinstance(c, tuple):  # @id("...")
+                if explicit is not None and c[1] is not None:
                     self.diags.append(dg.make("AC307", c[2], message="a rule has at most one `@id`",
                                               hint="remove one of them"))
-                explicit = explicit if explicit is not None else c[1]
-            elif isinstance(c, tuple) and c[0] == "effect":
-                effect = c[1:]
-            elif isinstance(c, list):
-                targets = tuple(c)
-            elif isinstance(c, Token):  # IF
-                continue
-            elif c is not None:
+                elif c[1] is not None:
+                    explicit = c[1]
+            elif not isinstance(c, Token):
                 condition = c
-        assert effect is not None
-        kind, first, last = effect
-        if last.type == "FOR" and not targets:
-            self.diags.append(dg.make("AC321", self._tok(last)))
-        line = first.line
-        rid = explicit if explicit is not None else f"{self.base}:{line}"
-        return ast.Rule(effect=kind, targets=targets, condition=condition, explicit_id=explicit, id=rid,
-                        span=self._meta_span(meta), effect_span=self._tok(first))
+            elif c.type in _EFFECT_TOKENS:
+                effect_tok = effect_tok or c
+                last_effect = c
+            elif c.type == "NAME":
+                star = ch[i] if i < len(ch) and isinstance(ch[i], Token) and ch[i].type == "DOTSTAR" else None
+                i += star is not None
+                targets.append(self._target(c, star))
+            elif c.type in ("STRING", "STAR"):
+                targets.append(self._target(c, None))
+        assert effect_tok is not None and last_effect is not None
+        kind = _EFFECTS.get(effect_tok.type, ast.Effect.CONSENT)
+        if last_effect.type == "FOR" and not targets:
+            self.diags.append(dg.make("AC321", self._tok(last_effect)))
+        rid = explicit if explicit is not None else f"{self.base}:{effect_tok.line}"
+        return ast.Rule(effect=kind, targets=tuple(targets), condition=condition, explicit_id=explicit, id=rid,
+                        span=self._meta_span(meta), effect_span=self._tok(effect_tok))
 
     def annotation(self, meta: Any, ch: list[Any]) -> tuple[str, str | None, Span]:
         name, value = ch[1], self._string(ch[3])
@@ -319,26 +328,18 @@ class _Build(Transformer):  # type: ignore[type-arg]
         if not value:
             self.diags.append(dg.make("AC307", self._tok(ch[3]), message="`@id` must not be empty",
                                       hint='write `@id("some-name")`'))
+            return ("@id", None, self._tok(name))
         return ("@id", value, self._tok(name))
 
-    def effect(self, meta: Any, ch: list[Token]) -> tuple[str, ast.Effect, Token, Token]:
-        kind = ch[0].type
-        effect = ast.Effect.ALLOW if kind == "ALLOW" else ast.Effect.DENY if kind == "DENY" else ast.Effect.CONSENT
-        return ("effect", effect, ch[0], ch[-1])
-
-    def targets(self, meta: Any, ch: list[Any]) -> list[ast.Target]:
-        return [c for c in ch if isinstance(c, ast.Target)]
-
-    def target(self, meta: Any, ch: list[Token]) -> ast.Target:
-        tok = ch[0]
-        span = self._meta_span(meta)
+    def _target(self, tok: Token, star: Token | None) -> ast.Target:
+        span = self._tok(tok) if star is None else Span(self.file, tok.line, tok.column, star.end_line, star.end_column)
         if tok.type == "STAR":
             return ast.Target(kind="all", span=span)
         if tok.type == "NAME":
             name, quoted = str(tok), False
-            if len(ch) > 1:
-                if ch[1].start_pos != tok.end_pos:
-                    self.diags.append(dg.make("AC322", self._tok(ch[1]), name=name))
+            if star is not None:
+                if star.start_pos != tok.end_pos:
+                    self.diags.append(dg.make("AC322", self._tok(star), name=name))
                 name += ".*"
         else:
             name, quoted = self._string(tok) or "", True
@@ -375,39 +376,42 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return ch[1]  # type: ignore[no-any-return]
 
     def compare(self, meta: Any, ch: list[Any]) -> ast.Compare:
-        return ast.Compare(op=str(ch[1]), left=ch[0], right=ch[2], span=self._meta_span(meta))
+        return ast.Compare(op=str(ch[1]), left=self._operand(ch[0]), right=self._operand(ch[2]),
+                           span=self._meta_span(meta))
 
     def in_(self, meta: Any, ch: list[Any]) -> ast.Member:
-        return ast.Member(op="in", left=ch[0], right=ch[2], span=self._meta_span(meta))
+        return ast.Member(op="in", left=self._operand(ch[0]), right=self._operand(ch[2]), span=self._meta_span(meta))
 
     def not_in(self, meta: Any, ch: list[Any]) -> ast.Member:
-        return ast.Member(op="not in", left=ch[0], right=ch[3], span=self._meta_span(meta))
+        return ast.Member(op="not in", left=self._operand(ch[0]), right=self._operand(ch[3]),
+                          span=self._meta_span(meta))
 
     def contains(self, meta: Any, ch: list[Any]) -> ast.Member:
-        return ast.Member(op="contains", left=ch[0], right=ch[2], span=self._meta_span(meta))
+        return ast.Member(op="contains", left=self._operand(ch[0]), right=self._operand(ch[2]),
+                          span=self._meta_span(meta))
 
     def matches(self, meta: Any, ch: list[Any]) -> ast.Matches:
         glob = self._string(ch[2]) or ""
-        return ast.Matches(subject=ch[0], glob=glob, span=self._meta_span(meta), glob_span=self._tok(ch[2]))
+        return ast.Matches(subject=self._operand(ch[0]), glob=glob, span=self._meta_span(meta), glob_span=self._tok(ch[2]))
 
     def has(self, meta: Any, ch: list[Token]) -> ast.Has:
         return ast.Has(path=self._path(ch[1], allow_action=True), span=self._meta_span(meta))
 
     def truth(self, meta: Any, ch: list[Token]) -> ast.Truth:
-        return ast.Truth(operand=self.path(meta, ch), span=self._meta_span(meta))  # type: ignore[arg-type]
+        return ast.Truth(operand=self._operand(ch[0]), span=self._meta_span(meta))  # type: ignore[arg-type]
 
-    def literal_true(self, meta: Any, ch: list[Token]) -> ast.Truth:
-        return ast.Truth(operand=self.literal(meta, ch), span=self._meta_span(meta))
-
-    def literal_false(self, meta: Any, ch: list[Token]) -> ast.Truth:
-        return ast.Truth(operand=self.literal(meta, ch), span=self._meta_span(meta))
+    literal_true = truth
+    literal_false = truth
 
     # ---- operands
-    def path(self, meta: Any, ch: list[Token]) -> ast.Path | ast.ActionRef:
-        tok = ch[0]
-        if str(tok) == "action":
-            return ast.ActionRef(span=self._tok(tok))
-        return self._path(tok)
+    def _operand(self, c: Any) -> ast.Operand:
+        if not isinstance(c, Token):
+            return c  # type: ignore[no-any-return]  # a list, already built
+        if c.type == "NAME":
+            if c == "action":
+                return ast.ActionRef(span=self._tok(c))
+            return self._path(c)
+        return self._literal(c)
 
     def _path(self, tok: Token, allow_action: bool = False) -> ast.Path:
         parts = tuple(str(tok).split("."))
@@ -415,8 +419,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
             self.diags.append(dg.make("AC320", self._tok(tok)))
         return ast.Path(parts=parts, span=self._tok(tok))
 
-    def literal(self, meta: Any, ch: list[Token]) -> ast.Literal:
-        tok = ch[0]
+    def _literal(self, tok: Token) -> ast.Literal:
         span = self._tok(tok)
         if tok.type == "NUMBER":
             try:
@@ -429,7 +432,8 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return ast.Literal(kind="bool", value=tok.type == "TRUE", span=span)
 
     def list(self, meta: Any, ch: list[Any]) -> ast.ListLit:
-        return ast.ListLit(items=tuple(c for c in ch if isinstance(c, ast.Literal)), span=self._meta_span(meta))
+        items = tuple(self._literal(c) for c in ch if c.type not in ("LSQB", "RSQB", "COMMA"))
+        return ast.ListLit(items=items, span=self._meta_span(meta))
 
     def _string(self, tok: Token) -> str | None:
         try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ class AuditLog:
         self._key = checkpoint_key
         self._clock = clock
         self._pending = 0
+        self._mutex = threading.Lock()  # one append at a time, whichever thread calls
         row = conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         self.seq: int = row[0] if row else 0
         self.head: str = row[1] if row else chain.genesis(log_id)
@@ -100,8 +102,12 @@ class AuditLog:
         ``fields`` are the record minus the chain fields; ``retain_args`` (opt-in) keeps the
         call's arguments outside the chain, bound to it only through ``args_digest``.
         """
+        with self._mutex:
+            return self._append(fields, retain_args)
+
+    def _append(self, fields: dict[str, Any], retain_args: Any) -> Appended:
         seq = self.seq + 1
-        event_id = uuid.uuid4().hex
+        event_id = os.urandom(16).hex()  # 128 random bits, as a UUID4 has (less its fixed bits)
         record = dict(fields)
         record.update(seq=seq, prev=self.head, event_id=event_id,
                       occurred_at=record.get("occurred_at") or chain.format_time_ns(self._clock()))
@@ -122,11 +128,15 @@ class AuditLog:
         self.seq, self.head = seq, digest
         self._pending += 1
         if self.durability == "durable" or self._pending >= self._batch_size:
-            self.flush()
+            self._flush()
         return Appended(seq=seq, hash=digest, event_id=event_id)
 
     def flush(self) -> None:
         """Commit pending records (and a signed checkpoint of the new head)."""
+        with self._mutex:
+            self._flush()
+
+    def _flush(self) -> None:
         if self._pending == 0:
             return
         envelope = self._checkpoint_envelope() if self._key is not None else None

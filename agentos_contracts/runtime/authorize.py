@@ -22,13 +22,19 @@ STAGES = ("ceiling", "policy", "schema", "budget", "error")
 
 
 class PolicyDecision(Protocol):
-    effect: str
-    rules: Sequence[str]
-    reason: str
+    @property
+    def effect(self) -> str: ...
+
+    @property
+    def rules(self) -> Sequence[str]: ...
+
+    @property
+    def reason(self) -> str: ...
 
 
 class Policy(Protocol):
-    def decide(self, action: str, context: Mapping[str, Any]) -> PolicyDecision: ...
+    def decide(self, action: str, context: Mapping[str, Any], args: Mapping[str, Any] | None = None) -> PolicyDecision:
+        """``policy.evaluator.CompiledPolicy.decide``: args are seen at ``context["args"]``."""
 
 
 class ArgsValidator(Protocol):
@@ -63,6 +69,21 @@ def target_matches(target: str, action: str) -> bool:
     return target == action
 
 
+class Targets:
+    """A target list compiled for lookup: exact names in a set, `name.*` prefixes, `*`."""
+
+    __slots__ = ("exact", "prefixes", "every", "targets")
+
+    def __init__(self, targets: Sequence[str]) -> None:
+        self.targets = tuple(targets)
+        self.every = "*" in self.targets
+        self.prefixes = tuple(t[:-1] for t in self.targets if t.endswith(".*"))
+        self.exact = frozenset(t for t in self.targets if t != "*" and not t.endswith(".*"))
+
+    def matches(self, action: str) -> bool:
+        return self.every or action in self.exact or any(action.startswith(p) for p in self.prefixes)
+
+
 def args_digest(args: Mapping[str, Any]) -> str:
     return canonical_digest(dict(args))
 
@@ -74,6 +95,8 @@ class Authorizer:
                  tools: Mapping[str, ArgsValidator | None], budgets: Budgets) -> None:
         self.ceiling = tuple(capabilities) + tuple(consent_for)
         self.consent_for = tuple(consent_for)
+        self._ceiling = Targets(self.ceiling)
+        self._consent = Targets(self.consent_for)
         self.policy = policy
         self.tools = tools
         self.budgets = budgets
@@ -92,7 +115,7 @@ class Authorizer:
             stage = "ceiling"
             if not isinstance(action, str) or not ACTION.fullmatch(action):
                 return self._deny("malformed action name", stage, action, digest_text)
-            if not any(target_matches(t, action) for t in self.ceiling):
+            if not self._ceiling.matches(action):
                 return self._deny(f"`{action}` is outside the contract's capabilities", stage, action, digest_text,
                                   (CEILING_RULE,))
             stage = "policy"
@@ -100,8 +123,8 @@ class Authorizer:
             if effect == "deny":
                 return Decision(effect="deny", rules=rules, reason=reason, stage=stage, action=action,
                                 args_digest=digest_text)
-            extra = [t for t in (*self.consent_for, *consent_for) if target_matches(t, action)]
-            if effect == "allow" and extra:
+            if effect == "allow" and (self._consent.matches(action)
+                                      or any(target_matches(t, action) for t in consent_for)):
                 effect, rules, reason = "consent", (CONSENT_RULE,), f"`{action}` needs consent ({CONSENT_RULE})"
             stage = "schema"
             if action in self.tools:
@@ -121,10 +144,10 @@ class Authorizer:
         if not isinstance(context, Mapping) or not isinstance(args, Mapping):
             return "deny", (), "request context and arguments must be JSON objects"
         if self.policy is None:  # no policy named: each capability allowed, consent_for needs consent
-            if any(target_matches(t, action) for t in self.consent_for):
+            if self._consent.matches(action):
                 return "consent", (CONSENT_RULE,), f"`{action}` needs consent ({CONSENT_RULE})"
             return "allow", (CEILING_RULE,), f"allowed by {CEILING_RULE}"
-        decision = self.policy.decide(action, {**context, "args": dict(args)})
+        decision = self.policy.decide(action, context, args)
         effect = decision.effect
         if effect not in ("allow", "deny", "consent"):
             return "deny", tuple(decision.rules), f"policy returned unknown effect `{effect}`"

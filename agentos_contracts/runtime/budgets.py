@@ -33,6 +33,17 @@ KEYS: dict[str, tuple[str, int | None]] = {
 METRICS = ("calls", "tokens", "cost")
 
 
+Amount = int | Fraction  # exact either way; plain ints keep the common path fast
+
+
+def amount_of(value: Any) -> Amount:
+    """An exact amount: ints as they are, anything else through its decimal text."""
+    if value.__class__ is int:
+        return value  # type: ignore[no-any-return]
+    exact = to_fraction(value)
+    return exact.numerator if exact.denominator == 1 else exact
+
+
 class BudgetError(ValueError):
     """A budget the runtime cannot enforce (unknown key, negative or non-numeric limit)."""
 
@@ -41,7 +52,7 @@ class BudgetError(ValueError):
 class Limit:
     key: str  # as written in the manifest, named in reasons
     metric: str
-    amount: Fraction
+    amount: Amount
     window_ns: int | None  # None: over the whole run
 
 
@@ -51,7 +62,7 @@ class Budgets:
     def __init__(self, limits: tuple[Limit, ...] = (), clock: Callable[[], int] = time.time_ns) -> None:
         self.limits = limits
         self._clock = clock
-        self._totals: dict[str, Fraction] = {m: Fraction(0) for m in METRICS}
+        self._totals: dict[str, Amount] = {m: 0 for m in METRICS}
         # one sliding window per windowed limit: its events and their running sum
         self._windows: dict[str, _Window] = {lim.key: _Window() for lim in limits if lim.window_ns is not None}
 
@@ -62,7 +73,7 @@ class Budgets:
             if key not in KEYS:
                 raise BudgetError(f"unknown budget `{key}` (known: {', '.join(sorted(KEYS))})")
             try:
-                amount = to_fraction(value)
+                amount = amount_of(value)
             except UnitError as exc:
                 raise BudgetError(f"budget `{key}`: {exc}") from None
             if amount < 0:
@@ -73,8 +84,10 @@ class Budgets:
 
     def check(self, *, calls: int = 1, tokens: Any = 0, cost: Any = 0, at: int | None = None) -> str | None:
         """The reason the request would pass a limit, or None when it fits."""
+        if not self.limits:
+            return None
         now = self._clock() if at is None else at
-        ask = {"calls": Fraction(calls), "tokens": to_fraction(tokens), "cost": to_fraction(cost)}
+        ask = {"calls": amount_of(calls), "tokens": amount_of(tokens), "cost": amount_of(cost)}
         for lim in self.limits:
             used = self._used(lim, now)
             want = ask[lim.metric]
@@ -86,7 +99,7 @@ class Budgets:
     def charge(self, *, calls: int = 0, tokens: Any = 0, cost: Any = 0, at: int | None = None) -> None:
         """Record what a call used (calls when it is let through; tokens and cost when known)."""
         now = self._clock() if at is None else at
-        for metric, value in (("calls", Fraction(calls)), ("tokens", to_fraction(tokens)), ("cost", to_fraction(cost))):
+        for metric, value in (("calls", amount_of(calls)), ("tokens", amount_of(tokens)), ("cost", amount_of(cost))):
             if value < 0:
                 raise BudgetError(f"cannot charge a negative amount of {metric}")
             if value:
@@ -99,7 +112,7 @@ class Budgets:
         """Totals as exact decimal-or-fraction text, for records and reports."""
         return {m: _num(v) for m, v in self._totals.items()}
 
-    def _used(self, lim: Limit, now: int) -> Fraction:
+    def _used(self, lim: Limit, now: int) -> Amount:
         if lim.window_ns is None:
             return self._totals[lim.metric]
         return self._windows[lim.key].since(now - lim.window_ns)
@@ -111,22 +124,22 @@ class _Window:
     __slots__ = ("events", "total")
 
     def __init__(self) -> None:
-        self.events: deque[tuple[int, Fraction]] = deque()
-        self.total = Fraction(0)
+        self.events: deque[tuple[int, Amount]] = deque()
+        self.total: Amount = 0
 
-    def add(self, at: int, value: Fraction) -> None:
+    def add(self, at: int, value: Amount) -> None:
         self.events.append((at, value))
         self.total += value
 
-    def since(self, horizon: int) -> Fraction:
+    def since(self, horizon: int) -> Amount:
         events = self.events
         while events and events[0][0] <= horizon:
             self.total -= events.popleft()[1]
         return self.total
 
 
-def _num(value: Fraction) -> str:
-    if value.denominator == 1:
+def _num(value: Amount) -> str:
+    if isinstance(value, int) or value.denominator == 1:
         return str(value.numerator)
     text = _decimal_text(value)
     return text if text is not None else f"{value.numerator}/{value.denominator}"

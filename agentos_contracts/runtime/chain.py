@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
@@ -65,8 +66,12 @@ def seal_record(fields: Mapping[str, Any]) -> tuple[bytes, str]:
 def format_time_ns(ns: int) -> str:
     """RFC 3339 UTC with nanoseconds: exact, sortable, and safe in JCS (no big integers)."""
     seconds, frac = divmod(ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{frac:09d}Z"
+    return f"{_second_text(seconds)}.{frac:09d}Z"
+
+
+@lru_cache(maxsize=4)
+def _second_text(seconds: int) -> str:  # records come many per second: format each second once
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def parse_time_ns(text: str) -> int:

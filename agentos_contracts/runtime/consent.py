@@ -83,7 +83,7 @@ class ConsentGate:
                  ttl_ns: int = DEFAULT_TTL_NS) -> None:
         self.approver = approver
         self._clock = clock
-        self._ttl_ns = ttl_ns
+        self.ttl_ns = ttl_ns
         self._redeemed: set[str] = set()
         self._lock = threading.Lock()
 
@@ -93,7 +93,7 @@ class ConsentGate:
         return ConsentRequest(
             request_id=uuid.uuid4().hex, action=action, call_digest=call_digest(action, args, manifest),
             args_digest=args_digest, manifest=manifest, rules=rules, reason=reason,
-            expires_at_ns=self._clock() + (self._ttl_ns if ttl_ns is None else ttl_ns),
+            expires_at_ns=self._clock() + (self.ttl_ns if ttl_ns is None else ttl_ns),
             agent=agent, step=step, args=args,
         )
 

@@ -23,7 +23,7 @@ from agentos_contracts.runtime import telemetry as telemetry_
 from agentos_contracts.runtime.audit import AuditLog, Durability
 from agentos_contracts.runtime.authorize import Authorizer, Decision
 from agentos_contracts.runtime.budgets import Budgets, BudgetError
-from agentos_contracts.runtime.chain import RecordError
+from agentos_contracts.runtime.chain import RecordError, format_time_ns
 from agentos_contracts.runtime.consent import Approver, ConsentGate, DEFAULT_TTL_NS
 from agentos_contracts.runtime.manifest import LoadedManifest, ManifestRefused, load_manifest, read_public_keys
 from agentos_contracts.runtime.tools import ToolSchemaError, build_validators
@@ -45,6 +45,21 @@ class PolicyDenied(Exception):
         super().__init__(decision.reason)
 
 
+def build_authorizer(loaded: LoadedManifest, tools: Sequence[Mapping[str, Any]] = (),
+                     clock: Callable[[], int] = time.time_ns) -> Authorizer:
+    """The decision path for a manifest (fresh budgets); raises ManifestRefused if it cannot be enforced."""
+    m = loaded.manifest
+    try:
+        budgets = Budgets.from_manifest(m.budgets, clock)
+        # descriptors sealed in the manifest first; any offered from outside must match the same pins
+        sealed = [t.descriptor for t in m.resolved.tools if t.descriptor is not None]
+        validators = build_validators({t.name: t.descriptor_digest for t in m.resolved.tools}, [*sealed, *tools])
+    except (BudgetError, ToolSchemaError) as exc:
+        raise ManifestRefused(loaded.path, [("AC703", str(exc))]) from None
+    return Authorizer(capabilities=m.capabilities, consent_for=m.consent_for, policy=loaded.policy,
+                      tools=validators, budgets=budgets)
+
+
 def decision_type(decision: Decision) -> str:
     if decision.effect == "allow":
         return "tool.allowed"
@@ -59,7 +74,8 @@ class Runtime:
     def __init__(self, loaded: LoadedManifest, log: AuditLog, *, approver: Approver | None = None,
                  clock: Callable[[], int] = time.time_ns, tools: Sequence[Mapping[str, Any]] = (),
                  trace_id: str | None = None, retain_args: bool = False,
-                 telemetry: telemetry_.Telemetry | None = None, consent_ttl_ns: int = DEFAULT_TTL_NS) -> None:
+                 telemetry: telemetry_.Telemetry | None = None, consent_ttl_ns: int = DEFAULT_TTL_NS,
+                 authorizer: Authorizer | None = None) -> None:
         m = loaded.manifest
         self.loaded = loaded
         self.manifest = m
@@ -69,13 +85,8 @@ class Runtime:
         self.retain_args = retain_args
         self.telemetry = telemetry or telemetry_.Telemetry()
         self._clock = clock
-        try:
-            self.budgets = Budgets.from_manifest(m.budgets, clock)
-            validators = build_validators({t.name: t.descriptor_digest for t in m.resolved.tools}, tools)
-        except (BudgetError, ToolSchemaError) as exc:
-            raise ManifestRefused(loaded.path, [("AC703", str(exc))]) from None
-        self.authorizer = Authorizer(capabilities=m.capabilities, consent_for=m.consent_for, policy=loaded.policy,
-                                     tools=validators, budgets=self.budgets)
+        self.authorizer = authorizer or build_authorizer(loaded, tools, clock)
+        self.budgets = self.authorizer.budgets
         self.gate = ConsentGate(approver, clock=clock, ttl_ns=consent_ttl_ns)
         self.active_fallbacks: list[Fallback] = []
         self._lock = threading.RLock()
@@ -98,11 +109,12 @@ class Runtime:
             raise ValueError("Runtime.load needs audit=PATH: every decision is recorded")
         loaded = load_manifest(manifest_path, read_public_keys(public_key_path), allow_unsigned=allow_unsigned,
                                now=now, min_sequence=min_sequence)
+        authorizer = build_authorizer(loaded, tools, clock)  # refuse what cannot be enforced before opening anything
         key = keys_.read_private_key(checkpoint_key) if isinstance(checkpoint_key, (str, Path)) else checkpoint_key
         log = AuditLog.open(audit, durability=durability, batch_size=batch_size, checkpoint_key=key, clock=clock)
         try:
-            return cls(loaded, log, approver=approver, clock=clock, tools=tools, trace_id=trace_id,
-                       retain_args=retain_args, telemetry=telemetry)
+            return cls(loaded, log, approver=approver, clock=clock, trace_id=trace_id, retain_args=retain_args,
+                       telemetry=telemetry, authorizer=authorizer)
         except BaseException:
             log.close()
             raise
@@ -110,10 +122,11 @@ class Runtime:
     # --- records ---------------------------------------------------------------------------------
 
     def record(self, type_: str, *, agent: str | None = None, retain: Mapping[str, Any] | None = None,
-               **fields: Any) -> None:
+               at: int | None = None, **fields: Any) -> None:
         """Append one record with this run's header (trace, agent, tenant, manifest digest)."""
         header = {"type": type_, "trace_id": self.trace_id, "agent": agent or self.manifest.name,
-                  "tenant": self.manifest.tenant, "manifest": self.digest}
+                  "tenant": self.manifest.tenant, "manifest": self.digest,
+                  "occurred_at": format_time_ns(at) if at is not None else None}
         with self._lock:
             try:
                 self.log.append({**header, **fields}, retain_args=retain if self.retain_args else None)
@@ -144,34 +157,37 @@ class Runtime:
                    tokens: Any = 0, cost: Any = 0, step: str | None = None, agent: str | None = None,
                    consent_for: Sequence[str] = ()) -> Decision:
         ctx: Any = _request_context(context)
-        call_args: Any = args if args is not None else (ctx.pop("args", {}) if isinstance(ctx, dict) else {})
-        if isinstance(ctx, dict):
-            ctx.pop("args", None)
+        embedded = ctx.pop("args", None) if isinstance(ctx, dict) else None  # arguments are never context
+        call_args: Any = args if args is not None else (embedded if embedded is not None else {})
         with self._lock:
+            now = self._clock()  # one instant for the decision, its record and its charge: replay sees the same
             decision = self.authorizer.decide(action, ctx, call_args, consent_for=consent_for, tokens=tokens,
-                                              cost=cost)
+                                              cost=cost, at=now)
             usage = {k: str(v) for k, v in (("tokens", tokens), ("cost", cost)) if v}
             try:
                 self.record(decision_type(decision), agent=agent, action=str(action), decision=decision.effect,
                             stage=decision.stage, rules=list(decision.rules), reason=decision.reason,
                             args_digest=decision.args_digest or None,
                             context=ctx if isinstance(ctx, dict) else None, step=step, usage=usage or None,
-                            retain=call_args if isinstance(call_args, Mapping) else None)
+                            retain=call_args if isinstance(call_args, Mapping) else None, at=now)
             except Exception as exc:  # unrecorded means not allowed
                 return Decision(effect="deny", rules=(), reason=f"audit log could not record the decision "
                                 f"({type(exc).__name__})", stage="error", action=str(action),
                                 args_digest=decision.args_digest)
             if decision.effect == "allow":
-                self.budgets.charge(calls=1)
+                self.budgets.charge(calls=1, at=now)
         return decision
 
     def ask_consent(self, decision: Decision, args: Mapping[str, Any], *, step: str | None = None,
                     agent: str | None = None, timeout_s: float | None = None,
                     escalate_to: str | None = None) -> Decision:
         """The consent gate for a `consent` decision: an allow (counted) or a deny, both recorded."""
+        # the request stays valid for as long as the approver may take (both rounds when it escalates)
+        ttl = None if timeout_s is None else int(timeout_s * (2 if escalate_to else 1) * 1e9) + 1_000_000_000
         req = self.gate.request(action=decision.action, args=args, args_digest=decision.args_digest,
                                 manifest=self.digest, rules=decision.rules, reason=decision.reason,
-                                agent=agent or self.manifest.name, step=step)
+                                agent=agent or self.manifest.name, step=step,
+                                ttl_ns=None if ttl is None else max(ttl, self.gate.ttl_ns))
         self.record("consent.requested", agent=agent, action=req.action, call_digest=req.call_digest,
                     args_digest=req.args_digest, rules=list(req.rules), step=step,
                     detail={"request": req.request_id, "expires_at_ns": str(req.expires_at_ns)})
@@ -180,12 +196,13 @@ class Runtime:
             self.record("consent.escalated", agent=agent, action=req.action, call_digest=req.call_digest,
                         step=step, approver=outcome.escalated_to)
         with self._lock:
+            now = self._clock()
             kind = "consent.granted" if outcome.granted else "consent.denied"
             self.record(kind, agent=agent, action=req.action, call_digest=req.call_digest, step=step,
                         decision="allow" if outcome.granted else "deny", reason=outcome.reason,
-                        approver=outcome.approver, rules=list(req.rules))
+                        approver=outcome.approver, rules=list(req.rules), at=now)
             if outcome.granted:
-                self.budgets.charge(calls=1)
+                self.budgets.charge(calls=1, at=now)
         effect = "allow" if outcome.granted else "deny"
         return Decision(effect=effect, rules=decision.rules, reason=outcome.reason if not outcome.granted
                         else f"approved by {outcome.approver}", stage="consent", action=decision.action,
@@ -247,10 +264,11 @@ class Runtime:
             used = dict(usage(result)) if usage is not None else {}
             spent = {k: used[k] for k in ("tokens", "cost") if used.get(k)}
             with self._lock:
-                self.budgets.charge(**spent)
+                now = self._clock()
+                self.budgets.charge(**spent, at=now)
                 self.record("tool.completed", agent=agent, action=action, step=step,
                             args_digest=decision.args_digest, outcome="ok",
-                            usage={k: str(v) for k, v in spent.items()} or None)
+                            usage={k: str(v) for k, v in spent.items()} or None, at=now)
             return result
 
     # --- fallbacks and lifecycle -----------------------------------------------------------------

@@ -54,10 +54,10 @@ def _read_sqlite(target: Path) -> StoredLog:
         conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            rows = tuple(Row(position=s, body=bytes(b), hash=str(h))
+            rows = tuple(Row(position=s if isinstance(s, int) else None, body=_bytes(b), hash=str(h))
                          for s, b, h in conn.execute("SELECT seq, body, hash FROM records ORDER BY seq"))
-            cps = tuple(bytes(e) for (e,) in conn.execute("SELECT envelope FROM checkpoints ORDER BY seq"))
-            kept = {s: bytes(a) for s, a in conn.execute("SELECT seq, args FROM retained_args")}
+            cps = tuple(_bytes(e) for (e,) in conn.execute("SELECT envelope FROM checkpoints ORDER BY seq"))
+            kept = {s: _bytes(a) for s, a in conn.execute("SELECT seq, args FROM retained_args")}
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -68,6 +68,13 @@ def _read_sqlite(target: Path) -> StoredLog:
     if sidecar.exists():
         cps = cps + (sidecar.read_bytes(),)
     return StoredLog(log_id=meta["log"], rows=rows, checkpoints=cps, retained_args=kept)
+
+
+def _bytes(value: object) -> bytes:
+    """A stored value as bytes, whatever type an edit left in the column (a tamper must not crash us)."""
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8", "surrogatepass")
 
 
 def _read_jsonl(target: Path) -> StoredLog:

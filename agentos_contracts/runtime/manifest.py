@@ -52,7 +52,7 @@ def read_public_keys(paths: str | Path | Sequence[str | Path] | None) -> list[ke
         try:
             out.append(keys_.read_public_key(item))
         except keys_.KeyFileError as exc:
-            raise ManifestRefused(str(item), [("AC701", f"public key `{item}`: {exc}")]) from None
+            raise ManifestRefused(str(item), [("AC620", f"cannot use key `{item}`: {exc}")]) from None
     return out
 
 
@@ -93,20 +93,30 @@ def _policy_document(ref: PolicyRef | None, base: Path, name: str) -> dict[str, 
     if not isinstance(document, dict):
         raise ManifestRefused(name, [("AC703", "compiled policy is not a JSON object")])
     try:
-        digests = {canonical_digest(document)} | ({sha256_digest(raw)} if raw is not None else set())
-    except CanonicalError as exc:
+        digests = {canonical_digest(document), sha256_digest(_policy_dump(document))}
+        if raw is not None:
+            digests.add(sha256_digest(raw))
+    except (CanonicalError, ValueError) as exc:
         raise ManifestRefused(name, [("AC703", f"compiled policy has no canonical form: {exc}")]) from None
     if ref.digest not in digests:
         raise ManifestRefused(name, [("AC703", "compiled policy does not match the digest the manifest pins")])
     return document
 
 
+def _policy_dump(document: dict[str, Any]) -> bytes:
+    """The compiler's own canonical layout (``policy.ir.dump``): the other spelling a digest may pin."""
+    from agentos_contracts.policy import ir
+
+    return ir.dump(document)
+
+
 def _compile_policy(document: dict[str, Any], name: str) -> Policy:
-    """Build the evaluator from the compiled form (policy.ir refuses format versions it does not know)."""
+    """Build the evaluator from the compiled form; ``policy.ir`` refuses versions it does not know."""
     from agentos_contracts.policy import evaluator, ir
 
-    try:
-        compiled = ir.from_json(document)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ManifestRefused(name, [("AC703", f"compiled policy refused: {exc}")]) from None
-    return evaluator.build(compiled)
+    compiled, diagnostics = ir.load_document(document, f"{name}#policy")
+    errors = [d for d in diagnostics if d.is_error]
+    if compiled is None or errors:
+        raise ManifestRefused(name, [(d.code, f"compiled policy refused: {d.message}") for d in errors]
+                              or [("AC703", "compiled policy refused")])
+    return evaluator.CompiledPolicy(compiled, diagnostics)

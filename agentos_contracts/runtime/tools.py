@@ -14,10 +14,12 @@ from typing import Any, Iterable, Mapping
 import jsonschema
 from jsonschema.exceptions import best_match
 
+from agentos_contracts.runtime.argcheck import compile_schema
 from agentos_contracts.seal.canonical import CanonicalError, canonical_digest
 
-# the MCP tool descriptor fields (modelcontextprotocol.io, "Tool"); a catalog entry carries more
-MCP_FIELDS = ("name", "title", "description", "inputSchema", "outputSchema", "annotations")
+# the MCP tool descriptor fields a catalog entry carries (modelcontextprotocol.io, "Tool"), as
+# validate/build.py cuts them out for admission to pin: a catalog entry also has version, rtt, placement
+MCP_FIELDS = ("name", "description", "inputSchema", "outputSchema", "annotations")
 
 
 class ToolSchemaError(ValueError):
@@ -27,7 +29,7 @@ class ToolSchemaError(ValueError):
 class ArgsSchema:
     """One tool's compiled argument validator; reasons name the place and keyword, never the value."""
 
-    __slots__ = ("tool", "_validator")
+    __slots__ = ("tool", "_validator", "_fast")
 
     def __init__(self, tool: str, input_schema: Mapping[str, Any]) -> None:
         cls = jsonschema.validators.validator_for(input_schema, default=jsonschema.Draft202012Validator)
@@ -37,13 +39,20 @@ class ArgsSchema:
             raise ToolSchemaError(f"tool `{tool}` has an invalid inputSchema: {exc.message}") from None
         self.tool = tool
         self._validator = cls(input_schema)
+        self._fast = compile_schema(input_schema) if cls is jsonschema.Draft202012Validator else None
 
     def problem(self, args: Mapping[str, Any]) -> str | None:
-        if self._validator.is_valid(args):
-            return None
-        error = best_match(self._validator.iter_errors(args))
-        where = "/" + "/".join(str(p) for p in error.absolute_path) if error and error.absolute_path else "/"
-        keyword = error.validator if error else "schema"
+        if self._fast is not None:
+            failed = self._fast(args)
+            if failed is None:
+                return None
+            path, keyword = failed
+        else:
+            if self._validator.is_valid(args):
+                return None
+            error = best_match(self._validator.iter_errors(args))
+            path, keyword = (tuple(error.absolute_path), str(error.validator)) if error else ((), "schema")
+        where = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
         return f"arguments of `{self.tool}` fail the MCP inputSchema at `{where}` (`{keyword}`)"
 
 

@@ -12,7 +12,11 @@ escalation target.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from agentos_contracts.model.manifest import WorkflowPlan, WorkflowStep
@@ -83,20 +87,40 @@ class StepContext:
 
 
 def load_steps(ref: str) -> Any:
-    """``module:object`` → the object (a dict, module or instance holding step callables)."""
-    module_name, sep, attr = ref.partition(":")
+    """``module:object`` or ``path/to/file.py:object`` → the object holding the step callables."""
+    module_name, sep, attr = ref.rpartition(":")
     if not sep or not module_name or not attr:
         raise StepsError(f"`{ref}` is not of the form module:object")
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise StepsError(f"cannot import `{module_name}`: {exc}") from None
+        if module_name.endswith(".py") or "/" in module_name or os.sep in module_name:
+            module = _module_from_file(Path(module_name))
+        else:
+            module = importlib.import_module(module_name)
+    except Exception as exc:  # a module that fails to import is the user's to fix: say how it failed
+        raise StepsError(f"cannot import `{module_name}`: {type(exc).__name__}: {exc}") from None
     target: Any = module
     for part in attr.split("."):
         if not hasattr(target, part):
             raise StepsError(f"`{module_name}` has no `{attr}`")
         target = getattr(target, part)
     return target
+
+
+def _module_from_file(path: Path) -> Any:
+    if not path.is_file():
+        raise ImportError(f"no file `{path}`")
+    name = f"agentos_steps_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"`{path}` is not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look modules up by name
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def order_steps(plan: WorkflowPlan) -> list[WorkflowStep]:

@@ -62,31 +62,35 @@ def last_deadline_at_or_before(tasks: Sequence[Task], t: Fraction | int) -> Frac
     return best
 
 
-def testing_bound(tasks: Sequence[Task], scale: Fraction = ONE, max_steps: int = MAX_STEPS) -> Fraction | None:
+def testing_bound(tasks: Sequence[Task], scale: Fraction = ONE, max_steps: int = MAX_STEPS) -> Fraction | int | None:
     """L such that any violation h(t) + B(t) > t has t ≤ L; None if too long to compute."""
     u = scale * sum((t.utilization for t in tasks), Fraction(0))
     max_d = max(t.effective_deadline_ns for t in tasks)
     b_max = max(t.blocking_ns for t in tasks)
-    la: Fraction | None = None
-    if u < 1:
-        slack = scale * sum((Fraction(t.period_ns - t.effective_deadline_ns) * t.utilization for t in tasks), Fraction(0))
-        la = max(Fraction(max_d), (slack + b_max) / (1 - u))
-    if b_max == 0:
-        # synchronous busy period (jobs released at 0, then kT - J)
-        w = scale * sum(t.wcet_ns for t in tasks)
-        for _ in range(max_steps):
-            if la is not None and w >= la:
-                break
-            nxt = scale * sum(t.rbf(w) for t in tasks)
-            if nxt == w:
-                return w if la is None else min(w, la)
-            w = nxt
-    if la is not None:
+    jitter = any(t.jitter_ns for t in tasks)
+    if u == 1:
+        # h(t) - t repeats every hyperperiod H once t ≥ max(D - J); without jitter or
+        # blocking the synchronous busy period (≤ H) is shorter still
+        h = math.lcm(*(t.period_ns for t in tasks))
+        if h > max_steps * min(t.period_ns for t in tasks):
+            return None
+        return h if not jitter and not b_max and h >= max_d else max_d + h
+    slack = scale * sum((Fraction(t.period_ns - t.effective_deadline_ns) * t.utilization for t in tasks), Fraction(0))
+    la = max(Fraction(max_d), (slack + b_max) / (1 - u))
+    if b_max:
         return la
-    h = math.lcm(*(t.period_ns for t in tasks))
-    if h > max_steps * min(t.period_ns for t in tasks):
-        return None
-    return Fraction(max_d + h)
+    # the synchronous busy period (jobs released at 0, then kT - J) when it is shorter
+    unit = scale == 1
+    w: Fraction | int = sum(t.wcet_ns for t in tasks) if unit else scale * sum(t.wcet_ns for t in tasks)
+    for _ in range(max_steps):
+        if w >= la:
+            return la
+        total = sum(t.rbf(w) for t in tasks)
+        nxt = total if unit else scale * total
+        if nxt == w:
+            return w
+        w = nxt
+    return la
 
 
 def witness_at(tasks: Sequence[Task], t: Fraction | int, core: int, scale: Fraction = ONE) -> DemandWitness:
@@ -108,20 +112,54 @@ def qpa(tasks: Sequence[Task], scale: Fraction = ONE, max_steps: int = MAX_STEPS
     bound = testing_bound(tasks, scale, max_steps)
     if bound is None:
         return None, None, "testing interval too long (utilisation 1 with a huge hyperperiod)"
-    d_min = min(t.effective_deadline_ns for t in tasks)
-    t = last_deadline_at_or_before(tasks, bound)
+    params = sorted((t.effective_deadline_ns, t.period_ns, t.wcet_ns) for t in tasks)
+    blocks = _blocking_steps(tasks)
+    d_min = params[0][0]
+    unit = scale == 1
+    t: Fraction | int | None = last_deadline_at_or_before(tasks, bound)
     steps = 0
     while t is not None:
         steps += 1
         if steps > max_steps:
             return None, None, f"QPA did not finish in {max_steps} steps"
-        h = scale * demand(tasks, t) + blocking_at(tasks, t)
+        h_raw = sum([((t - d) // p + 1) * c for d, p, c in params if d <= t])
+        h = (h_raw if unit else scale * h_raw) + _blocking(blocks, t)
         if h > t:
             return False, Fraction(t), ""
         if h <= d_min:
             return True, None, ""
-        t = h if h < t else last_deadline_before(tasks, t)
+        if h < t:
+            t = h
+        else:
+            best = None
+            for d, p, _ in params:
+                if d >= t:
+                    break  # sorted by D - J: no later task has a deadline below t
+                cand = (-(-(t - d) // p) - 1) * p + d
+                if best is None or cand > best:
+                    best = cand
+            t = best
     return True, None, ""
+
+
+def _blocking_steps(tasks: Sequence[Task]) -> list[tuple[int, int]]:
+    """B(t) as (from t, value) steps, ascending."""
+    steps: list[tuple[int, int]] = []
+    top = 0
+    for d, b in sorted((t.effective_deadline_ns, t.blocking_ns) for t in tasks):
+        if b > top:
+            top = b
+            steps.append((d, b))
+    return steps
+
+
+def _blocking(steps: list[tuple[int, int]], t: Fraction | int) -> int:
+    value = 0
+    for d, b in steps:
+        if d > t:
+            break
+        value = b
+    return value
 
 
 def analyse(tasks: Sequence[Task], core: int = 0, *, max_steps: int = MAX_STEPS) -> CoreResult:

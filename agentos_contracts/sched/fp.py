@@ -14,6 +14,8 @@ arrival is what makes jitter count against the deadline (R = w + J).
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,31 +53,125 @@ def priority_order(tasks: Sequence[Task], scheduler: Scheduler) -> list[Task]:
     raise ValueError(f"{scheduler} is not a fixed-priority scheduler")
 
 
-def response_time(task: Task, hp: Sequence[Task], *, stop_at_miss: bool = False,
+class Level:
+    """The higher-priority tasks of a level, kept in the shapes the busy-window iteration wants.
+
+    Tasks are sorted by T - J, so those that cannot release a second job inside a window
+    of length ≤ ub (T - J ≥ ub) are a suffix contributing a constant ΣC; the iteration only
+    walks the prefix. Built once per core and extended one task at a time.
+    """
+
+    __slots__ = ("keys", "terms", "periods", "utilization", "jitter_util", "slack_util", "wcet_sum", "any_jitter")
+
+    def __init__(self) -> None:
+        self.keys: list[int] = []  # T - J, ascending
+        self.terms: list[tuple[int, int, int]] = []  # (J + T - 1, T, C): ⌈(w + J)/T⌉·C = (w + J + T - 1)//T·C
+        self.periods: list[int] = []
+        self.utilization = Fraction(0)
+        self.jitter_util = Fraction(0)  # Σ J·U: lower bound of the window
+        self.slack_util = Fraction(0)  # Σ (J + T - 1)·U: upper bound of the window
+        self.wcet_sum = 0
+        self.any_jitter = False
+
+    def add(self, task: Task) -> None:
+        key = task.period_ns - task.jitter_ns
+        at = bisect.bisect_right(self.keys, key)
+        self.keys.insert(at, key)
+        self.terms.insert(at, (task.jitter_ns + task.period_ns - 1, task.period_ns, task.wcet_ns))
+        self.periods.append(task.period_ns)
+        u = task.utilization
+        self.utilization += u
+        if task.jitter_ns:
+            self.jitter_util += task.jitter_ns * u
+            self.any_jitter = True
+        self.slack_util += (task.jitter_ns + task.period_ns - 1) * u
+        self.wcet_sum += task.wcet_ns
+
+    @staticmethod
+    def of(tasks: Sequence[Task]) -> "Level":
+        lvl = Level()
+        for t in tasks:
+            lvl.add(t)
+        return lvl
+
+
+def _ceil(x: Fraction) -> int:
+    return -(-x.numerator // x.denominator)
+
+
+class _Window:
+    """The higher-priority work Σ⌈(w + J)/T⌉·C kept current as the window w grows.
+
+    Event-driven: a heap holds, per task, the point nT - J beyond which its job count steps
+    up, so growing w touches only the tasks that release a job in the growth. Tasks with
+    T - J ≥ ``ub`` release one job in any window up to ``ub`` and stay out of the heap
+    until ``include_all``. Across the jobs of a busy period w only grows, so one window
+    serves them all.
+    """
+
+    __slots__ = ("lvl", "w", "work", "heap", "cut")
+
+    def __init__(self, lvl: Level, w0: int, ub: int) -> None:
+        self.lvl, self.w = lvl, w0
+        self.cut = bisect.bisect_left(lvl.keys, ub)
+        self.work = lvl.wcet_sum
+        heap: list[tuple[int, int]] = []
+        terms = lvl.terms
+        for idx in range(self.cut):
+            k, p, e = terms[idx]
+            n = (w0 + k) // p
+            if n > 1:
+                self.work += (n - 1) * e
+            heap.append((n * p + p - 1 - k, idx))  # the count steps up once w > nT - J
+        heapq.heapify(heap)
+        self.heap = heap
+
+    def include_all(self) -> None:
+        """Track every task (valid while w ≤ ub: the others still have one job each)."""
+        for idx in range(self.cut, len(self.lvl.terms)):
+            heapq.heappush(self.heap, (self.lvl.keys[idx], idx))
+        self.cut = len(self.lvl.terms)
+
+    def grow(self, w: int) -> None:
+        heap, terms = self.heap, self.lvl.terms
+        while heap and heap[0][0] < w:
+            thr, idx = heap[0]
+            _, p, e = terms[idx]
+            self.work += e
+            heapq.heapreplace(heap, (thr + p, idx))
+        self.w = w
+
+    def fixed_point(self, base: int, w0: int) -> int:
+        """Least w ≥ w0 with w = base + work(w), given w0 ≤ that fixed point."""
+        self.grow(max(w0, self.w))
+        while base + self.work != self.w:
+            self.grow(base + self.work)
+        return self.w
+
+
+def response_time(task: Task, hp: Sequence[Task] | Level, *, stop_at_miss: bool = False,
                   max_jobs: int = MAX_JOBS) -> BusyResult:
     """Exact worst-case response time of ``task`` below the higher-priority tasks ``hp``.
 
-    With ``stop_at_miss`` the first deadline miss ends the search (a verdict, not the exact R).
+    With ``stop_at_miss`` only the verdict counts: the first deadline miss ends the search,
+    and a task whose response-time upper bound meets its deadline is accepted without R.
     """
+    lvl = hp if isinstance(hp, Level) else Level.of(hp)
     c, t_i, d, j_i, b = task.wcet_ns, task.period_ns, task.deadline_ns, task.jitter_ns, task.blocking_ns
-    u_hp = sum((h.utilization for h in hp), Fraction(0))
+    u_hp = lvl.utilization
     u_hep = u_hp + task.utilization
     if u_hep > 1:
         return BusyResult(None, False, note="higher- and equal-priority utilisation exceeds 1: the busy period never ends")
-    hp_t = [h.period_ns for h in hp]
-    hp_c = [h.wcet_ns for h in hp]
-    hp_j = [h.jitter_ns for h in hp]
-    params = list(zip(hp_t, hp_c, hp_j))
-    sum_c = sum(hp_c)
-    ju = sum((Fraction(h.jitter_ns) * h.utilization for h in hp if h.jitter_ns), Fraction(0))
     # with U = 1 and jitter or blocking the busy period never ends, but from time 0 on the
     # releases repeat every hyperperiod and so do the response times: jobs released in
     # (0, H] cover every case (see docs/sched.md)
     periodic_limit: int | None = None
-    if u_hep == 1 and (b or j_i or any(hp_j)):
-        periodic_limit = math.lcm(t_i, *hp_t)
+    if u_hep == 1 and (b or j_i or lvl.any_jitter):
+        periodic_limit = math.lcm(t_i, *lvl.periods)
     worst_r: int | None = None
     worst_q, worst_w = 0, 0
+    room = 1 - u_hp
+    window: _Window | None = None
     w = 0
     q = 0
     while True:
@@ -84,16 +180,18 @@ def response_time(task: Task, hp: Sequence[Task], *, stop_at_miss: bool = False,
             return BusyResult(None, False if missed else None, worst_q, worst_w,
                               note=f"busy period longer than {max_jobs} jobs of `{task.name}`; not enumerated")
         base = b + (q + 1) * c
-        # start from lower bounds of the least fixed point (any w ≤ w* converges to w*)
-        lb = (base + ju) / (1 - u_hp)
-        w = max(w + c, base + sum_c, -(-lb.numerator // lb.denominator))
-        while True:
-            nxt = base
-            for p, e, jj in params:
-                nxt += -(-(w + jj) // p) * e
-            if nxt == w:
-                break
-            w = nxt
+        # the least fixed point w* lies in [lb, ub]: ⌈x⌉ ≥ x gives lb, ⌈a/T⌉ ≤ (a + T - 1)/T gives ub,
+        # and iterating from any start ≤ w* reaches w*
+        w0 = max(w + c, base + lvl.wcet_sum, _ceil((base + lvl.jitter_util) / room))
+        if window is None:
+            ub = _ceil((base + lvl.slack_util) / room)
+            if stop_at_miss and ub + j_i <= d and ub <= task.release_ns(1):
+                # verdict only: R ≤ ub + J ≤ D and the busy period ends with job 0
+                return BusyResult(None, True, note="accepted by the response-time upper bound")
+            window = _Window(lvl, w0, ub)
+        elif q == 1:
+            window.include_all()
+        w = window.fixed_point(base, w0)
         r = w - q * t_i + j_i
         if worst_r is None or r > worst_r:
             worst_r, worst_q, worst_w = r, q, w
@@ -113,7 +211,7 @@ def explain(task: Task, hp: Sequence[Task], result: BusyResult, core: int) -> Ta
     """The task's outcome with the work inside its worst job's window, per higher-priority task."""
     interference: tuple[Interference, ...] = ()
     own = 0
-    if result.response_ns is not None:
+    if result.response_ns is not None and result.schedulable is not True:  # only failures need the detail
         w = result.window_ns
         interference = tuple(Interference(task=h.name, jobs=h.rbf(w) // h.wcet_ns, work_ns=h.rbf(w)) for h in hp)
         own = (result.job + 1) * task.wcet_ns
@@ -128,10 +226,11 @@ def analyse_order(ordered: Sequence[Task], core: int = 0, *, stop_at_miss: bool 
                   max_jobs: int = MAX_JOBS) -> CoreResult:
     """Exact RTA of tasks given highest priority first."""
     out: list[TaskResponse] = []
+    lvl = Level()
     for n, task in enumerate(ordered):
-        hp = ordered[:n]
-        res = response_time(task, hp, stop_at_miss=stop_at_miss, max_jobs=max_jobs)
-        out.append(explain(task, hp, res, core))
+        res = response_time(task, lvl, stop_at_miss=stop_at_miss, max_jobs=max_jobs)
+        out.append(explain(task, ordered[:n], res, core))
+        lvl.add(task)
         if stop_at_miss and res.schedulable is False:
             break
     verdict = combine(r.schedulable for r in out)

@@ -15,26 +15,34 @@ surrogates and non-JSON types are refused with :class:`CanonicalError`.
 from __future__ import annotations
 
 import hashlib
+import json.encoder
 import math
-from typing import Any
+from typing import Any, Callable
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
-# ECMAScript JSON.stringify escapes: two-character forms where they exist, \u00xx (lowercase) otherwise
-_ESCAPES: dict[int, str] = {c: f"\\u{c:04x}" for c in range(0x20)}
-_ESCAPES.update({0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"})
-_ESCAPES[ord('"')] = '\\"'
-_ESCAPES[ord("\\")] = "\\\\"
+# ECMAScript JSON.stringify escapes exactly the quote, the backslash and U+0000-U+001F:
+# short forms where they exist (b t n f r), \u00xx in lowercase hex otherwise, all else
+# literal. The json module's C string encoder (ensure_ascii off) does precisely that.
+_quote: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 class CanonicalError(ValueError):
-    """The value has no JCS form (NaN, infinity, unsafe integer, lone surrogate, non-JSON type)."""
+    """The value has no JCS form (NaN, infinity, inexact integer, lone surrogate, non-JSON type)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path: list[str] = []  # JSON Pointer tokens to the offending value, filled while unwinding
+
+    def __str__(self) -> str:
+        return f"{self.message} at `/{'/'.join(self.path)}`" if self.path else self.message
 
 
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value (dict, list/tuple, str, int, float, bool, None)."""
     parts: list[str] = []
-    _emit(value, parts, "")
+    _emit(value, parts)
     text = "".join(parts)
     try:
         return text.encode("utf-8")
@@ -113,57 +121,89 @@ def _shortest_digits(x: float) -> tuple[str, int]:
     return digits, len(int_part) + exponent - leading
 
 
-def _string_text(value: str) -> str:
-    return '"' + value.translate(_ESCAPES) + '"'
-
-
 def _key_order(key: str) -> bytes:
     # big-endian UTF-16 bytes compare exactly as the RFC's UTF-16 code-unit order;
     # surrogatepass keeps lone surrogates sortable so the encoder can report them
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _emit(value: Any, out: list[str], where: str) -> None:
-    if value is None:
+def _sorted_keys(obj: dict[Any, Any]) -> list[str]:
+    keys = list(obj)
+    try:
+        joined = "".join(keys)
+    except TypeError:
+        bad = next(k for k in keys if not isinstance(k, str))
+        raise CanonicalError(f"object key {bad!r} is not a string") from None
+    # code-point order equals UTF-16 order unless a key holds a character from U+D800 up
+    # (surrogates, U+E000-U+FFFF vs. supplementary planes): the common case sorts natively
+    if joined.isascii() or not joined or max(joined) < "\ud800":
+        return sorted(keys)
+    return sorted(keys, key=_key_order)
+
+
+def _float_text(value: float) -> str:
+    text = repr(value)
+    # repr writes 1e-4 <= |x| < 1e16 positionally with the same shortest digits ECMAScript
+    # uses; only its ".0" on integral values differs. Everything else takes the full path.
+    if "e" in text or "n" in text or value == 0:
+        return number_text(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _emit(value: Any, out: list[str]) -> None:
+    """Append the canonical text of ``value``; type() dispatch first, as this runs per node."""
+    kind = type(value)
+    if kind is str:
+        out.append(_quote(value))
+    elif kind is dict:
+        sep = "{"
+        for key in _sorted_keys(value):
+            out.append(sep)
+            out.append(_quote(key))
+            out.append(":")
+            try:
+                _emit(value[key], out)
+            except CanonicalError as exc:
+                exc.path.insert(0, key.replace("~", "~0").replace("/", "~1"))
+                raise
+            sep = ","
+        out.append("}" if sep == "," else "{}")
+    elif kind is list or kind is tuple:
+        sep = "["
+        for i, item in enumerate(value):
+            out.append(sep)
+            try:
+                _emit(item, out)
+            except CanonicalError as exc:
+                exc.path.insert(0, str(i))
+                raise
+            sep = ","
+        out.append("]" if sep == "," else "[]")
+    elif kind is int:
+        out.append(str(value) if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else number_text(value))
+    elif kind is float:
+        out.append(_float_text(value))
+    elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
     elif value is False:
         out.append("false")
-    elif isinstance(value, str):
-        out.append(_string_text(value))
-    elif isinstance(value, (int, float)):
-        try:
-            out.append(number_text(value))
-        except CanonicalError as exc:
-            raise CanonicalError(f"{exc} at `{where or '/'}`") from None
-    elif isinstance(value, dict):
-        out.append("{")
-        first = True
-        for key in sorted(value, key=_check_key):
-            if not first:
-                out.append(",")
-            first = False
-            out.append(_string_text(key))
-            out.append(":")
-            _emit(value[key], out, f"{where}/{_pointer_token(key)}")
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _emit(item, out, f"{where}/{i}")
-        out.append("]")
     else:
-        raise CanonicalError(f"{type(value).__name__} is not a JSON value at `{where or '/'}`")
+        _emit_subclass(value, out)
 
 
-def _check_key(key: Any) -> bytes:
-    if not isinstance(key, str):
-        raise CanonicalError(f"object key {key!r} is not a string")
-    return _key_order(key)
-
-
-def _pointer_token(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
+def _emit_subclass(value: Any, out: list[str]) -> None:
+    """Subclasses of JSON types (IntEnum, OrderedDict, str enums) go through their base type."""
+    if isinstance(value, str):  # str() of a str-mixin Enum would give its member name
+        _emit(value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass"), out)
+    elif isinstance(value, int):  # IntEnum and friends
+        _emit(int(value), out)
+    elif isinstance(value, float):
+        _emit(float(value), out)
+    elif isinstance(value, dict):  # OrderedDict, defaultdict
+        _emit(dict(value), out)
+    elif isinstance(value, (list, tuple)):
+        _emit(list(value), out)
+    else:
+        raise CanonicalError(f"{type(value).__name__} is not a JSON value")

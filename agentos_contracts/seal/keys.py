@@ -8,6 +8,7 @@ SubjectPublicKeyInfo public keys, so ``openssl genpkey -algorithm ed25519`` keys
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -101,6 +102,8 @@ def save_key_pair(key: PrivateKey, directory: str | Path, name: str, *, force: b
     target and renamed over it, so an old key is replaced whole or not at all.
     """
     folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
     private_path, public_path = folder / f"{name}.key", folder / f"{name}.pub"
     if not force:
         for path in (private_path, public_path):

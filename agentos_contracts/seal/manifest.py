@@ -68,7 +68,7 @@ def seal_manifest(
 
 
 def verify_manifest(
-    envelope_bytes: bytes,
+    envelope_bytes: bytes | bytearray | memoryview | str,
     trusted_public_keys: Sequence[keys_.PublicKey],
     *,
     now: datetime | None = None,
@@ -81,8 +81,9 @@ def verify_manifest(
     only from a key in ``trusted_public_keys`` whose key id it names. ``allow_unsigned``
     accepts a manifest with no signatures at all; a signature that fails never passes.
     """
+    data = envelope_bytes.encode("utf-8", "surrogatepass") if isinstance(envelope_bytes, str) else bytes(envelope_bytes)
     try:
-        return _verify(envelope_bytes, trusted_public_keys, now, min_sequence, allow_unsigned)
+        return _verify(data, trusted_public_keys, now, min_sequence, allow_unsigned)
     except RecursionError:
         return VerifyResult(ok=False, digest="", problems=(Problem("AC601", "manifest is not valid JSON: nested too deeply"),))
 

@@ -56,6 +56,7 @@ def test_bad_name_and_unwritable_folder_are_diagnosed(tmp_path: Path) -> None:
     assert result.exit_code == 2 and json.loads(result.stdout)["diagnostics"][0]["code"] == "AC901"
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    result = runner.invoke(app, ["keygen", "-o", str(blocker / "sub"), "--format", "json"])
-    assert result.exit_code == 2
-    assert json.loads(result.stdout)["diagnostics"][0]["code"] == "AC001"
+    for target in (blocker / "sub", blocker):
+        result = runner.invoke(app, ["keygen", "-o", str(target), "--format", "json"])
+        assert result.exit_code == 2
+        assert json.loads(result.stdout)["diagnostics"][0]["code"] == "AC001"

@@ -74,3 +74,24 @@ def sealer(tmp_path: Path) -> Sealer:
 def descriptors() -> list[dict[str, Any]]:
     return [FETCH_TOOL, EMAIL_TOOL]
 
+
+
+PERMIT_POLICY = Path(__file__).resolve().parents[1] / "fixtures" / "runtime" / "permit.policy"
+PERMIT_CONTRACT = {"name": "permit-helper", "capabilities": ["web.fetch", "summarize", "fs.read"],
+                   "security": {"consent_for": ["email.send"]}}
+
+
+def permit_policy_document() -> dict[str, Any]:
+    """tests/fixtures/runtime/permit.policy compiled with the real compiler, under the test contract."""
+    from agentos_contracts.policy.compiler import compile_sources
+
+    result = compile_sources([("permit.policy", PERMIT_POLICY.read_bytes())], PERMIT_CONTRACT,
+                             tool_schemas={t["name"]: t["inputSchema"] for t in (FETCH_TOOL, EMAIL_TOOL)})
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert result.policy.document is not None
+    return dict(result.policy.document.data)
+
+
+@pytest.fixture()
+def permit_policy() -> dict[str, Any]:
+    return permit_policy_document()

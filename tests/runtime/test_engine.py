@@ -79,6 +79,7 @@ def test_unknown_format_version_is_refused(sealer, tmp_path: Path) -> None:
 def test_unenforceable_budget_is_refused(sealer, tmp_path: Path) -> None:
     with pytest.raises(ManifestRefused, match="unknown budget"):
         Runtime.load(sealer.seal(budgets={"gpu_hours": 3}), sealer.pub, audit=tmp_path / "a.db")
+    assert not (tmp_path / "a.db").exists()
 
 
 def test_decisions_without_a_policy_follow_the_ceiling(sealer, descriptors, tmp_path: Path) -> None:
@@ -122,7 +123,7 @@ def test_fail_closed_probes_deny(sealer, descriptors, tmp_path: Path, action, co
 
 def test_a_policy_that_raises_denies(sealer, tmp_path: Path) -> None:
     class Broken:
-        def decide(self, action, context):
+        def decide(self, action, context, args=None):
             raise RuntimeError("evaluator bug")
 
     with Runtime.load(sealer.seal(), sealer.pub, audit=tmp_path / "a.db", tools=[]) as rt:
@@ -260,3 +261,24 @@ def test_second_runtime_on_the_same_log_is_refused(sealer, tmp_path: Path) -> No
     with Runtime.load(sealer.seal(), sealer.pub, audit=log):
         with pytest.raises(audit.AuditLocked):
             Runtime.load(sealer.seal(), sealer.pub, audit=log)
+
+
+def test_a_replayed_approval_is_refused_by_the_runtime(sealer, descriptors, tmp_path: Path) -> None:
+    """An approver (or attacker) handing back the approval of an earlier, identical call gets nothing."""
+    saved = []
+
+    def approver(req):
+        if not saved:
+            saved.append(req.approve("clerk"))
+        return saved[0]
+
+    sent = []
+    log = tmp_path / "a.db"
+    with Runtime.load(sealer.seal(), sealer.pub, audit=log, tools=descriptors, approver=approver) as rt:
+        args = {"to": "clerk@city.gov", "body": "permit ready"}
+        rt.call("email.send", args, lambda to, body: sent.append(to))
+        with pytest.raises(PolicyDenied, match="replayed"):
+            rt.call("email.send", args, lambda to, body: sent.append(to))
+    assert sent == ["clerk@city.gov"]
+    denied = [r for r in _records(log) if r["type"] == "consent.denied"]
+    assert len(denied) == 1 and "replayed" in denied[0]["reason"]

@@ -208,3 +208,36 @@ def test_every_float_reads_back_exactly(value: float) -> None:
     text = number_text(value)
     assert float(text) == value or (value == 0 and text == "0")
     assert not math.isnan(float(text))
+
+
+# --- the fast paths agree with the reference algorithms ---------------------------------
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_float_fast_path_matches_the_ecmascript_algorithm(value: float) -> None:
+    assert canonicalize(value).decode() == number_text(value)
+
+
+_key_chars = st.sampled_from(["a", "Z", "1", "\u00e9", "\u0080", "\ud7ff", "\ue000", "\uff5e", "\ufb33", "\U0001f600", "\U00010000", "\U0010ffff"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(_key_chars, max_size=4), min_size=1, max_size=8, unique=True))
+def test_key_order_is_utf16_code_unit_order(keys_: list[str]) -> None:
+    doc = {k: 0 for k in keys_}
+    expected = sorted(keys_, key=lambda k: [k.encode("utf-16-be")[i:i + 2] for i in range(0, len(k.encode("utf-16-be")), 2)])
+    assert list(json.loads(canonicalize(doc))) == expected
+
+
+def test_subclasses_of_json_types_use_their_base_form() -> None:
+    import collections
+    import enum
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Mode(str, enum.Enum):
+        STRICT = "strict"
+
+    doc = collections.OrderedDict([("b", Level.HIGH), ("a", Mode.STRICT)])
+    assert canonicalize(doc) == b'{"a":"strict","b":3}'

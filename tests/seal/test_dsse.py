@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +91,21 @@ def test_canonical_base64_is_read() -> None:
 def test_malformed_envelopes_are_explained(doc: object, fragment: str) -> None:
     env, errors = dsse.from_json(doc)
     assert env is None and any(fragment in e for e in errors)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_openssl_verifies_our_signature_over_pae(tmp_path: Path, signing_key: keys.PrivateKey) -> None:
+    # independent check of PAE + Ed25519: OpenSSL accepts what we sign, and refuses a changed payload
+    env = dsse.sign("application/vnd.in-toto+json", b'{"_type":"x"}', [signing_key])
+    (tmp_path / "k.pub").write_bytes(keys.public_key_pem(signing_key.public_key()))
+    (tmp_path / "sig.bin").write_bytes(env.signatures[0].sig)
+    results = []
+    for payload in (env.payload, env.payload + b" "):
+        (tmp_path / "pae.bin").write_bytes(dsse.pae(env.payload_type, payload))
+        run = subprocess.run(
+            ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(tmp_path / "k.pub"), "-rawin",
+             "-in", str(tmp_path / "pae.bin"), "-sigfile", str(tmp_path / "sig.bin")],
+            capture_output=True,
+        )
+        results.append(run.returncode)
+    assert results[0] == 0 and results[1] != 0

@@ -70,6 +70,14 @@ def test_any_trusted_key_suffices(hrt_predicate: dict[str, Any], signing_key: ke
     assert verify_manifest(seal_manifest(hrt_predicate, SUBJECTS, signing_key), [other_key.public_key(), signing_key.public_key()]).ok
 
 
+def test_text_and_buffers_are_accepted(hrt_predicate: dict[str, Any], signing_key: keys.PrivateKey) -> None:
+    sealed = seal_manifest(hrt_predicate, SUBJECTS, signing_key)
+    public = [signing_key.public_key()]
+    assert verify_manifest(sealed.decode(), public).ok
+    assert verify_manifest(bytearray(sealed), public).ok and verify_manifest(memoryview(sealed), public).ok
+    assert not verify_manifest("\ud800", public).ok  # a lone surrogate is a problem, not an exception
+
+
 def test_envelope_whitespace_is_not_signed(hrt_predicate: dict[str, Any], signing_key: keys.PrivateKey) -> None:
     # DSSE signs PAE(type, payload), not the JSON around it: a pretty-printed copy still verifies
     sealed = seal_manifest(hrt_predicate, SUBJECTS, signing_key)

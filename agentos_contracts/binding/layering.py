@@ -1,0 +1,163 @@
+"""Layered configuration: platform defaults → tenant → role → contract → request override.
+
+The paper's binding algorithm starts by merging configuration layers (004, section 4.4).
+The rules are few so that a reader can predict the result by hand:
+
+- mappings merge key by key, recursively;
+- scalars and lists replace (a later layer's list is the whole new list), and a
+  ``null`` in a later layer has no effect (it never resets an earlier value);
+- inside ``binding.must`` lists *intersect* instead: every layer's requirement holds,
+  so a later layer can only narrow (``must`` only tightens). Placements, stores and
+  tags intersect as sets; model and tool refs intersect by name, with the version
+  ranges of both refs combined. An empty intersection is a conflict the caller must
+  reject, never an empty (unconstrained) list.
+
+Every leaf of the result remembers the layer that set it (``provenance``: JSON
+Pointer → layer), which the sealed manifest records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from agentos_contracts.model.units import Ref, UnitError, VersionRange, parse_ref
+
+LAYERS = ("platform", "tenant", "role", "contract", "request")
+MUST_KEYS = ("model", "tools", "placement", "embed_store", "tags")
+REF_KEYS = ("model", "tools")
+MUST_POINTER = "/binding/must"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MustConflict:
+    """A `must` key whose layers share no entry: nothing can satisfy the contract."""
+
+    key: str
+    layers: tuple[tuple[str, tuple[str, ...]], ...]  # (layer, its list) in merge order
+
+    @property
+    def detail(self) -> str:
+        return ", ".join(f"{layer} requires [{', '.join(values)}]" for layer, values in self.layers)
+
+
+@dataclass(slots=True)
+class Layered:
+    """The merged document, who set each leaf, and any `must` conflicts."""
+
+    data: dict[str, Any]
+    provenance: dict[str, str] = field(default_factory=dict)
+    conflicts: list[MustConflict] = field(default_factory=list)
+
+
+def escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def merge_layers(layers: Sequence[tuple[str, Mapping[str, Any] | None]]) -> Layered:
+    """Merge ``(layer name, partial document)`` pairs, earliest (weakest) first."""
+    out = Layered(data={})
+    history: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for layer, doc in layers:
+        if not doc:
+            continue
+        _merge_map(out, out.data, doc, "", layer, history)
+    return out
+
+
+def _merge_map(out: Layered, into: dict[str, Any], doc: Mapping[str, Any], pointer: str, layer: str,
+               history: dict[str, list[tuple[str, tuple[str, ...]]]]) -> None:
+    for key, value in doc.items():
+        if value is None:
+            continue
+        here = f"{pointer}/{escape(str(key))}"
+        if pointer == MUST_POINTER and key in MUST_KEYS:
+            _merge_must(out, into, key, value, here, layer, history)
+        elif isinstance(value, Mapping):
+            if not isinstance(into.get(key), dict):
+                _drop_under(out.provenance, here)
+                into[key] = {}
+            _merge_map(out, into[key], value, here, layer, history)
+        else:
+            _drop_under(out.provenance, here)
+            into[key] = _copy(value)
+            _record(out.provenance, into[key], here, layer)
+
+
+def _merge_must(out: Layered, into: dict[str, Any], key: str, value: Any, here: str, layer: str,
+                history: dict[str, list[tuple[str, tuple[str, ...]]]]) -> None:
+    new = _as_list(value)
+    seen = history.setdefault(here, [])
+    seen.append((layer, tuple(new)))
+    if key not in into:
+        into[key] = list(new) if isinstance(value, list) else value
+        out.provenance[here] = layer
+        return
+    old = _as_list(into[key])
+    merged = _intersect_refs(old, new) if key in REF_KEYS else _intersect_names(old, new)
+    if merged is None:  # a ref that cannot be parsed: validation reports it; keep the later layer's word
+        merged = new
+    if not merged:
+        out.conflicts = [c for c in out.conflicts if c.key != key]
+        out.conflicts.append(MustConflict(key=key, layers=tuple(seen)))
+    if merged != old:
+        into[key] = merged
+        out.provenance[here] = layer
+
+
+def _intersect_names(old: list[str], new: list[str]) -> list[str]:
+    wanted = {_placement(n) for n in new}
+    return [n for n in old if _placement(n) in wanted]
+
+
+def _placement(name: str) -> str:
+    return "edge" if name == "edge-only" else name
+
+
+def _intersect_refs(old: list[str], new: list[str]) -> list[str] | None:
+    """Refs both layers accept: same name, both ranges at once (comparators combined)."""
+    try:
+        olds = [parse_ref(r) for r in old]
+        news = [parse_ref(r) for r in new]
+    except UnitError:
+        return None
+    out: list[str] = []
+    for a in olds:
+        for b in news:
+            if a.name != b.name:
+                continue
+            comps = tuple(dict.fromkeys(a.range.comparators + b.range.comparators))
+            text = str(Ref(a.name, VersionRange(comps)))
+            if text not in out:
+                out.append(text)
+    return old if out == [str(r) for r in olds] else out
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _drop_under(provenance: dict[str, str], pointer: str) -> None:
+    for key in [k for k in provenance if k == pointer or k.startswith(pointer + "/")]:
+        del provenance[key]
+
+
+def _record(provenance: dict[str, str], value: Any, pointer: str, layer: str) -> None:
+    """Leaves are scalars and lists (lists replace whole); mappings recurse."""
+    if isinstance(value, dict) and value:
+        for key, sub in value.items():
+            _record(provenance, sub, f"{pointer}/{escape(str(key))}", layer)
+    else:
+        provenance[pointer] = layer

@@ -1,0 +1,76 @@
+"""``agentos fmt POLICY... [--check]``: canonical layout of policy files, in place.
+
+``--check`` changes nothing and exits 1 if any file would change (for CI). A file
+that does not parse is reported and left alone. ``-`` reads standard input and
+writes the formatted text to standard output. Exit 0 ok, 1 would change or parse
+errors, 2 usage or I/O.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, List
+
+import typer
+
+from agentos_contracts.cli.options import FORMAT, IGNORE, PATHS, Format, drop_ignored, exit_code, guarded, print_json
+
+
+def command(
+    paths: List[str] = PATHS,
+    check: bool = typer.Option(False, "--check", help="Change nothing; exit 1 if a file is not formatted."),
+    fmt: Format = FORMAT,
+    ignore: List[str] = IGNORE,
+) -> None:
+    """Rewrite policy files in the canonical layout (idempotent; comments kept)."""
+    guarded(lambda: _run(paths, check, fmt, ignore))
+
+
+def _run(paths: list[str], check: bool, fmt: Format, ignore: list[str]) -> int:
+    from agentos_contracts.documents.discover import POLICY_PATTERNS, find_files, read_source
+    from agentos_contracts.policy.compiler import decode
+    from agentos_contracts.policy.fmt import format_text
+
+    files, diags = find_files(paths, POLICY_PATTERNS)
+    texts: dict[str, str] = {}
+    results: list[dict[str, Any]] = []
+    changed_any = False
+    for name in files:
+        source, bad = read_source(name)
+        diags += bad
+        if source is None:
+            continue
+        text, bad = decode(name, source.data)
+        diags += bad
+        if text is None:
+            continue
+        texts[name] = text
+        out, bad = format_text(text, name)
+        diags += bad
+        if out is None:
+            continue
+        changed = out != text
+        changed_any |= changed
+        results.append({"path": name, "changed": changed})
+        if name == "-":
+            if not check:
+                sys.stdout.write(out)
+        elif changed and not check:
+            Path(name).write_text(out, encoding="utf-8")
+    diags = drop_ignored(diags, ignore)
+    ok = not any(d.is_error for d in diags) and not (check and changed_any)
+    if fmt is Format.json:
+        print_json({"ok": ok, "diagnostics": [d.to_json() for d in diags], "files": results})
+    else:
+        from agentos_contracts.report.text import render_diagnostics
+
+        stream = sys.stderr if "-" in files else sys.stdout
+        render_diagnostics(diags, texts, stream)
+        for r in results:
+            if r["changed"] and r["path"] != "-":
+                stream.write(f"{'would reformat' if check else 'reformatted'} {r['path']}\n")
+        n = sum(1 for r in results if r["changed"])
+        verb = "would be reformatted" if check else "reformatted"
+        stream.write(f"{n} file{'s' if n != 1 else ''} {verb}, {len(results) - n} unchanged\n")
+    return exit_code(diags, findings=check and changed_any)

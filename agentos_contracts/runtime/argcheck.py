@@ -1,0 +1,261 @@
+"""Fast argument checks for the common subset of MCP ``inputSchema`` (JSON Schema 2020-12).
+
+jsonschema's generic validator costs tens of microseconds per call, most of the runtime's
+per-call budget. Tool schemas are nearly always flat objects of typed properties, so a
+schema that uses only the keywords below is compiled once into closures that decide
+exactly as jsonschema does (``tests/runtime/test_argcheck.py`` cross-checks them on
+random schemas and values). Anything else, such as ``$ref``, ``anyOf``, ``patternProperties``
+or another dialect, returns ``None`` and jsonschema decides. A check returns ``None``
+when the value is valid, else the place (a path of keys and indexes) and the keyword
+that failed, which is all a reason may say about arguments.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
+
+Failure = tuple[tuple[str | int, ...], str]  # (path to the failing value, keyword)
+Check = Callable[[Any], "Failure | None"]
+Test = Callable[[Any], bool]
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment", "deprecated", "readOnly",
+                         "writeOnly", "format", "$schema", "$id"})  # format: jsonschema checks none by default
+KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties", "items", "enum", "const",
+                      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
+                      "pattern", "minItems", "maxItems"}) | ANNOTATIONS
+
+
+def _is_number(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, numbers.Number)
+
+
+TYPES: dict[str, Test] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "number": _is_number,
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
+}
+
+
+def compile_schema(schema: Any) -> Check | None:
+    """A closure deciding validity exactly as jsonschema would (None = valid), or None if unsupported."""
+    if isinstance(schema, Mapping) and schema.get("$schema", DIALECT) != DIALECT:
+        return None
+    return _compile(schema)
+
+
+def _compile(schema: Any) -> Check | None:
+    if schema is True:
+        return lambda v: None
+    if schema is False:
+        return lambda v: ((), "false")
+    if not isinstance(schema, dict) or not set(schema) <= KEYWORDS:
+        return None
+    checks: list[Check] = []
+    for build in (_type, _object, _array, _numeric, _string, _values):
+        part = build(schema)
+        if part is _UNSUPPORTED:
+            return None
+        checks.extend(part)
+    if not checks:
+        return lambda v: None
+    if len(checks) == 1:
+        return checks[0]
+    parts = tuple(checks)
+
+    def all_of(v: Any) -> Failure | None:
+        for check in parts:
+            failed = check(v)
+            if failed is not None:
+                return failed
+        return None
+
+    return all_of
+
+
+_UNSUPPORTED: list[Check] = []  # a sentinel list: identity marks "cannot compile"
+
+
+def _rule(keyword: str, ok: Test) -> Check:
+    failure: Failure = ((), keyword)
+    return lambda v: None if ok(v) else failure
+
+
+def _type(schema: dict[str, Any]) -> list[Check]:
+    if "type" not in schema:
+        return []
+    raw = schema["type"]
+    names = [raw] if isinstance(raw, str) else raw
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in TYPES for n in names):
+        return _UNSUPPORTED
+    tests = tuple(TYPES[n] for n in names)
+    return [_rule("type", tests[0] if len(tests) == 1 else lambda v: any(t(v) for t in tests))]
+
+
+def _object(schema: dict[str, Any]) -> list[Check]:
+    out: list[Check] = []
+    props: dict[str, Check] = {}
+    if "properties" in schema:
+        raw = schema["properties"]
+        if not isinstance(raw, dict):
+            return _UNSUPPORTED
+        for name, sub in raw.items():
+            check = _compile(sub)
+            if check is None:
+                return _UNSUPPORTED
+            props[name] = check
+        items = tuple(props.items())
+
+        def properties(v: Any) -> Failure | None:
+            if isinstance(v, dict):
+                for key, check in items:
+                    if key in v:
+                        failed = check(v[key])
+                        if failed is not None:
+                            return (key, *failed[0]), failed[1]
+            return None
+
+        out.append(properties)
+    if "required" in schema:
+        req = schema["required"]
+        if not isinstance(req, list) or not all(isinstance(r, str) for r in req):
+            return _UNSUPPORTED
+        names = tuple(req)
+        out.append(_rule("required", lambda v: not isinstance(v, dict) or all(r in v for r in names)))
+    if "additionalProperties" in schema:
+        sub = schema["additionalProperties"]
+        known = frozenset(props)
+        if sub is False:  # jsonschema reports this at the object itself
+            out.append(_rule("additionalProperties", lambda v: not isinstance(v, dict) or v.keys() <= known))
+        else:
+            extra = _compile(sub)
+            if extra is None:
+                return _UNSUPPORTED
+            out.append(_each(lambda v: isinstance(v, dict), lambda v: ((k, x) for k, x in v.items() if k not in known),
+                             extra))
+    return out
+
+
+def _each(applies: Test, pairs: Callable[[Any], Any], check: Check) -> Check:
+    def each(v: Any) -> Failure | None:
+        if applies(v):
+            for where, x in pairs(v):
+                failed = check(x)
+                if failed is not None:
+                    return (where, *failed[0]), failed[1]
+        return None
+
+    return each
+
+
+def _array(schema: dict[str, Any]) -> list[Check]:
+    out: list[Check] = []
+    if "items" in schema:
+        each = _compile(schema["items"])
+        if each is None:
+            return _UNSUPPORTED
+        out.append(_each(lambda v: isinstance(v, list), enumerate, each))
+    for key, op in (("minItems", _ge), ("maxItems", _le)):
+        if key in schema:
+            bound = schema[key]
+            if not _is_count(bound):
+                return _UNSUPPORTED
+            out.append(_len_check(key, lambda v: isinstance(v, list), op, bound))
+    return out
+
+
+def _string(schema: dict[str, Any]) -> list[Check]:
+    out: list[Check] = []
+    for key, op in (("minLength", _ge), ("maxLength", _le)):
+        if key in schema:
+            bound = schema[key]
+            if not _is_count(bound):
+                return _UNSUPPORTED
+            out.append(_len_check(key, lambda v: isinstance(v, str), op, bound))
+    if "pattern" in schema:
+        raw = schema["pattern"]
+        if not isinstance(raw, str):
+            return _UNSUPPORTED
+        try:
+            regex = re.compile(raw)
+        except re.error:
+            return _UNSUPPORTED
+        out.append(_rule("pattern", lambda v: not isinstance(v, str) or regex.search(v) is not None))
+    return out
+
+
+def _numeric(schema: dict[str, Any]) -> list[Check]:
+    out: list[Check] = []
+    for key, test in _BOUNDS:
+        if key in schema:
+            bound = schema[key]
+            if not _is_number(bound):
+                return _UNSUPPORTED
+            out.append(_rule(key, _bounded(test, bound)))
+    return out
+
+
+_BOUNDS: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = (
+    ("minimum", lambda v, b: not v < b), ("maximum", lambda v, b: not v > b),
+    ("exclusiveMinimum", lambda v, b: v > b), ("exclusiveMaximum", lambda v, b: v < b))
+
+
+def _bounded(test: Callable[[Any, Any], bool], bound: Any) -> Test:
+    return lambda v: not _is_number(v) or test(v, bound)
+
+
+def _values(schema: dict[str, Any]) -> list[Check]:
+    out: list[Check] = []
+    if "enum" in schema:
+        options = schema["enum"]
+        if not isinstance(options, list):
+            return _UNSUPPORTED
+        choices = tuple(options)
+        out.append(_rule("enum", lambda v: any(equal(c, v) for c in choices)))
+    if "const" in schema:
+        const = schema["const"]
+        out.append(_rule("const", lambda v: equal(v, const)))
+    return out
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _ge(a: int, b: int) -> bool:
+    return a >= b
+
+
+def _le(a: int, b: int) -> bool:
+    return a <= b
+
+
+def _len_check(key: str, applies: Test, op: Callable[[int, int], bool], bound: int) -> Check:
+    return _rule(key, lambda v: not applies(v) or op(len(v), bound))
+
+
+_TRUE, _FALSE = object(), object()
+
+
+def _unbool(v: Any) -> Any:
+    return _TRUE if v is True else _FALSE if v is False else v
+
+
+def equal(one: Any, two: Any) -> bool:
+    """JSON Schema equality as jsonschema has it: ``true`` is not ``1``, recursively."""
+    if one is two:
+        return True
+    if isinstance(one, str) or isinstance(two, str):
+        return bool(one == two)
+    if isinstance(one, Sequence) and isinstance(two, Sequence):
+        return len(one) == len(two) and all(equal(a, b) for a, b in zip(one, two))
+    if isinstance(one, Mapping) and isinstance(two, Mapping):
+        return len(one) == len(two) and all(k in two and equal(x, two[k]) for k, x in one.items())
+    return bool(_unbool(one) == _unbool(two))

@@ -1,0 +1,137 @@
+"""Re-deciding a recorded run: would this manifest decide every recorded call the same way?
+
+Each decision record is decided again from what it holds: the action, the recorded
+context, the arguments (only when they were retained and still match the recorded
+digest), the HITL step's consent list, and the budgets as they stood, rebuilt from the
+recorded events at their recorded times. Any decision (effect or deciding rules) that
+differs is reported. Calls whose arguments were not retained are checked against the
+ceiling only and listed as skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from agentos_contracts.runtime import chain
+from agentos_contracts.runtime.authorize import Authorizer, target_matches
+from agentos_contracts.runtime.engine import build_authorizer
+from agentos_contracts.runtime.logstore import StoredLog, read_log
+from agentos_contracts.runtime.manifest import LoadedManifest
+from agentos_contracts.seal.canonical import canonical_digest, sha256_digest
+
+EMPTY_ARGS = canonical_digest({})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Difference:
+    seq: int
+    action: str
+    recorded: str
+    replayed: str
+    recorded_rules: tuple[str, ...]
+    replayed_rules: tuple[str, ...]
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "action": self.action, "recorded": self.recorded, "replayed": self.replayed,
+                "recorded_rules": list(self.recorded_rules), "replayed_rules": list(self.replayed_rules),
+                "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayReport:
+    replayed: int
+    same: int
+    differences: tuple[Difference, ...]
+    skipped: tuple[tuple[int, str], ...]
+    chain_problems: tuple[chain.Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences and not self.chain_problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "replayed": self.replayed, "same": self.same,
+                "differences": [d.to_json() for d in self.differences],
+                "skipped": [{"seq": s, "reason": r} for s, r in self.skipped],
+                "chain_problems": [p.to_json() for p in self.chain_problems]}
+
+
+def replay(log: str | Path, loaded: LoadedManifest, tools: Sequence[Mapping[str, Any]] = ()) -> ReplayReport:
+    """Replay every decision record of ``log`` under ``loaded``; raises AuditError if unreadable."""
+    stored = read_log(log)
+    walked = chain.walk(stored.rows, stored.log_id, keep_records=True)
+    authorizer = build_authorizer(loaded, tools)
+    step_consent = {s.id: s.consent_for for s in loaded.manifest.workflow.steps} if loaded.manifest.workflow else {}
+    retained = _retained(stored)
+    diffs: list[Difference] = []
+    skipped: list[tuple[int, str]] = []
+    same = replayed = 0
+    for record in walked.records:
+        try:
+            at = chain.parse_time_ns(str(record.get("occurred_at")))
+        except ValueError:
+            continue
+        kind = record.get("type")
+        if kind in chain.DECISION_TYPES:
+            outcome = _redecide(record, at, authorizer, retained, step_consent)
+            if isinstance(outcome, str):
+                skipped.append((record.get("seq", 0), outcome))
+            elif outcome is not None:
+                diffs.append(outcome)
+                replayed += 1
+            else:
+                same += 1
+                replayed += 1
+        _charge(authorizer, record, at)
+    return ReplayReport(replayed=replayed, same=same, differences=tuple(diffs), skipped=tuple(skipped),
+                        chain_problems=tuple(walked.problems))
+
+
+def _redecide(record: dict[str, Any], at: int, authorizer: Authorizer, retained: dict[int, Any],
+              step_consent: Mapping[str, Sequence[str]]) -> Difference | str | None:
+    seq, action = record.get("seq", 0), record.get("action")
+    recorded, rules = record.get("decision"), tuple(record.get("rules") or ())
+    digest = record.get("args_digest")
+    if seq in retained and retained[seq][0] == digest:
+        args = retained[seq][1]
+    elif digest == EMPTY_ARGS:
+        args = {}
+    else:
+        if isinstance(action, str) and recorded != "deny" and not any(
+                target_matches(t, action) for t in authorizer.ceiling):
+            return Difference(seq=seq, action=action, recorded=str(recorded), replayed="deny", recorded_rules=rules,
+                              replayed_rules=("contract:capabilities",),
+                              reason=f"`{action}` is outside the contract's capabilities")
+        return "arguments were not retained (run with retain_args to replay them)"
+    usage = record.get("usage") or {}
+    decision = authorizer.decide(str(action), record.get("context") or {}, args,
+                                 consent_for=step_consent.get(record.get("step") or "", ()),
+                                 tokens=usage.get("tokens", 0), cost=usage.get("cost", 0), at=at)
+    if decision.effect == recorded and decision.rules == rules:
+        return None
+    return Difference(seq=seq, action=str(action), recorded=str(recorded), replayed=decision.effect,
+                      recorded_rules=rules, replayed_rules=decision.rules, reason=decision.reason)
+
+
+def _charge(authorizer: Authorizer, record: dict[str, Any], at: int) -> None:
+    """Rebuild the budgets from what happened, exactly as the runtime charged them."""
+    kind = record.get("type")
+    if kind in ("tool.allowed", "consent.granted"):
+        authorizer.budgets.charge(calls=1, at=at)
+    elif kind == "tool.completed" and record.get("usage"):
+        usage = record["usage"]
+        authorizer.budgets.charge(tokens=usage.get("tokens", 0), cost=usage.get("cost", 0), at=at)
+
+
+def _retained(stored: StoredLog) -> dict[int, tuple[str, Any]]:
+    out: dict[int, tuple[str, Any]] = {}
+    for seq, raw in stored.retained_args.items():
+        try:
+            out[seq] = (sha256_digest(raw), json.loads(raw))
+        except ValueError:
+            continue
+    return out

@@ -1,0 +1,127 @@
+"""Runtime benchmark: the decision path and authorize + audit append per call, p50/p95.
+
+    python benchmarks/runtime_bench.py [--n 20000] [--durable-n 500]
+
+Measures, on one sealed manifest (the runtime tests' permit policy, compiled by the real
+compiler; two MCP tools; token and call budgets) and a mix of allowed, denied by the
+ceiling, denied by the policy and schema-failing requests:
+
+- decision path: ceiling → policy → MCP inputSchema → budgets, no audit (goal ≤ 50 µs p95);
+- authorize + audit append, batched (WAL, synchronous=NORMAL, a commit every 256 records);
+- authorize + audit append, durable (WAL, synchronous=FULL, a commit per record), with and
+  without a signed checkpoint per commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agentos_contracts.model.manifest import BindingManifest, PolicyRef, Resolved, ResolvedTool  # noqa: E402
+from agentos_contracts.policy.compiler import compile_sources  # noqa: E402
+from agentos_contracts.runtime import Runtime  # noqa: E402
+from agentos_contracts.seal import keys  # noqa: E402
+from agentos_contracts.seal.canonical import canonical_digest  # noqa: E402
+from agentos_contracts.seal.manifest import seal_manifest  # noqa: E402
+
+FETCH = {"name": "web.fetch", "description": "fetch a page",
+         "inputSchema": {"type": "object", "properties": {"host": {"type": "string"}, "path": {"type": "string"}},
+                         "required": ["host"], "additionalProperties": False}}
+EMAIL = {"name": "email.send", "description": "send an email",
+         "inputSchema": {"type": "object", "properties": {"to": {"type": "string"}, "body": {"type": "string"}},
+                         "required": ["to", "body"]}}
+CONTRACT = {"name": "permit-helper", "capabilities": ["web.fetch", "summarize", "fs.read"],
+            "security": {"consent_for": ["email.send"]}}
+SAFE = {"risk_score": 0.1, "unsafe_environment": False, "user": {"id": "u-17", "roles": ["clerk"]}}
+REQUESTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    ("web.fetch", SAFE, {"host": "city.gov", "path": "/permits/deck.html"}),      # allow
+    ("summarize", SAFE, {}),                                                     # allow
+    ("web.fetch", SAFE, {"host": "evil.example", "path": "/"}),                  # deny: no rule allows
+    ("fs.write", SAFE, {"path": "/tmp/x"}),                                      # deny: ceiling
+    ("web.fetch", SAFE, {"host": "city.gov", "extra": 1}),                       # deny: inputSchema
+    ("summarize", {**SAFE, "unsafe_environment": True}, {}),                     # deny: policy DENY
+    ("email.send", SAFE, {"to": "clerk@city.gov", "body": "permit ready"}),     # consent
+]
+
+
+def sealed_manifest(folder: Path, key: keys.PrivateKey) -> Path:
+    policy = ROOT / "tests" / "fixtures" / "runtime" / "permit.policy"
+    result = compile_sources([("permit.policy", policy.read_bytes())], CONTRACT,
+                             tool_schemas={t["name"]: t["inputSchema"] for t in (FETCH, EMAIL)})
+    assert result.ok and result.policy.document is not None
+    document = dict(result.policy.document.data)
+    predicate = BindingManifest(
+        agentos_version="0.1.0", kind="AgentContract", name="permit-helper", tenant="city", latency_class="SRT",
+        binding_mode="smooth", capabilities=tuple(CONTRACT["capabilities"]), consent_for=("email.send",),
+        budgets={"tokens": 10**12, "calls_per_minute": 10**9, "cost_per_day": 10**6},
+        policy=PolicyRef(digest=canonical_digest(document), document=document),
+        resolved=Resolved(tools=tuple(ResolvedTool(name=t["name"], version="1.0.0",
+                                                   descriptor_digest=canonical_digest(t)) for t in (FETCH, EMAIL))),
+    )
+    path = folder / "bench.manifest.json"
+    path.write_bytes(seal_manifest(predicate, [("contract:bench.yaml", b"bench")], key))
+    return path
+
+
+def measure(fn: Callable[[str, dict[str, Any], dict[str, Any]], Any], n: int) -> tuple[float, float, float]:
+    """p50, p95 and mean in microseconds over n calls cycling through the request mix."""
+    samples: list[int] = []
+    clock = time.perf_counter_ns
+    for i in range(n):
+        action, ctx, args = REQUESTS[i % len(REQUESTS)]
+        start = clock()
+        fn(action, ctx, args)
+        samples.append(clock() - start)
+    samples.sort()
+    return samples[len(samples) // 2] / 1000, samples[int(len(samples) * 0.95)] / 1000, statistics.fmean(samples) / 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20000, help="calls for the decision path and batched runs")
+    parser.add_argument("--durable-n", type=int, default=500, help="calls for the durable runs (one fsync each)")
+    opts = parser.parse_args()
+    rows: list[tuple[str, int, tuple[float, float, float]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        key = keys.generate_private_key()
+        _, pub = keys.save_key_pair(key, folder, "bench")
+        manifest = sealed_manifest(folder, key)
+        tools = [FETCH, EMAIL]
+        with Runtime.load(manifest, pub, audit=folder / "warm.db", tools=tools, durability="batched") as rt:
+            decide = rt.authorizer.decide
+            measure(lambda a, c, g: decide(a, c, g), 2000)  # warm the policy's plan cache
+            rows.append(("decision path (no audit)", opts.n, measure(lambda a, c, g: decide(a, c, g), opts.n)))
+        with Runtime.load(manifest, pub, audit=folder / "batched.db", tools=tools, durability="batched") as rt:
+            rows.append(("authorize + append, batched", opts.n, measure(rt.authorize, opts.n)))
+        with Runtime.load(manifest, pub, audit=folder / "batched-cp.db", tools=tools, durability="batched",
+                          checkpoint_key=key) as rt:
+            rows.append(("authorize + append, batched + checkpoints", opts.n, measure(rt.authorize, opts.n)))
+        with Runtime.load(manifest, pub, audit=folder / "durable.db", tools=tools, durability="durable") as rt:
+            rows.append(("authorize + append, durable", opts.durable_n, measure(rt.authorize, opts.durable_n)))
+        with Runtime.load(manifest, pub, audit=folder / "durable-cp.db", tools=tools, durability="durable",
+                          checkpoint_key=key) as rt:
+            rows.append(("authorize + append, durable + checkpoints", opts.durable_n,
+                         measure(rt.authorize, opts.durable_n)))
+    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cpu(s), "
+          f"load {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "")
+    print(f"{'case':<45} {'calls':>7} {'p50 µs':>9} {'p95 µs':>9} {'mean µs':>9}")
+    for name, n, (p50, p95, mean) in rows:
+        print(f"{name:<45} {n:>7} {p50:>9.1f} {p95:>9.1f} {mean:>9.1f}")
+    p95 = rows[0][2][1]
+    print(f"goal: decision path p95 <= 50 µs: {'met' if p95 <= 50 else 'NOT met'} ({p95:.1f} µs)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
