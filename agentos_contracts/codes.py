@@ -145,6 +145,14 @@ CODES: dict[str, Code] = {
     # --- end policy ---
     # --- schedulability (AC4xx) ---
     # (owned by agentos_contracts/sched; add codes between these markers)
+    "AC400": Code("deadline-miss", "task `{task}` misses its deadline: {detail}", "{hint}"),
+    "AC401": Code("set-unschedulable", "task set `{name}` is not schedulable: {reason}", "{hint}"),
+    "AC402": Code("sched-unknown", "schedulability of `{name}` is unknown: {reason}", "{hint}"),
+    "AC403": Code("nothing-to-analyse", "no task sets or HRT contracts in the given paths", "pass `TaskSet` documents or AgentContracts with `class.latency: HRT`"),
+    "AC404": Code("set-incomplete", "HRT contracts with errors leave the set incomplete: {names}", "fix those contracts first; analysing the others alone could admit what does not fit"),
+    "AC405": Code("gantt-refused", "cannot draw the schedule of `{name}`: {reason}", "draw a shorter window with `--horizon MS`"),
+    "AC406": Code("write-failed", "cannot write `{file}`: {reason}", "check the path and its permissions"),
+    "AC407": Code("empty-taskset", "task set `{name}` has no tasks", "add tasks, or remove the document"),
     # --- end schedulability ---
     # --- binding and admission (AC5xx) ---
     # (owned by agentos_contracts/binding and admit; add codes between these markers)

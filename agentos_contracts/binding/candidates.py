@@ -183,15 +183,22 @@ def model_options(unit: Unit, platform: Platform, slots: tuple[ToolSlot, ...],
     if not options:
         return (), True, previous, reasons or [reason("AC502", "/binding", name=unit.label, what="model",
                                                       ref=", ".join(str(r) for r in refs), have="")]
-    ranks = _rank(options, lambda i: (options[i].rank, _prefer_index(c.binding.prefer.placement, options[i].model.placement),
-                                      platform.models.index(options[i].model)))
-    options = [_with_rank(o, ranks[i]) for i, o in enumerate(options)]
+    prefs = [preference(c, o.rank, o.model.placement, o.model.tags) for o in options]
+    ranks = _rank(options, lambda i: (prefs[i], platform.models.index(options[i].model)))
+    options = [_with_rank(o, ranks[i], prefs[i]) for i, o in enumerate(options)]
     return tuple(sorted(options, key=lambda o: o.rank)), True, previous, []
 
 
-def _with_rank(o: ModelOption, rank: int) -> ModelOption:
-    return ModelOption(model=o.model, ref=o.ref, rank=rank, onset_ns=o.onset_ns, output_ns=o.output_ns,
+def _with_rank(o: ModelOption, rank: int, pref: int) -> ModelOption:
+    return ModelOption(model=o.model, ref=o.ref, rank=rank, pref=pref, onset_ns=o.onset_ns, output_ns=o.output_ns,
                        cost_per_min=o.cost_per_min)
+
+
+def preference(c: AgentContract, first: int, placement: str | None, tags: tuple[str, ...]) -> int:
+    """One integer for `prefer`: the ranked option first, then preferred placement, then tags (0 best)."""
+    p = c.binding.prefer
+    width = max(len(p.placement), len(p.tags)) + 1
+    return (first * width + _prefer_index(p.placement, placement)) * width + _tag_pref(p.tags, tags)
 
 
 def _prefer_index(prefer: tuple[str, ...], value: str | None) -> int:
@@ -327,9 +334,10 @@ def tool_slots(unit: Unit, platform: Platform) -> tuple[tuple[ToolSlot, ...], li
         if not found:
             reasons += failures
             continue
-        ranks = _rank(found, lambda i: (_tool_pref(prefer.tools, found[i]), _prefer_index(prefer.placement, found[i].placement),
-                                        platform.tools.index(found[i])))
-        opts = sorted((ToolOption(tool=t, ref=ref, rank=ranks[i]) for i, t in enumerate(found)), key=lambda o: o.rank)
+        prefs = [preference(c, _tool_pref(prefer.tools, t), t.placement, t.tags) for t in found]
+        ranks = _rank(found, lambda i: (prefs[i], platform.tools.index(found[i])))
+        opts = sorted((ToolOption(tool=t, ref=ref, rank=ranks[i], pref=prefs[i]) for i, t in enumerate(found)),
+                      key=lambda o: o.rank)
         slots.append(ToolSlot(name=name, options=tuple(opts)))
     return tuple(slots), reasons
 
@@ -381,7 +389,9 @@ def embed_store(unit: Unit, platform: Platform) -> tuple[EmbedStore | None, list
 
 def node_options(unit: Unit, platform: Platform, cpu: int) -> tuple[tuple[NodeOption, ...], list[Reason]]:
     found, reasons = _nodes(unit, platform, cpu)
-    return tuple(NodeOption(node=n, rank=r) for r, n in enumerate(found)), reasons
+    c = unit.contract
+    return tuple(NodeOption(node=n, rank=r, pref=preference(c, 0, n.placement, n.tags))
+                 for r, n in enumerate(found)), reasons
 
 
 def core_options(unit: Unit, platform: Platform, task: object, cpu: int) -> tuple[tuple[CoreOption, ...], list[Reason]]:
@@ -395,7 +405,9 @@ def core_options(unit: Unit, platform: Platform, task: object, cpu: int) -> tupl
             out.extend(CoreOption(node=n, core=k, rank=0) for k in range(n.cores))
     if found and not out:
         reasons += [r for r in alone.values() if r is not None]
-    return tuple(CoreOption(node=o.node, core=o.core, rank=r) for r, o in enumerate(out)), reasons
+    c = unit.contract
+    return tuple(CoreOption(node=o.node, core=o.core, rank=r, pref=preference(c, 0, o.node.placement, o.node.tags))
+                 for r, o in enumerate(out)), reasons
 
 
 def _nodes(unit: Unit, platform: Platform, cpu: int) -> tuple[list[Node], list[Reason]]:
@@ -420,8 +432,7 @@ def _nodes(unit: Unit, platform: Platform, cpu: int) -> tuple[list[Node], list[R
                               detail=f"needs {cpu}m CPU and {mem_text(mem)} memory; the largest eligible node "
                                      f"`{biggest.name}` has {biggest.cores * 1000}m and {mem_text(biggest.mem_bytes)}"))
         return [], reasons
-    order = sorted(range(len(fitting)), key=lambda i: (_prefer_index(prefer.placement, fitting[i].placement),
-                                                       _tag_pref(prefer.tags, fitting[i].tags),
+    order = sorted(range(len(fitting)), key=lambda i: (preference(c, 0, fitting[i].placement, fitting[i].tags),
                                                        platform.nodes.index(fitting[i])))
     return [fitting[i] for i in order], reasons
 

@@ -82,14 +82,14 @@ def explain_unit(c: Candidates, ledger: Ledger, undecided: set[str] | frozenset[
                                   taken=ledger.taken_by("tokens", m.model.ident)))
     nodes = [o.node for o in c.nodes] + list(dict.fromkeys(o.node for o in c.cores))
     roomy = [n for n in nodes if _room(ledger, n.name, c)]
-    if nodes and not roomy:
+    cores = _hrt(c, ledger, undecided) if c.cores else []
+    out += cores
+    if nodes and not roomy and not cores:
         shown = "; ".join(f"`{n.name}` has {ledger.free_cpu(n.name)}m and {mem_text(ledger.free_mem(n.name))} free"
                           f"{ledger.taken_by('node', n.name)}" for n in nodes[:3])
         more = f"; and {len(nodes) - 3} more nodes" if len(nodes) > 3 else ""
         out.append(reason("AC510", "/compute", name=label,
                           detail=f"needs {c.cpu_mc}m CPU and {mem_text(c.mem_bytes)} memory: {shown}{more}"))
-    if c.cores and roomy:
-        out += _hrt(c, ledger, {n.name for n in roomy}, undecided)
     if not out:
         out.append(reason("AC519", name=label, detail="no combination of the capacity left fits it together with "
                                                       "the contracts admitted before it"))
@@ -106,25 +106,25 @@ def _room(ledger: Ledger, node: str, c: Candidates) -> bool:
     return ledger.free_cpu(node) >= c.cpu_mc and (mem is None or mem >= c.mem_bytes)
 
 
-def _hrt(c: Candidates, ledger: Ledger, roomy: set[str], undecided: set[str] | frozenset[str]) -> list[Reason]:
+def _hrt(c: Candidates, ledger: Ledger, undecided: set[str] | frozenset[str]) -> list[Reason]:
+    """The exact test on every eligible core; the closest failure, or nothing if some core fits."""
     task = c.task
     assert task is not None
     failures = []
     for o in c.cores:
-        if o.node.name not in roomy:
-            continue
         others = ledger.tasks.get((o.node.name, o.core), [])
         result = hrt.check_core(others + [task], o.node.scheduler, o.core, full=True)
         if result.verdict is Verdict.SCHEDULABLE:
             return []  # it fits there: the rejection is about another slot
         mine = next((r for r in result.tasks if r.name == task.name), None)
         over = mine.response_time_ns if mine is not None and mine.response_time_ns is not None else 10**18
-        failures.append((over, o, others, result))
+        failures.append((over, o, others + [task], result))
     if not failures:
         return []
     failures.sort(key=lambda f: (f[0], f[1].rank))
-    _, o, others, result = failures[0]
-    detail = f"{hrt.core_failure(task, result, o.node.scheduler)} on {o.node.name} core {o.core} ({o.node.scheduler})"
+    _, o, tasks, result = failures[0]
+    others = tasks[:-1]
+    detail = f"{hrt.core_failure(task, tasks, result)} on {o.node.name} core {o.core} ({o.node.scheduler})"
     hints = []
     bound = hrt.max_wcet_ns(task, others, o.node.scheduler)
     if bound is not None and bound > 0:

@@ -16,6 +16,7 @@ from agentos_contracts.codes import CODES
 from agentos_contracts.model.contract import HrtSlo
 from agentos_contracts.model.tasks import Scheduler, Task, utilization
 from agentos_contracts.sched import edf, fp
+from agentos_contracts.sched.sensitivity import max_wcet
 from agentos_contracts.sched.result import CoreResult, Verdict
 
 
@@ -62,22 +63,27 @@ def alone_problem(unit: Unit, task: Task, scheduler: str) -> Reason | None:
         return None
     return Reason(code="AC511", pointer="/class/slo", message=CODES["AC511"].message.format(
         name=unit.label, detail=f"misses its deadline even alone on an empty {scheduler} core: "
-                                + core_failure(task, result, scheduler)))
+                                + core_failure(task, [task], result)))
 
 
-def core_failure(task: Task, result: CoreResult, scheduler: str) -> str:
-    """What the exact test found for ``task`` on a core, with the numbers."""
-    mine = next((r for r in result.tasks if r.name == task.name), None)
+def core_failure(task: Task, tasks: Sequence[Task], result: CoreResult) -> str:
+    """What the exact test found for ``task`` on a core of ``tasks``, with the numbers."""
     if result.verdict is Verdict.UNKNOWN:
         return f"the exact test could not decide ({result.reason})"
-    if mine is not None and mine.response_time_ns is not None:
+    mine = next((r for r in result.tasks if r.name == task.name), None)
+    if mine is not None and mine.response_time_ns is not None and mine.response_time_ns > task.deadline_ns:
         return f"response time {fmt_ms(mine.response_time_ns)} ms > deadline {fmt_ms(task.deadline_ns)} ms"
+    u = utilization(list(tasks))
+    if u > 1:
+        return f"core utilisation {float(u):.3f} > 1"
     if result.witness is not None:
         w = result.witness
         return f"processor demand {fmt_ms(w.demand_ns + w.blocking_ns)} ms > the {fmt_ms(w.t_ns)} ms interval"
-    if result.reason:
-        return result.reason
-    return f"deadline {fmt_ms(task.deadline_ns)} ms missed"
+    other = next((r for r in result.tasks if r.schedulable is False and r.name != task.name), None)
+    if other is not None and other.response_time_ns is not None:
+        return (f"it makes `{other.name}` miss its deadline (response time {fmt_ms(other.response_time_ns)} ms > "
+                f"{fmt_ms(other.deadline_ns)} ms)")
+    return result.reason or f"deadline {fmt_ms(task.deadline_ns)} ms missed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,4 +113,4 @@ def evidence(task: Task, tasks: Sequence[Task], scheduler: str, core: int) -> Co
 
 def max_wcet_ns(task: Task, others: Sequence[Task], scheduler: str) -> int | None:
     """The largest WCET with which ``task`` fits beside ``others``: the library's sensitivity analysis."""
-    return None
+    return max_wcet(list(others) + [task], scheduler_of(scheduler), task.name)

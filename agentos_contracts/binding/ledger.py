@@ -144,6 +144,26 @@ class Ledger:
             self.tasks.setdefault((node, choice.core), []).append(c.task)
             self._hold("core", f"{node}/{choice.core}", label)
 
+    def remove_choice(self, c: Candidates, choice: Choice) -> None:
+        """Undo ``add_choice`` (a unit moving to another option)."""
+        label = c.unit.key
+        if choice.model is not None and c.tokens_per_min:
+            ident = choice.model.model.ident
+            self.tokens[ident] -= c.tokens_per_min
+            self._release("tokens", ident, label)
+        node = choice.node.name
+        self.cpu_mc[node] -= c.cpu_mc
+        self.mem_bytes[node] -= c.mem_bytes
+        self._release("node", node, label)
+        if c.task is not None and choice.core is not None:
+            self.tasks[(node, choice.core)].remove(c.task)
+            self._release("core", f"{node}/{choice.core}", label)
+
+    def _release(self, kind: str, resource: str, label: str) -> None:
+        names = self.holders.get((kind, resource), [])
+        if label in names:
+            names.remove(label)
+
     def free_tokens(self, ident: str) -> int | None:
         m = next(m for m in self.platform.models if m.ident == ident)
         if m.capacity_tokens_per_min is None:

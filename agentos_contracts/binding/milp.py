@@ -19,6 +19,8 @@ The solver's own status is read, never PuLP's summary: a time-limited incumbent 
 
 from __future__ import annotations
 
+import time
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Iterable, Mapping
@@ -55,35 +57,107 @@ class SolverUnavailable(RuntimeError):
     """Neither HiGHS nor CBC can be used; admission reports it and decides nothing."""
 
 
-def pick_solver(name: str, time_limit: float, abs_gap: float) -> tuple[str, pulp.LpSolver]:
+class BulkHiGHS(pulp.HiGHS):
+    """``pulp.HiGHS`` handing the model to highspy in one ``passModel`` call.
+
+    PuLP's adapter adds columns and sets integrality one call at a time (about 45 µs
+    each: seconds for a fleet); the model, the options and the status are the same.
+    """
+
+    def __init__(self, columns: list[pulp.LpVariable], **options: object) -> None:
+        super().__init__(**options)
+        self.columns = columns
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:
+        import highspy
+        import numpy as np
+
+        cols = self.columns
+        for i, v in enumerate(cols):
+            v.index = i
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        model = highspy.HighsLp()
+        model.num_col_ = len(cols)
+        model.col_cost_ = np.array([sign * lp.objective.get(v, 0.0) for v in cols], dtype=float)
+        model.col_lower_ = np.array([0.0 if v.lowBound is None else v.lowBound for v in cols], dtype=float)
+        model.col_upper_ = np.array([highspy.kHighsInf if v.upBound is None else v.upBound for v in cols], dtype=float)
+        starts, index, value, lower, upper = [0], [], [], [], []
+        for i, con in enumerate(lp._constraints.values()):
+            con.index = i
+            for v, a in con.items():
+                if a:
+                    index.append(v.index)
+                    value.append(a)
+            starts.append(len(index))
+            lb, ub = con.getLb(), con.getUb()
+            lower.append(-highspy.kHighsInf if lb is None else lb)
+            upper.append(highspy.kHighsInf if ub is None else ub)
+        model.num_row_ = len(lower)
+        model.row_lower_ = np.array(lower, dtype=float)
+        model.row_upper_ = np.array(upper, dtype=float)
+        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        model.a_matrix_.num_col_ = len(cols)
+        model.a_matrix_.num_row_ = len(lower)
+        model.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+        model.a_matrix_.index_ = np.array(index, dtype=np.int32)
+        model.a_matrix_.value_ = np.array(value, dtype=float)
+        model.integrality_ = [highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger else highspy.HighsVarType.kContinuous
+                              for v in cols]
+        lp.solverModel.passModel(model)
+
+    def actualSolve(self, lp: pulp.LpProblem) -> int:  # the parent's, without its per-variable bookkeeping
+        self.createAndConfigureSolver(lp)
+        self.buildSolverModel(lp)
+        self.callSolver(lp)
+        status, sol_status = self.findSolutionValues(lp)
+        lp.assignStatus(status, sol_status)
+        return status
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
+        h = lp.solverModel
+        values = list(h.getSolution().col_value)
+        for v in self.columns:
+            v.varValue = values[v.index] if v.index < len(values) else None
+        status, has = h.getModelStatus(), h.getInfo().primal_solution_status == 2
+        import highspy
+
+        if status == highspy.HighsModelStatus.kOptimal:
+            return pulp.LpStatusOptimal, pulp.LpSolutionOptimal
+        if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible
+        if has:
+            return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible  # PuLP's own convention; read _status
+        return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
+
+def pick_solver(name: str, time_limit: float, abs_gap: float, rel_gap: float = 0.0,
+                columns: list[pulp.LpVariable] | None = None) -> tuple[str, pulp.LpSolver]:
     """HiGHS (highspy, single thread: deterministic) unless told otherwise; CBC when HiGHS is missing."""
     limit = max(float(time_limit), 0.0)
     if name in ("auto", "highs"):
-        highs = pulp.HiGHS(msg=False, timeLimit=limit, threads=1, mip_rel_gap=0.0, mip_abs_gap=abs_gap, random_seed=0)
+        options = dict(msg=False, timeLimit=limit, threads=1, mip_rel_gap=rel_gap, mip_abs_gap=abs_gap, random_seed=0)
+        highs = BulkHiGHS(columns, **options) if columns is not None else pulp.HiGHS(**options)
         if highs.available():
             return "highs", highs
         if name == "highs":
             raise SolverUnavailable("HiGHS (highspy) is not installed")
-    cbc = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(limit, 0.01), gapRel=0.0, gapAbs=abs_gap, threads=1)
-    if cbc.available():
-        return "cbc", cbc
+    with warnings.catch_warnings():  # PuLP 3 deprecates its bundled CBC in favour of `pulp[cbc]`'s COIN_CMD
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for make in (pulp.COIN_CMD, pulp.PULP_CBC_CMD):
+            cbc = make(msg=False, timeLimit=max(limit, 0.01), gapRel=rel_gap, gapAbs=abs_gap, threads=1)
+            if cbc.available():
+                return "cbc", cbc
     raise SolverUnavailable("neither HiGHS (highspy) nor CBC is installed")
 
 
 def solve(cands: list[Candidates], capacity: Capacity, cuts: Iterable[frozenset[Atom]], *,
           objective: str, admit: Mapping[str, bool] | None = None, time_limit: float = 60.0,
           solver: str = "auto") -> Solution:
-    """Build and solve; ``admit`` fixes groups in or out (``objective="admit"`` leaves them free)."""
-    model = _Model(cands, capacity, objective, admit or {})
+    """Build a ``Problem`` and solve it once (``resolve`` keeps problems to add cuts between rounds)."""
+    problem = Problem(cands, capacity, objective, admit or {})
     for cut in cuts:
-        model.add_cut(cut)
-    abs_gap = 0.5 if objective == "admit" else model.tie_step / 4
-    name, engine = pick_solver(solver, time_limit, abs_gap)
-    model.prob.solve(engine)
-    status, reason = _status(name, model.prob)
-    if status not in ("optimal", "feasible"):
-        return Solution(status=status, reason=reason, solver=name)
-    return model.read(status, name)
+        problem.add_cut(cut)
+    return problem.solve(solver, time_limit)
 
 
 def _status(name: str, prob: pulp.LpProblem) -> tuple[str, str]:
@@ -119,20 +193,30 @@ def _primary(c: Candidates, objective: str, i: int) -> float:
     return float(m.cost_per_min)
 
 
-class _Model:
+class Problem:
+    """The MILP for one objective and one admission pattern; cuts accumulate across solves.
+
+    ``cost``/``latency`` solve lexicographically: first the primary figure alone, then,
+    with the primary held at its optimum, the `prefer` ranks (an integer sum, so the
+    second optimum is proven exactly). Two small exact problems beat one with tiny
+    tie-break weights, which would need a near-zero gap to mean anything.
+    """
+
     def __init__(self, cands: list[Candidates], capacity: Capacity, objective: str, admit: Mapping[str, bool]) -> None:
         self.cands = cands
         self.objective = objective
         self.prob = pulp.LpProblem("admission", pulp.LpMaximize if objective == "admit" else pulp.LpMinimize)
+        self.rows = 0
         self.groups: dict[str, pulp.LpVariable | int] = {}
         self.atoms: dict[Atom, pulp.LpVariable] = {}
         self.vars: dict[str, dict[str, object]] = {}
         order = sorted({(c.unit.order, c.unit.group) for c in cands})
         for gi, (_, g) in enumerate(order):
             fixed = admit.get(g)
-            self.groups[g] = int(fixed) if fixed is not None else pulp.LpVariable(f"a_{gi}", cat="Binary")
-        self.tie_step = self._tie_step()
-        terms: list[tuple[pulp.LpVariable, float]] = []
+            self.groups[g] = int(fixed) if fixed is not None else self.prob.add_variable(f"a_{gi}", 0, 1, cat="Integer")
+        self.primary: list[tuple[pulp.LpVariable, float]] = []  # cost per minute, or latency in ms
+        self.ties: list[tuple[pulp.LpVariable, float]] = []  # preference ranks (integers)
+        self.weights = pulp.LpAffineExpression()
         tokens: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
         cpu: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
         mem: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
@@ -146,18 +230,15 @@ class _Model:
                 for i, (y, m) in enumerate(zip(ys, c.models)):
                     if c.tokens_per_min:
                         tokens.setdefault(m.model.ident, []).append((y, float(c.tokens_per_min)))
-                    if objective != "admit":
-                        terms.append((y, _primary(c, objective, i) + self.tie_step * m.rank))
+                    self._cost(y, _primary(c, objective, i), m.pref)
             ts: list[list[pulp.LpVariable]] = []
             for si, slot in enumerate(c.tools):
                 if len(slot.options) > 1:
                     vs = [self._var(("tool", key, slot.name, str(j)), f"t_{ui}_{si}_{j}") for j in range(len(slot.options))]
                     self._one_of(vs, a)
                     ts.append(vs)
-                    if objective != "admit":
-                        for v, o in zip(vs, slot.options):
-                            rtt = float(o.tool.rtt_ns_p95) / 1e6 if objective == "latency" else 0.0
-                            terms.append((v, rtt + self.tie_step * o.rank))
+                    for v, o in zip(vs, slot.options):
+                        self._cost(v, float(o.tool.rtt_ns_p95) / 1e6 if objective == "latency" else 0.0, o.pref)
                 else:
                     ts.append([])
             self._turn(c, ys, ts, a)
@@ -165,8 +246,7 @@ class _Model:
                 x = self._var(("node", key, n.node.name), f"x_{ui}_{i}")
                 cpu.setdefault(n.node.name, []).append((x, float(c.cpu_mc)))
                 mem.setdefault(n.node.name, []).append((x, float(c.mem_bytes)))
-                if objective != "admit":
-                    terms.append((x, self.tie_step * n.rank))
+                self._cost(x, 0.0, n.pref)
             if c.nodes:
                 self._one_of([self.atoms[("node", key, n.node.name)] for n in c.nodes], a)
             assert c.task is not None or not c.cores
@@ -175,43 +255,55 @@ class _Model:
                 cpu.setdefault(o.node.name, []).append((h, float(c.cpu_mc)))
                 mem.setdefault(o.node.name, []).append((h, float(c.mem_bytes)))
                 util.setdefault((o.node.name, o.core), []).append((h, float(c.task.utilization)))  # type: ignore[union-attr]
-                if objective != "admit":
-                    terms.append((h, self.tie_step * o.rank))
+                self._cost(h, 0.0, o.pref)
             if c.cores:
                 self._one_of([self.atoms[("core", key, o.node.name, str(o.core))] for o in c.cores], a)
         for ident, uses in sorted(tokens.items()):
             free = capacity.tokens.get(ident)
             if free is not None:
-                self.prob += pulp.LpAffineExpression(uses) <= free, f"tok_{len(self.prob.constraints)}"
+                self.prob += pulp.LpAffineExpression(uses) <= free, self._row("tok")
         for node, uses in sorted(cpu.items()):
-            self.prob += pulp.LpAffineExpression(uses) <= capacity.cpu_mc.get(node, 0), f"cpu_{len(self.prob.constraints)}"
+            self.prob += pulp.LpAffineExpression(uses) <= capacity.cpu_mc.get(node, 0), self._row("cpu")
         for node, uses in sorted(mem.items()):
             free_mem = capacity.mem_bytes.get(node)
             if free_mem is not None and any(w for _, w in uses):
-                self.prob += pulp.LpAffineExpression(uses) <= free_mem, f"mem_{len(self.prob.constraints)}"
+                self.prob += pulp.LpAffineExpression(uses) <= free_mem, self._row("mem")
         for core, uses in sorted(util.items()):
             free_u = capacity.core_util.get(core, Fraction(1))
-            self.prob += pulp.LpAffineExpression(uses) <= float(free_u), f"u_{len(self.prob.constraints)}"
+            self.prob += pulp.LpAffineExpression(uses) <= float(free_u), self._row("u")
+        self.bound: pulp.LpVariable | None = None  # the primary figure, bounded in the second solve
+        if self.primary:
+            self.bound = self.prob.add_variable("primary", 0, None, cat="Continuous")
+            self.prob += pulp.LpAffineExpression(self.primary) - self.bound == 0, "primary"
         if objective == "admit":
             n = len(order)
-            big = n * (n + 1) // 2 + 1
-            weights = [(v, float(big + (n - gi))) for gi, (_, g) in enumerate(order)
-                       if isinstance(v := self.groups[g], pulp.LpVariable)]
-            self.prob += pulp.LpAffineExpression(weights)
-        else:
-            self.prob += pulp.LpAffineExpression([(v, w) for v, w in terms if w])
+            big = n * (n + 1) // 2 + 1  # one more admitted group outweighs any preference between groups
+            self.weights = pulp.LpAffineExpression(
+                [(v, float(big + (n - gi))) for gi, (_, g) in enumerate(order) if isinstance(v := self.groups[g], pulp.LpVariable)])
+
+    def _cost(self, v: pulp.LpVariable, primary: float, rank: int) -> None:
+        if self.objective == "admit":
+            return
+        if primary:
+            self.primary.append((v, primary))
+        if rank:
+            self.ties.append((v, float(rank)))
+
+    def _row(self, kind: str) -> str:
+        self.rows += 1
+        return f"{kind}_{self.rows}"
 
     def _var(self, atom: Atom, name: str) -> pulp.LpVariable:
-        v = pulp.LpVariable(name, cat="Binary")
+        v = self.prob.add_variable(name, 0, 1, cat="Integer")
         self.atoms[atom] = v
         return v
 
     def _one_of(self, vs: list[pulp.LpVariable], a: pulp.LpVariable | int) -> None:
         expr = pulp.LpAffineExpression([(v, 1.0) for v in vs])
         if isinstance(a, int):
-            self.prob += expr == a, f"one_{len(self.prob.constraints)}"
+            self.prob += expr == a, self._row("one")
         else:
-            self.prob += expr - a == 0, f"one_{len(self.prob.constraints)}"
+            self.prob += expr - a == 0, self._row("one")
 
     def _turn(self, c: Candidates, ys: list[pulp.LpVariable], ts: list[list[pulp.LpVariable]], a: pulp.LpVariable | int) -> None:
         """SRT turn bound, needed only where tool deployments are a choice (else checked statically)."""
@@ -231,28 +323,46 @@ class _Model:
         limit = float(turn) / 1e6 - fixed
         expr = pulp.LpAffineExpression(parts)
         if isinstance(a, int):
-            self.prob += expr <= limit * a, f"turn_{len(self.prob.constraints)}"
+            self.prob += expr <= limit * a, self._row("turn")
         else:
-            self.prob += expr - limit * a <= 0, f"turn_{len(self.prob.constraints)}"
-
-    def _tie_step(self) -> float:
-        """Below the smallest gap between distinct primary coefficients, over the largest tie total."""
-        if self.objective == "admit":
-            return 0.0
-        values = sorted({round(_primary(c, self.objective, i), 9) for c in self.cands for i in range(len(c.models))}
-                        | ({round(float(o.tool.rtt_ns_p95) / 1e6, 9) for c in self.cands for s in c.tools for o in s.options}
-                           if self.objective == "latency" else set()) | {0.0})
-        gaps = [b - a for a, b in zip(values, values[1:]) if b - a > 1e-9]
-        gap = min(gaps) if gaps else 1.0
-        total = sum(max((m.rank for m in c.models), default=0) + sum(len(s.options) for s in c.tools)
-                    + max((n.rank for n in c.nodes), default=0) + max((o.rank for o in c.cores), default=0)
-                    for c in self.cands)
-        return gap / (2 * (total + 1))
+            self.prob += expr - limit * a <= 0, self._row("turn")
 
     def add_cut(self, atoms: frozenset[Atom]) -> None:
         vs = [self.atoms[a] for a in sorted(atoms) if a in self.atoms]
         if len(vs) == len(atoms) and vs:
-            self.prob += pulp.LpAffineExpression([(v, 1.0) for v in vs]) <= len(vs) - 1, f"cut_{len(self.prob.constraints)}"
+            self.prob += pulp.LpAffineExpression([(v, 1.0) for v in vs]) <= len(vs) - 1, self._row("cut")
+
+    def solve(self, solver: str = "auto", time_limit: float = 60.0) -> Solution:
+        deadline = time.monotonic() + time_limit
+        if self.objective == "admit":
+            return self.run(self.weights, solver, deadline, abs_gap=0.5)
+        first: Solution | None = None
+        if self.bound is not None:
+            self.bound.upBound = None
+            first = self.run(pulp.LpAffineExpression([(self.bound, 1.0)]), solver, deadline, abs_gap=1e-9, rel_gap=1e-9)
+            if first.status != "optimal":
+                return first
+            best = self.bound.varValue or 0.0
+            self.bound.upBound = best + 1e-7 * max(1.0, abs(best))
+        if not self.ties and first is not None:
+            return first  # nothing is preferred over anything else: the primary optimum is the answer
+        second = self.run(pulp.LpAffineExpression(self.ties), solver, deadline, abs_gap=0.5)
+        if second.has_solution or first is None:
+            return second
+        return first  # the ranks could not be settled in time: the primary optimum still stands
+
+    def run(self, objective: pulp.LpAffineExpression, solver: str, deadline: float, *, abs_gap: float,
+            rel_gap: float = 0.0) -> Solution:
+        self.prob.setObjective(objective)
+        columns = [v for v in self.groups.values() if isinstance(v, pulp.LpVariable)] + list(self.atoms.values())
+        if self.bound is not None:
+            columns.append(self.bound)
+        name, engine = pick_solver(solver, max(deadline - time.monotonic(), 0.0), abs_gap, rel_gap, columns)
+        self.prob.solve(engine)
+        status, reason = _status(name, self.prob)
+        if status not in ("optimal", "feasible"):
+            return Solution(status=status, reason=reason, solver=name)
+        return self.read(status, name)
 
     def read(self, status: str, solver: str) -> Solution:
         admitted = frozenset(g for g, v in self.groups.items() if (v if isinstance(v, int) else _on(v)))

@@ -46,7 +46,8 @@ class Unit:
 class ModelOption:
     model: Model
     ref: str  # the reference it resolves, normalised (`asr_local@>=2.0.0,<4.0.0`)
-    rank: int  # 0 is the most preferred
+    rank: int  # position among the unit's options: preference, then catalog order
+    pref: int = 0  # what `prefer` says alone (0 best): the MILP's second objective
     onset_ns: int  # model onset p95 + orchestration overhead
     output_ns: Fraction  # max_output_tokens at the model's tokens/s
     cost_per_min: Fraction  # at the unit's reserved token rate
@@ -62,6 +63,7 @@ class ToolOption:
     tool: Tool
     ref: str
     rank: int
+    pref: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +78,7 @@ class ToolSlot:
 class NodeOption:
     node: Node
     rank: int
+    pref: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +86,7 @@ class CoreOption:
     node: Node
     core: int
     rank: int
+    pref: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

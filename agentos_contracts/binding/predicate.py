@@ -109,7 +109,8 @@ def contract_manifest(b: Bound, *, agentos_version: str, policy: mf.PolicyRef | 
         agentos_version=agentos_version, kind="AgentContract", name=c.name, tenant=c.tenant, role=c.role,
         latency_class=c.latency.value, binding_mode=c.binding.mode.value, requested=b.requested(),
         resolved=resolved([b], digest), slo=dict((b.data.get("class") or {}).get("slo") or {}),
-        schedulability=schedulability(b), policy=policy, capabilities=c.capabilities, consent_for=c.consent_for,
+        schedulability=schedulability(b), policy=policy, capabilities=tuple(dict.fromkeys(c.capabilities)),
+        consent_for=tuple(dict.fromkeys(c.consent_for)),
         budgets=budgets, fallbacks=tuple(mf.Fallback(when=f["when"], substitute=f["substitute"]) for f in b.fallbacks),
         canary=canary(b), provenance={**b.layered.provenance, **extra}, **clock)
 

@@ -25,6 +25,7 @@ from agentos_contracts.binding import explain, hrt, milp
 from agentos_contracts.binding.ledger import Ledger
 from agentos_contracts.binding.milp import Atom, Solution
 from agentos_contracts.binding.options import Candidates, Choice, Reason, Unit
+from agentos_contracts.binding.settle import settle
 from agentos_contracts.sched.result import Verdict
 
 MAX_ROUNDS = 60
@@ -81,6 +82,7 @@ def resolve(cands: list[Candidates], reserved: Ledger, *, optimize: str = "cost"
                 choice = to_choice(c, sol.assignments[c.unit.key])
                 choices[c.unit.key] = choice
                 ledger.add_choice(c, choice)
+        choices = settle(live, choices, ledger, optimize)
     outcomes = []
     for c in cands:
         if c.unit.group in bad_groups:
@@ -94,9 +96,23 @@ def resolve(cands: list[Candidates], reserved: Ledger, *, optimize: str = "cost"
         else:
             outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="rejected",
                                     reasons=tuple(explain.explain_unit(c, ledger, run.undecided))))
+    outcomes = _blame_within_groups(outcomes)
     return Resolution(outcomes=tuple(outcomes), ledger=ledger, status=sol.status, reason=sol.reason,
                       solver=sol.solver or run.solver_name, rounds=run.rounds, cuts=len(run.cuts),
                       warnings=tuple(warnings))
+
+
+def _blame_within_groups(outcomes: list[Outcome]) -> list[Outcome]:
+    """A workflow step that would fit by itself is rejected only because another step does not: say so."""
+    specific = {o.unit.group for o in outcomes
+                if o.verdict == "rejected" and any(r.code != "AC519" for r in o.reasons)}
+    out = []
+    for o in outcomes:
+        if o.verdict == "rejected" and o.unit.group in specific and all(r.code == "AC519" for r in o.reasons):
+            o = Outcome(unit=o.unit, candidates=o.candidates, verdict="rejected",
+                        reasons=(explain.group_reason(o.candidates),))
+        out.append(o)
+    return out
 
 
 def to_choice(c: Candidates, a: milp.Assignment) -> Choice:
@@ -123,6 +139,7 @@ class _Run:
         self.rounds = 0
         self.cuts: list[frozenset[Atom]] = []
         self.undecided: set[str] = set()  # units whose core the exact test could not decide
+        self.problems: dict[tuple[str, tuple[tuple[str, bool], ...]], tuple[milp.Problem, int]] = {}
 
     def loop(self, objective: str, admit: dict[str, bool]) -> Solution:
         for _ in range(self.max_rounds):
@@ -130,8 +147,12 @@ class _Run:
             if remaining <= 0:
                 return Solution(status="unknown", reason="time limit reached before the exact re-checks passed",
                                 solver=self.solver_name)
-            sol = milp.solve(self.live, self.capacity, self.cuts, objective=objective, admit=admit,
-                             time_limit=remaining, solver=self.solver)
+            key = (objective, tuple(sorted(admit.items())))
+            problem, known = self.problems.get(key) or (milp.Problem(self.live, self.capacity, objective, admit), 0)
+            for cut in self.cuts[known:]:
+                problem.add_cut(cut)
+            self.problems[key] = (problem, len(self.cuts))
+            sol = problem.solve(self.solver, remaining)
             self.rounds += 1
             self.solver_name = sol.solver
             if not sol.has_solution:

@@ -120,12 +120,21 @@ def _stream(policy: Any, requests: str, out: TextIO, fmt: Format) -> int:
     code = EXIT_OK
     buf: list[str] = []
     decide = policy.decide
+    rendered: dict[int, tuple[Any, str]] = {}  # decisions are shared objects: render each once
     try:
         for n, line in _requests(src):
             decision = _decide_line(decide, line, n)
             if decision.effect != "allow":
                 code = EXIT_FINDINGS
-            buf.append(_render(decision, fmt, n))
+            if fmt is Format.json:
+                hit = rendered.get(id(decision))
+                if hit is None or hit[0] is not decision:
+                    hit = rendered[id(decision)] = (decision, _render(decision, fmt, n))
+                    if len(rendered) > 10_000:
+                        rendered.clear()
+                buf.append(hit[1])
+            else:
+                buf.append(_render(decision, fmt, n))
             if len(buf) >= 4096:
                 out.write("".join(buf))
                 buf.clear()

@@ -2,7 +2,8 @@
 
 ``--check`` changes nothing and exits 1 if any file would change (for CI). A file
 that does not parse is reported and left alone. ``-`` reads standard input and
-writes the formatted text to standard output. Exit 0 ok, 1 would change or parse
+writes the formatted text to standard output (with ``--format json``, into the
+report's ``formatted`` key). Exit 0 ok, 1 would change or parse
 errors, 2 usage or I/O.
 """
 
@@ -54,7 +55,9 @@ def _run(paths: list[str], check: bool, fmt: Format, ignore: list[str]) -> int:
         changed_any |= changed
         results.append({"path": name, "changed": changed})
         if name == "-":
-            if not check:
+            if fmt is Format.json:
+                results[-1]["formatted"] = out  # stdout holds the one JSON document
+            elif not check:
                 sys.stdout.write(out)
         elif changed and not check:
             Path(name).write_text(out, encoding="utf-8")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any, Mapping
 
 from agentos_contracts import diagnostics as dg
 from agentos_contracts.diagnostics import Diagnostic
@@ -258,7 +257,3 @@ def _comparable(a: str, b: str) -> bool:
         eb = b[b.index("<") + 1:-1] if "<" in b else None
         return ea is None or eb is None or ea == eb
     return False
-
-
-def tool_types(schemas: Mapping[str, Any] | None) -> ToolTypes:
-    return ToolTypes.from_schemas(schemas or {})

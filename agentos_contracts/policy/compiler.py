@@ -10,7 +10,9 @@ contract come first, with the ids ``contract:consent_for`` and
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any, Mapping, Sequence
@@ -78,7 +80,7 @@ def _target(text: str) -> ast.Target:
 
 def read_policy(path: str) -> tuple[bytes | None, list[Diagnostic]]:
     try:
-        data = FsPath(path).read_bytes() if path != "-" else __import__("sys").stdin.buffer.read()
+        data = FsPath(path).read_bytes() if path != "-" else sys.stdin.buffer.read()
     except OSError as exc:
         return None, [dg.make("AC001", Span.file_start(path), file=path, reason=exc.strerror or str(exc))]
     return data, []
@@ -100,7 +102,20 @@ def compile_sources(sources: Sequence[tuple[str, bytes]], contract: Mapping[str,
     """Parse, check and compile named sources together into one policy.
 
     ``analyse`` adds the warnings of ``analysis``; ``ceiling_warnings`` the ones that
-    depend on the contract (AC333), which only make sense when compiling for it."""
+    depend on the contract (AC333), which only make sense when compiling for it.
+    The cyclic garbage collector is paused meanwhile: a compile allocates millions of
+    short-lived acyclic objects, and collecting them mid-way cost a third of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile(sources, contract, tool_schemas, analyse, ceiling_warnings)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile(sources: Sequence[tuple[str, bytes]], contract: Mapping[str, Any] | None,
+             tool_schemas: Mapping[str, Any] | None, analyse: bool, ceiling_warnings: bool) -> CompileResult:
     from agentos_contracts.policy.parser import parse_policy  # the only path that loads lark
 
     diags: list[Diagnostic] = []

@@ -61,6 +61,7 @@ class _Plan:
     denies: tuple[tuple[int, Cond | None], ...] = ()  # DENY and CONSENT: both fail closed
     allows: tuple[tuple[int, Cond | None], ...] = ()
     default: Decision | None = None
+    single: dict[int, Decision] = field(default_factory=dict)  # the decision when one ALLOW applies
 
 
 class CompiledPolicy:
@@ -75,6 +76,7 @@ class CompiledPolicy:
         self._memo: dict[tuple[str, Any], Decision] = {}
         rules = document.rules if document else ()
         self._rules = rules
+        self._effects = [r.effect for r in rules]
         self._conds: dict[int, Cond | None] = {}  # built on first use, once per rule
         self._refused = Decision("deny", (), "denied: the policy could not be loaded or has errors")
         index = document.data.get("index", {}) if document else {}
@@ -104,21 +106,37 @@ class CompiledPolicy:
             if args.__class__ is not dict and not isinstance(args, Mapping):
                 return _BAD_ARGS
             context = {**context, "args": args}
-        if plan.denies:
-            try:
-                hits = [i for i, f in plan.denies if f is None or f(context, action)]
-            except EvalError:  # some DENY/CONSENT fails closed: find every one, carefully
-                return self._careful(plan, context, action)
-            if hits:
-                deny = [i for i in hits if self._rules[i].effect == "deny"]
-                return self._decision("deny", deny) if deny else self._decision("consent", hits)
+        hits: list[int] | None = None
         try:
-            allow = [i for i, f in plan.allows if f is None or f(context, action)]
-        except EvalError:  # an ALLOW that cannot be evaluated does not apply; the others still may
-            allow = [i for i, f in plan.allows if _applies(f, context, action)]
-        if allow:
-            return self._decision("allow", allow)
-        return plan.default  # type: ignore[return-value]
+            for i, f in plan.denies:  # plain loops: a comprehension costs a call in 3.11
+                if f is None or f(context, action):
+                    if hits is None:
+                        hits = [i]
+                    else:
+                        hits.append(i)
+        except EvalError:  # some DENY/CONSENT fails closed: find every one, carefully
+            return self._careful(plan, context, action)
+        if hits is not None:
+            deny = [i for i in hits if self._effects[i] == "deny"]
+            return self._decision("deny", deny) if deny else self._decision("consent", hits)
+        first = -1
+        more: list[int] | None = None
+        for i, f in plan.allows:
+            if f is not None:
+                try:
+                    if not f(context, action):
+                        continue
+                except EvalError:  # an ALLOW that cannot be evaluated does not apply
+                    continue
+            if first < 0:
+                first = i
+            elif more is None:
+                more = [first, i]
+            else:
+                more.append(i)
+        if first < 0:
+            return plan.default  # type: ignore[return-value]
+        return plan.single[first] if more is None else self._decision("allow", more)
 
     def _careful(self, plan: _Plan, context: Mapping[str, Any], action: str) -> Decision:
         hits: list[int] = []
@@ -162,9 +180,10 @@ class CompiledPolicy:
                            *(i for p, ids in self._prefix if action.startswith(p) for i in ids)})
             denies = tuple((i, self._cond(i)) for i in mine if self._rules[i].effect != "allow")
             allows = tuple((i, self._cond(i)) for i in mine if self._rules[i].effect == "allow")
-            plan = _Plan(None, denies, allows, Decision("deny", (), f"no rule allows {action}"))
+            plan = _Plan(None, denies, allows, Decision("deny", (), f"no rule allows {action}"),
+                         {i: self._decision("allow", [i]) for i, _ in allows})
             if all(c is None for _, c in denies + allows):  # nothing conditional: decide now
-                plan = _Plan(self.decide_fixed(action, denies, allows))
+                plan = _Plan(self._decide_fixed(action, denies, allows))
         if cache:
             if len(self._plans) >= MAX_PLANS:
                 self._plans.clear()
@@ -177,7 +196,7 @@ class CompiledPolicy:
             self._conds[i] = build_condition(node) if node is not None else None
         return self._conds[i]
 
-    def decide_fixed(self, action: str, denies: tuple[tuple[int, Cond | None], ...],
+    def _decide_fixed(self, action: str, denies: tuple[tuple[int, Cond | None], ...],
                      allows: tuple[tuple[int, Cond | None], ...]) -> Decision:
         deny = [i for i, _ in denies if self._rules[i].effect == "deny"]
         if deny:

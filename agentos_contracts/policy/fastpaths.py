@@ -26,9 +26,13 @@ def fused(node: Mapping[str, Any], slow: Fn) -> Fn | None:
         path = _path(node["arg"], (None, "bool"))
         return _truth(path, slow) if path else None
     if op == "in":
-        path = _path(node["left"], (None, "number", "string"))
-        if path and node["right"]["op"] == "list":
-            return _in_list(path, node["right"]["items"], node["left"].get("type"), slow)
+        left, right = node["left"], node["right"]
+        path = _path(left, (None, "number", "string"))
+        if path and right["op"] == "list":
+            return _in_list(path, right["items"], left.get("type"), slow)
+        path = _path(right, (None, "string", "set<string>", "list<string>"))
+        if path and left["op"] == "value" and left["value"].__class__ is str:
+            return _has_string(path, left["value"], right.get("type") in (None, "string"), slow)
         return None
     right = node.get("right")
     if op not in _ORDER and op not in ("==", "!=") or not right or right["op"] != "value":
@@ -176,5 +180,42 @@ def _truth(path: tuple[str, ...], slow: Fn) -> Fn:
         if v is True or v is False:
             return v
         return slow(ctx, act)
+
+    return two
+
+
+def _has_string(path: tuple[str, ...], c: str, text_ok: bool, slow: Fn) -> Fn:
+    """`"c" IN attr`: the attribute a list of strings (membership) or, when allowed, a string."""
+    text_cls = str if text_ok else None
+    if len(path) == 1:
+        k = path[0]
+
+        def one(ctx: Mapping[str, Any], act: str) -> Any:
+            try:
+                v = ctx[k]
+            except Exception:
+                return slow(ctx, act)
+            if v.__class__ is list:
+                for x in v:
+                    if x.__class__ is not str:
+                        return slow(ctx, act)
+                return c in v
+            return c in v if v.__class__ is text_cls else slow(ctx, act)
+
+        return one
+    k1, k2 = path
+
+    def two(ctx: Mapping[str, Any], act: str) -> Any:
+        try:
+            d = ctx[k1]
+            v = d[k2] if d.__class__ is dict else _MISS
+        except Exception:
+            return slow(ctx, act)
+        if v.__class__ is list:
+            for x in v:
+                if x.__class__ is not str:
+                    return slow(ctx, act)
+            return c in v
+        return c in v if v.__class__ is text_cls else slow(ctx, act)
 
     return two

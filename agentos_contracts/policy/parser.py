@@ -1,7 +1,7 @@
 """Policy text → AST, with located diagnostics; the only module that imports lark.
 
 Two steps, as Cedar parses: Lark's basic lexer gives tokens (every input lexes: odd
-characters become BADCHAR tokens), ``_statements`` splits them into statements, and
+characters become BADCHAR tokens), ``_Scan`` splits them into statements, and
 the LALR parser builds a tree that ``_Build`` turns into ``ast`` nodes. The whole
 file is parsed in one go; only when that fails is each statement parsed alone, so
 one bad rule does not hide the errors in the others (rule-per-line recovery).
@@ -21,16 +21,16 @@ from agentos_contracts.diagnostics import Diagnostic, Result, Span
 from agentos_contracts.policy import ast
 from agentos_contracts.policy.syntax import (
     COLLECTION_TYPES,
-    KEYWORDS,
     SCALAR_TYPES,
     LexicalError,
     decode_string,
-    describe_expected,
-    describe_found,
+    header_checks,
     hint_for,
     is_action_name,
     parse_number,
     rule_id_base,
+    syntax_error,
+    type_hint,
 )
 from agentos_contracts.resources import grammar_text
 
@@ -38,8 +38,9 @@ MAX_DEPTH = 100  # nesting of a condition; deeper input is refused, never a Recu
 _OPEN = {"LPAR": ")", "LSQB": "]"}
 _EFFECT_TOKENS = frozenset({"ALLOW", "DENY", "REQUIRE", "CONSENT", "FOR"})
 _EFFECTS = {"ALLOW": ast.Effect.ALLOW, "DENY": ast.Effect.DENY}
-_CMP_TOKENS = frozenset({"EQ", "NE", "LT", "LE", "GT", "GE", "IN", "CONTAINS", "MATCHES"})
-_STARTERS = frozenset({"ALLOW", "DENY", "REQUIRE", "CONSENT", "AT", "POLICY", "ATTRIBUTE"})
+# a line starting with one of these starts a new rule, even inside an unclosed bracket
+# (`policy` and `attribute` are not here: inside a statement they are names)
+_STARTERS = frozenset({"ALLOW", "DENY", "REQUIRE", "CONSENT", "AT"})
 
 
 class _Feed(Lexer):
@@ -67,10 +68,6 @@ def _span(file: str, tok: Token) -> Span:
     return Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
 
 
-def _end_span(file: str, tok: Token) -> Span:
-    return Span(file, tok.end_line or tok.line, tok.end_column or tok.column)
-
-
 class _Scan:
     """Splits the token stream into statements and keeps comments."""
 
@@ -80,11 +77,13 @@ class _Scan:
         self.comments: list[ast.Comment] = []
         self.statements: list[list[Token]] = []
         self.bad: set[int] = set()  # statements with a lexical error: reported, not parsed
+        self.deep = False  # some statement may nest beyond MAX_DEPTH: check trees exactly
 
     def run(self, text: str) -> None:
-        toks = [t for t in _lexer().lex(text, dont_ignore=True) if t.type != "WS"]
+        toks = list(_lexer().lex(text))  # blanks are %ignore'd; comments and newlines come through
         current: list[Token] = []
         stack: list[Token] = []
+        depth = nots = 0
         line_has_code: set[int] = set()
         for i, tok in enumerate(toks):
             kind = tok.type
@@ -99,13 +98,17 @@ class _Scan:
                     continue  # a rule continues inside brackets
             if kind in ("NEWLINE", "SEMI"):
                 self._close(current, stack, tok)
-                current, stack = [], []
+                self.deep |= 4 * depth + nots + 8 > MAX_DEPTH  # a tree is at most this deep
+                current, stack, depth, nots = [], [], 0, 0
                 continue
             line_has_code.add(tok.line)
+            if kind == "NOT":
+                nots += 1
             if kind in ("POLICY", "ATTRIBUTE") and current:
                 tok = Token.new_borrow_pos("NAME", tok.value, tok)  # keywords only at statement start
             elif kind in _OPEN:
                 stack.append(tok)
+                depth = max(depth, len(stack))
             elif kind in ("RPAR", "RSQB") and stack and _OPEN[stack[-1].type] == tok.value:
                 stack.pop()
             elif kind == "UNTERMINATED":
@@ -115,6 +118,7 @@ class _Scan:
                                                hint=hint_for(tok.value)))
             current.append(tok)
         self._close(current, stack, toks[-1] if toks else None)
+        self.deep |= 4 * depth + nots + 8 > MAX_DEPTH
 
     def _lexical(self, current: list[Token], diag: Diagnostic) -> None:
         index = len(self.statements)
@@ -165,7 +169,7 @@ def parse_policy(text: str, file: str) -> Result[ast.PolicyFile]:
             tree = _parser().parse(stream, start="start")
         except UnexpectedInput:
             tree = None
-    if tree is not None and _tree_depth(tree) <= MAX_DEPTH + 2:
+    if tree is not None and (not scan.deep or _tree_depth(tree) <= MAX_DEPTH + 2):
         statements = [_transform(build, child) for child in tree.children]
     else:
         for toks in good:
@@ -173,7 +177,7 @@ def parse_policy(text: str, file: str) -> Result[ast.PolicyFile]:
             if stmt is not None:
                 statements.append(stmt)
     diags.extend(build.diags)
-    diags.extend(_header_checks(file, statements))
+    diags.extend(header_checks(statements))
     policy = ast.PolicyFile(file=file, statements=tuple(statements), comments=tuple(scan.comments))
     return Result(policy, dg.sort_diagnostics(diags))
 
@@ -182,7 +186,9 @@ def _parse_statement(build: _Build, toks: list[Token], diags: list[Diagnostic]) 
     try:
         tree = _parser().parse(toks, start="statement")
     except UnexpectedToken as exc:
-        diags.append(_syntax_error(build.file, exc, toks))
+        last = toks[-1]
+        end = Span(build.file, last.end_line or last.line, last.end_column or last.column)
+        diags.append(syntax_error(build.file, exc, end))
         return None
     except UnexpectedInput as exc:  # pragma: no cover - the token feeder never raises the others
         diags.append(dg.make("AC300", _span(build.file, toks[0]), found="input", expected=str(exc), hint=""))
@@ -200,40 +206,8 @@ def _transform(build: _Build, tree: Tree | Token) -> ast.Statement:
         raise exc.orig_exc from exc
 
 
-def _syntax_error(file: str, exc: UnexpectedToken, toks: list[Token]) -> Diagnostic:
-    tok = exc.token
-    if tok.type == "$END":
-        span = _end_span(file, toks[-1])
-    else:
-        span = _span(file, tok)
-    try:
-        expected = set(exc.accepts) if exc.accepts else set(exc.expected)
-    except Exception:  # accepts replays the parser; fall back to the table's view
-        expected = set(exc.expected)
-    found = describe_found(tok.type, str(tok.value))
-    if tok.type in KEYWORDS.values() and "NAME" in expected:
-        hint = f"`{tok.value}` is a keyword; quote an action name that is a keyword, as in `\"{tok.value}\"`"
-    elif tok.type in _CMP_TOKENS and "AND" in expected:
-        hint = "comparisons do not chain; join them with `AND`, as in `a < b AND b < c`"
-    else:
-        hint = ""
-    return dg.make("AC300", span, found=found, expected=describe_expected(expected), hint=hint)
-
-
-def _header_checks(file: str, statements: list[ast.Statement]) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    headers = [(i, s) for i, s in enumerate(statements) if isinstance(s, ast.Header)]
-    for n, (i, h) in enumerate(headers):
-        if n > 0:
-            out.append(dg.make("AC308", h.span, message="second `policy` header",
-                               hint="a file has at most one `policy NAME` line"))
-        elif i > 0:
-            out.append(dg.make("AC308", h.span, message="`policy` header must come first",
-                               hint="move `policy NAME` to the top of the file"))
-    return out
-
-
-_TYPE_HINT = "use number, string, bool, set<T> or list<T> with T one of number, string, bool"
+_RULE_METHODS = ("header", "declaration", "type", "rule", "annotation", "or_", "and_", "not_", "group", "compare",
+                 "in_", "not_in", "contains", "matches", "has", "truth", "literal_true", "literal_false", "list")
 
 
 @v_args(meta=True)
@@ -245,6 +219,8 @@ class _Build(Transformer):  # type: ignore[type-arg]
         self.file = file
         self.base = base
         self.diags: list[Diagnostic] = []
+        for name in _RULE_METHODS:  # v_args wraps on every attribute access; wrap once per parse
+            setattr(self, name, getattr(self, name))
 
     def _meta_span(self, meta: Any) -> Span:
         if getattr(meta, "empty", True):
@@ -275,13 +251,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return ast.Type(name=name, element=element, span=span)
 
     def _bad_type(self, tok: Token, name: str, choices: tuple[str, ...]) -> None:
-        import difflib
-
-        close = difflib.get_close_matches(name.lower(), choices, n=1)
-        alias = {"boolean": "bool", "integer": "number", "int": "number", "float": "number", "str": "string"}
-        guess = alias.get(name.lower()) or (close[0] if close else "")
-        hint = (f"did you mean `{guess}`? " if guess else "") + _TYPE_HINT
-        self.diags.append(dg.make("AC309", self._tok(tok), type=name, hint=hint))
+        self.diags.append(dg.make("AC309", self._tok(tok), type=name, hint=type_hint(name, choices)))
 
     # ---- rules
     def rule(self, meta: Any, ch: list[Any]) -> ast.Rule:

@@ -7,10 +7,15 @@ and how tokens are named in error messages ("found `=`, expected a comparison").
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
 import re
+from typing import Any
+
+from agentos_contracts import diagnostics as dg
+from agentos_contracts.diagnostics import Diagnostic, Span
 
 # bare word (lower case) → token type; case-insensitive, reserved only as bare words
 KEYWORDS = {
@@ -188,3 +193,51 @@ _HINTS = {
 def hint_for(text: str) -> str:
     """A fix for a common slip (`=`, `&&`, single quotes, ...), else nothing."""
     return _HINTS.get(text[:1], "") if text else ""
+
+
+_CMP_TOKENS = frozenset({"EQ", "NE", "LT", "LE", "GT", "GE", "IN", "CONTAINS", "MATCHES"})
+
+
+def syntax_error(file: str, exc: Any, end: Span) -> Diagnostic:
+    """AC300 from lark's UnexpectedToken (duck-typed: this module does not import lark)."""
+    tok = exc.token
+    if tok.type == "$END":
+        span = end
+    else:
+        span = Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
+    try:
+        expected = set(exc.accepts) if exc.accepts else set(exc.expected)
+    except Exception:  # accepts replays the parser; fall back to the table's view
+        expected = set(exc.expected)
+    found = describe_found(tok.type, str(tok.value))
+    if tok.type in KEYWORDS.values() and "NAME" in expected:
+        hint = f"`{tok.value}` is a keyword; quote an action name that is a keyword, as in `\"{tok.value}\"`"
+    elif tok.type in _CMP_TOKENS and "AND" in expected:
+        hint = "comparisons do not chain; join them with `AND`, as in `a < b AND b < c`"
+    else:
+        hint = ""
+    return dg.make("AC300", span, found=found, expected=describe_expected(expected), hint=hint)
+
+
+def header_checks(statements: list[Any]) -> list[Diagnostic]:
+    """At most one `policy NAME`, and first."""
+    out: list[Diagnostic] = []
+    headers = [(i, s) for i, s in enumerate(statements) if s.__class__.__name__ == "Header"]
+    for n, (i, h) in enumerate(headers):
+        if n > 0:
+            out.append(dg.make("AC308", h.span, message="second `policy` header",
+                               hint="a file has at most one `policy NAME` line"))
+        elif i > 0:
+            out.append(dg.make("AC308", h.span, message="`policy` header must come first",
+                               hint="move `policy NAME` to the top of the file"))
+    return out
+
+
+_TYPE_ALIASES = {"boolean": "bool", "integer": "number", "int": "number", "float": "number", "str": "string"}
+
+
+def type_hint(name: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name.lower(), choices, n=1)
+    guess = _TYPE_ALIASES.get(name.lower()) or (close[0] if close else "")
+    return (f"did you mean `{guess}`? " if guess else "") + \
+        "use number, string, bool, set<T> or list<T> with T one of number, string, bool"

@@ -22,7 +22,8 @@ from fractions import Fraction
 from agentos_contracts.model.tasks import Task
 from agentos_contracts.sched.result import CoreResult, DemandWitness, Interference, TaskResponse, Verdict
 
-MAX_STEPS = 500_000  # QPA or busy-period steps before giving up (verdict unknown)
+MAX_STEPS = 500_000  # QPA steps before giving up (verdict unknown)
+LB_STEPS = 16  # the busy-period bound only shortens the interval; La is used when it converges slowly
 ONE = Fraction(1)
 
 
@@ -82,7 +83,7 @@ def testing_bound(tasks: Sequence[Task], scale: Fraction = ONE, max_steps: int =
     # the synchronous busy period (jobs released at 0, then kT - J) when it is shorter
     unit = scale == 1
     w: Fraction | int = sum(t.wcet_ns for t in tasks) if unit else scale * sum(t.wcet_ns for t in tasks)
-    for _ in range(max_steps):
+    for _ in range(LB_STEPS):
         if w >= la:
             return la
         total = sum(t.rbf(w) for t in tasks)
@@ -99,11 +100,12 @@ def witness_at(tasks: Sequence[Task], t: Fraction | int, core: int, scale: Fract
                          blocking_ns=blocking_at(tasks, t), jobs=jobs)
 
 
-def qpa(tasks: Sequence[Task], scale: Fraction = ONE, max_steps: int = MAX_STEPS) -> tuple[bool | None, Fraction | None, str]:
+def qpa(tasks: Sequence[Task], scale: Fraction = ONE,
+        max_steps: int = MAX_STEPS) -> tuple[bool | None, Fraction | int | None, str]:
     """(schedulable, witness t, note) for the demand scaled by ``scale`` (sensitivity uses α ≠ 1)."""
     for task in tasks:
         if task.effective_deadline_ns <= 0:
-            return False, Fraction(0), f"`{task.name}` has jitter ≥ deadline: a job may be released at its deadline"
+            return False, 0, f"`{task.name}` has jitter ≥ deadline: a job may be released at its deadline"
     u = scale * sum((t.utilization for t in tasks), Fraction(0))
     if u > 1:
         return False, None, f"utilisation {float(u):.6f} exceeds 1"
@@ -125,7 +127,7 @@ def qpa(tasks: Sequence[Task], scale: Fraction = ONE, max_steps: int = MAX_STEPS
         h_raw = sum([((t - d) // p + 1) * c for d, p, c in params if d <= t])
         h = (h_raw if unit else scale * h_raw) + _blocking(blocks, t)
         if h > t:
-            return False, Fraction(t), ""
+            return False, t, ""
         if h <= d_min:
             return True, None, ""
         if h < t:
@@ -169,7 +171,8 @@ def analyse(tasks: Sequence[Task], core: int = 0, *, max_steps: int = MAX_STEPS)
     involved = {j.task for j in witness.jobs} if witness else set()
     involved |= {x.name for x in tasks if x.effective_deadline_ns <= 0}
     flag: dict[bool | None, bool | None] = {True: True, None: None, False: None}
-    out = tuple(TaskResponse(name=x.name, core=core, deadline_ns=x.deadline_ns,
+    out = tuple(TaskResponse(name=x.name, core=core, deadline_ns=x.deadline_ns, period_ns=x.period_ns,
+                             wcet_ns=x.wcet_ns, jitter_ns=x.jitter_ns, blocking_ns=x.blocking_ns,
                              schedulable=False if x.name in involved else flag[ok]) for x in tasks)
     if ok is True:
         return CoreResult(core=core, verdict=Verdict.SCHEDULABLE, tasks=out)

@@ -33,8 +33,8 @@ class BusyResult:
 
     response_ns: int | None  # None: unbounded, or too long to enumerate
     schedulable: bool | None  # None: undecided within MAX_JOBS
-    job: int = 0  # the worst job seen
-    window_ns: int = 0  # its w(q)
+    job: int | None = None  # the worst job seen (the failing one when stopped at a miss)
+    window_ns: int | None = None  # its w(q) (a lower bound when stopped early)
     note: str = ""
 
 
@@ -141,12 +141,24 @@ class _Window:
             heapq.heapreplace(heap, (thr + p, idx))
         self.w = w
 
-    def fixed_point(self, base: int, w0: int) -> int:
-        """Least w ≥ w0 with w = base + work(w), given w0 ≤ that fixed point."""
+    def fixed_point(self, base: int, w0: int, limit: int | None = None) -> int:
+        """Least w ≥ w0 with w = base + work(w), given w0 ≤ that fixed point.
+
+        With ``limit``, stops early once w exceeds it (then w is only a lower bound).
+        """
         self.grow(max(w0, self.w))
         while base + self.work != self.w:
+            if limit is not None and self.w > limit:
+                break
             self.grow(base + self.work)
         return self.w
+
+
+def _fits(lvl: Level, base: int, t: int) -> bool:
+    """W(t) ≤ t: the level's work released before t fits, so the least fixed point is ≤ t."""
+    if t <= 0:
+        return False
+    return base + sum([(t + k) // p * e for k, p, e in lvl.terms]) <= t
 
 
 def response_time(task: Task, hp: Sequence[Task] | Level, *, stop_at_miss: bool = False,
@@ -177,7 +189,7 @@ def response_time(task: Task, hp: Sequence[Task] | Level, *, stop_at_miss: bool 
     while True:
         if q >= max_jobs:
             missed = worst_r is not None and worst_r > d
-            return BusyResult(None, False if missed else None, worst_q, worst_w,
+            return BusyResult(None, False if missed else None, worst_q if missed else None, None,
                               note=f"busy period longer than {max_jobs} jobs of `{task.name}`; not enumerated")
         base = b + (q + 1) * c
         # the least fixed point w* lies in [lb, ub]: ⌈x⌉ ≥ x gives lb, ⌈a/T⌉ ≤ (a + T - 1)/T gives ub,
@@ -185,13 +197,16 @@ def response_time(task: Task, hp: Sequence[Task] | Level, *, stop_at_miss: bool 
         w0 = max(w + c, base + lvl.wcet_sum, _ceil((base + lvl.jitter_util) / room))
         if window is None:
             ub = _ceil((base + lvl.slack_util) / room)
-            if stop_at_miss and ub + j_i <= d and ub <= task.release_ns(1):
-                # verdict only: R ≤ ub + J ≤ D and the busy period ends with job 0
-                return BusyResult(None, True, note="accepted by the response-time upper bound")
+            if stop_at_miss and d <= t_i and (ub + j_i <= d or _fits(lvl, base, d - j_i)):
+                # verdict only: w* ≤ D - J ≤ T - J, so R ≤ D and the busy period ends with job 0
+                return BusyResult(None, True, note="accepted without computing R")
             window = _Window(lvl, w0, ub)
         elif q == 1:
             window.include_all()
-        w = window.fixed_point(base, w0)
+        limit = d + q * t_i - j_i if stop_at_miss else None
+        w = window.fixed_point(base, w0, limit)
+        if limit is not None and w > limit:
+            return BusyResult(None, False, q, w, note="stopped at the first deadline miss")
         r = w - q * t_i + j_i
         if worst_r is None or r > worst_r:
             worst_r, worst_q, worst_w = r, q, w
@@ -211,14 +226,14 @@ def explain(task: Task, hp: Sequence[Task], result: BusyResult, core: int) -> Ta
     """The task's outcome with the work inside its worst job's window, per higher-priority task."""
     interference: tuple[Interference, ...] = ()
     own = 0
-    if result.response_ns is not None and result.schedulable is not True:  # only failures need the detail
+    if result.response_ns is not None and result.window_ns is not None and result.job is not None \
+            and result.schedulable is not True:  # only failures need the detail
         w = result.window_ns
         interference = tuple(Interference(task=h.name, jobs=h.rbf(w) // h.wcet_ns, work_ns=h.rbf(w)) for h in hp)
         own = (result.job + 1) * task.wcet_ns
-    return TaskResponse(name=task.name, core=core, deadline_ns=task.deadline_ns,
-                        response_time_ns=result.response_ns, schedulable=result.schedulable,
-                        job=result.job if result.response_ns is not None else None,
-                        window_ns=result.window_ns if result.response_ns is not None else None,
+    return TaskResponse(name=task.name, core=core, deadline_ns=task.deadline_ns, period_ns=task.period_ns,
+                        wcet_ns=task.wcet_ns, jitter_ns=task.jitter_ns, response_time_ns=result.response_ns, schedulable=result.schedulable,
+                        job=result.job, window_ns=result.window_ns if result.response_ns is not None else None,
                         blocking_ns=task.blocking_ns, own_ns=own, interference=interference, note=result.note)
 
 

@@ -39,8 +39,11 @@ class TaskResponse:
     """
 
     name: str
-    core: int
+    core: int | None  # None: not placed (no partition found)
     deadline_ns: int
+    period_ns: int = 0
+    wcet_ns: int = 0
+    jitter_ns: int = 0
     response_time_ns: int | None = None
     schedulable: bool | None = None
     job: int | None = None

@@ -36,8 +36,9 @@ def check_documents(docs: list[Document], *, check_policies: bool = True) -> Ite
         for doc in by_kind.get("AgentContract", []):
             yield doc, list(_tenancy(doc, platforms))
     if check_policies:
+        schemas = _tool_schemas(platforms)
         for doc in by_kind.get("AgentContract", []):
-            yield doc, _policies(doc)
+            yield doc, _policies(doc, schemas)
 
 
 def _unique_names(by_kind: dict[str, list[Document]]) -> Iterator[tuple[Document, list[Diagnostic]]]:
@@ -85,16 +86,24 @@ def _tenancy(doc: Document, platforms: list[Document]) -> Iterator[Diagnostic]:
                                or f"add the role to tenant `{tenant}`'s `roles`")
 
 
-def _policies(doc: Document) -> list[Diagnostic]:
+def _tool_schemas(platforms: list[Document]) -> dict[str, object]:
+    """Tool name → MCP inputSchema from the platforms given alongside (types `args.*` in policies)."""
+    out: dict[str, object] = {}
+    for platform in platforms:
+        for tool in platform.data.get("tools") or []:
+            if isinstance(tool, dict) and isinstance(tool.get("name"), str) and isinstance(tool.get("inputSchema"), dict):
+                out.setdefault(tool["name"], tool["inputSchema"])
+    return out
+
+
+def _policies(doc: Document, tool_schemas: dict[str, object]) -> list[Diagnostic]:
     """Parse and check the policies a contract names (lark is loaded only here)."""
     from agentos_contracts.validate.contract import policy_paths
 
     existing = [(p, w, path) for p, w, path in policy_paths(doc) if path is not None and path.is_file()]
     if not existing:
         return []
-    try:
-        from agentos_contracts.policy import check_policy_files
-    except ImportError:  # the policy stage is not part of this build
-        return []
+    from agentos_contracts.policy import check_policy_files
+
     files = [str(path) for _, _, path in existing]
-    return list(check_policy_files(files, contract=doc.data))
+    return list(check_policy_files(files, contract=doc.data, tool_schemas=tool_schemas or None))

@@ -103,6 +103,8 @@ def test_keywords_are_case_insensitive_and_reserved_only_as_bare_words() -> None
 def test_policy_and_attribute_are_names_after_the_start() -> None:
     r = one_rule("ALLOW x IF policy == attribute")
     assert r.condition == ast.Compare(op="==", left=ast.Path(parts=("policy",)), right=ast.Path(parts=("attribute",)))
+    r = one_rule("ALLOW x IF (\n  attribute == 1 OR\n  policy\n)")
+    assert isinstance(r.condition, ast.Or)
 
 
 def test_quoted_targets_and_short_consent_forms() -> None:

@@ -1,0 +1,249 @@
+"""``agentos sched PATHS...``: exact schedulability of task sets and HRT contracts.
+
+Every ``TaskSet`` document is one set; all HRT contracts of a run form one more set
+(``hrt-contracts``) on one core under EDF unless ``--scheduler``/``--cores`` say
+otherwise (docs/sched.md). Documents are validated first; other kinds are skipped.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from agentos_contracts.cli.options import FORMAT, IGNORE, PATHS, Format, drop_ignored, guarded, print_json
+
+GANTT_MAX_JOBS = 5_000
+OUTPUT_CODES = frozenset({"AC001", "AC007", "AC901", "AC405", "AC406"})  # could not read input or write output
+
+
+class SchedulerChoice(str, Enum):
+    RM = "RM"
+    DM = "DM"
+    FP = "FP"
+    EDF = "EDF"
+
+
+class SolverChoice(str, Enum):
+    auto = "auto"
+    highs = "highs"
+    cbc = "cbc"
+
+
+def command(
+    paths: List[str] = PATHS,
+    format: Format = FORMAT,
+    gantt: Optional[str] = typer.Option(None, "--gantt", metavar="FILE",
+                                        help="Write an SVG Gantt chart of the simulated schedule."),
+    horizon: Optional[float] = typer.Option(None, "--horizon", metavar="MS",
+                                            help="Window to simulate for --gantt (default: one hyperperiod)."),
+    scheduler: Optional[SchedulerChoice] = typer.Option(None, "--scheduler",
+                                                        help="Analyse under this scheduler instead of the documents'."),
+    cores: Optional[int] = typer.Option(None, "--cores", min=1, help="Cores for the set of HRT contracts (default 1)."),
+    solver: SolverChoice = typer.Option(SolverChoice.auto, "--solver", help="MILP solver for partitioning."),
+    time_limit: float = typer.Option(10.0, "--time-limit", min=0.1, help="Seconds for partitioning before `unknown`."),
+    sensitivity: Optional[bool] = typer.Option(None, "--sensitivity/--no-sensitivity",
+                                               help="WCET headroom (default: for sets of up to 64 tasks)."),
+    ignore: List[str] = IGNORE,
+) -> None:
+    """Schedulability analysis of task sets or the HRT contracts in the paths."""
+    guarded(lambda: _run(paths, format, gantt, horizon, scheduler, cores, solver, time_limit, sensitivity, ignore))
+
+
+def _run(paths: list[str], format: Format, gantt: str | None, horizon: float | None,
+         scheduler: SchedulerChoice | None, cores: int | None, solver: SolverChoice, time_limit: float,
+         sensitivity: bool | None, ignore: list[str]) -> int:
+    from agentos_contracts.model.tasks import Scheduler
+    from agentos_contracts.report import schedule
+    from agentos_contracts.report import text as text_report
+    from agentos_contracts.sched import analyse
+
+    override = Scheduler(scheduler.value) if scheduler else None
+    inputs = collect(paths, override, cores or 1)
+    diags = list(inputs.diagnostics)
+    reports = []
+    for ts, files in inputs.sets:
+        report = analyse(ts, sensitivity=sensitivity, solver=solver.value, time_limit_s=time_limit)
+        reports.append((report, ts, files))
+        diags.extend(_findings(report, ts))
+    reports.extend((r, None, files) for r, files in inputs.blocked)
+    if gantt:
+        diags.extend(_draw(gantt, [(r, ts) for r, ts, _ in reports if ts is not None], horizon))
+    diags = drop_ignored(diags, ignore)
+    from agentos_contracts.diagnostics import sort_diagnostics
+
+    diags = sort_diagnostics(diags)
+    errors = any(d.is_error for d in diags)
+    all_ok = all(r.schedulable for r, _, _ in reports)
+    if format is Format.json:
+        print_json({"ok": not errors and all_ok and bool(reports), "diagnostics": [d.to_json() for d in diags],
+                    "reports": [schedule.report_json(r, files) for r, _, files in reports]})
+    else:
+        for r, _, _ in reports:
+            schedule.render_text(r, sys.stdout)
+            sys.stdout.write("\n")
+        text_report.render_diagnostics(diags, inputs.sources, sys.stdout)
+        bad = sum(1 for r, _, _ in reports if not r.schedulable)
+        sys.stdout.write(f"{len(reports)} task set{'s' if len(reports) != 1 else ''} analysed, "
+                         f"{bad} not schedulable\n")
+    if any(d.code in OUTPUT_CODES and d.is_error for d in diags):
+        return 2
+    return 1 if errors or not all_ok else 0
+
+
+@dataclass
+class Inputs:
+    sets: list[tuple[Any, list[str] | None]] = field(default_factory=list)  # (TaskSet, files of a contract set)
+    blocked: list[tuple[Any, list[str] | None]] = field(default_factory=list)  # reports of sets not analysed
+    diagnostics: list[Any] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def collect(paths: list[str], scheduler: Any, cores: int) -> Inputs:
+    """Load and validate; every valid TaskSet is a set, all HRT contracts together are one more.
+
+    Only task sets and HRT contracts are checked beyond their header (other documents are
+    `agentos validate`'s business); a set with an invalid member is not analysed (fail closed).
+    """
+    from agentos_contracts import diagnostics as dg
+    from agentos_contracts.diagnostics import Span
+    from agentos_contracts.sched import SchedReport, Verdict, load
+    from agentos_contracts.validate.contract import check_contract
+    from agentos_contracts.validate.header import check_header
+    from agentos_contracts.validate.pipeline import load_documents
+    from agentos_contracts.validate.schema import check_schema
+    from agentos_contracts.validate.taskset import check_taskset
+
+    _, docs, sources, diags = load_documents(paths)
+    out = Inputs(diagnostics=list(diags), sources=sources)
+    hrt: list[Any] = []
+    broken: list[str] = []
+    for doc in docs:
+        head = check_header(doc)
+        out.diagnostics.extend(head)
+        is_set = doc.kind == "TaskSet"
+        if head or not (is_set or load.is_hrt_contract(doc.data)):
+            continue
+        found = check_schema(doc) + (check_taskset(doc) if is_set else check_contract(doc))
+        out.diagnostics.extend(found)
+        if any(d.is_error for d in found):
+            if not is_set:
+                broken.append(str(doc.data.get("name", "?")))
+            continue
+        if not is_set:
+            hrt.append(doc)
+        elif not doc.data.get("tasks"):
+            out.diagnostics.append(doc.diag("AC407", "/tasks", name=doc.name))
+        else:
+            out.sets.append((load.taskset_from_data(doc.data, file=doc.file, span_of=doc.key_span,
+                                                    scheduler=scheduler), None))
+    if hrt or broken:
+        files = sorted({doc.file for doc in hrt})
+        seen: dict[str, Any] = {}
+        tasks = []
+        for doc in hrt:
+            task = load.task_from_contract(doc.data, span_of=doc.key_span)
+            if task.name in seen:
+                out.diagnostics.append(doc.diag("AC230", "/name", name=task.name))
+                broken.append(task.name)
+                continue
+            seen[task.name] = doc
+            tasks.append(task)
+        ts = load.contracts_taskset(tasks, scheduler=scheduler, cores=cores, file=files[0] if files else "")
+        if broken or not tasks:
+            reason = "contracts with errors: " + ", ".join(f"`{n}`" for n in broken)
+            span = tasks[0].span if tasks and tasks[0].span else Span.file_start(paths[0] if paths else "-")
+            out.diagnostics.append(dg.make("AC404", span, names=", ".join(f"`{n}`" for n in broken)))
+            out.blocked.append((SchedReport(name=ts.name, scheduler=ts.scheduler.value, cores=ts.cores,
+                                            verdict=Verdict.UNKNOWN, utilization=ts.utilization, tasks=(),
+                                            reason=reason, file=ts.file), files))
+        else:
+            out.sets.append((ts, files))
+    if not out.sets and not out.blocked and not any(d.is_error for d in out.diagnostics):
+        out.diagnostics.append(dg.make("AC403", Span.file_start(paths[0] if paths else "<command line>")))
+    return out
+
+
+def _findings(report: Any, ts: Any) -> list[Any]:
+    """Located diagnostics for a set that is not schedulable (or undecided)."""
+    from agentos_contracts import diagnostics as dg
+    from agentos_contracts.diagnostics import Span
+    from agentos_contracts.model.units import ns_to_ms_text
+    from agentos_contracts.report.schedule import explain_task
+    from agentos_contracts.sched import Verdict
+
+    if report.verdict is Verdict.SCHEDULABLE:
+        return []
+    tasks = {t.name: t for t in ts.tasks}
+    first = next((t.span for t in ts.tasks if t.span is not None), None)
+    where = ts.span or first or Span.file_start(ts.file or "-")
+    path = "" if ts.span else next((t.path for t in ts.tasks if t.span is not None), "")
+    headroom = dict(report.sensitivity.max_wcet_ns) if report.sensitivity else {}
+    if report.verdict is Verdict.UNKNOWN:
+        return [dg.make("AC402", where, path=path, name=ts.name, reason=report.reason or "a limit was reached",
+                        hint="raise `--time-limit`, or simplify the set (fewer cores, shorter hyperperiod)")]
+    out = []
+    if ts.scheduler.value != "EDF":
+        for r in report.tasks:
+            if r.schedulable is not False:
+                continue
+            task = tasks[r.name]
+            detail = (f"R = {ns_to_ms_text(r.response_time_ns)} ms > D = {ns_to_ms_text(task.deadline_ns)} ms"
+                      if r.response_time_ns is not None else (r.note or "no bounded response time"))
+            hint = explain_task(r, task.period_ns, task.jitter_ns) if r.window_ns is not None else ""
+            fit = headroom.get(r.name)
+            if fit is not None and fit < task.wcet_ns:
+                hint += f"; it would fit with `wcet_ms` <= {ns_to_ms_text(fit)}"
+            if report.suggested_priorities:
+                hint += "; priorities " + ", ".join(report.suggested_priorities) + " (highest first) would work"
+            out.append(dg.make("AC400", task.span or where, path=task.path, task=r.name, detail=detail,
+                               hint=hint.lstrip("; ") or "lower its WCET or jitter, or those of higher-priority tasks"))
+    if not out:
+        hint = "lower the WCETs"
+        sens = report.sensitivity
+        if sens is not None and sens.scaling_factor is not None and sens.scaling_factor < 1:
+            hint = f"every WCET scaled by {float(sens.scaling_factor):.6f} or less would fit"
+        out.append(dg.make("AC401", where, path=path, name=ts.name, reason=report.reason or "a deadline is missed",
+                           hint=hint))
+    return out
+
+
+def _draw(target: str, sets: list[tuple[Any, Any]], horizon: float | None) -> list[Any]:
+    """One SVG per task set: FILE for the first, FILE-<name>.svg for the others."""
+    from agentos_contracts import diagnostics as dg
+    from agentos_contracts.diagnostics import Span
+    from agentos_contracts.model.units import ms_to_ns
+    from agentos_contracts.report import gantt
+    from agentos_contracts.sched import sim
+
+    out = []
+    here = Span("<command line>")
+    for n, (report, ts) in enumerate(sets):
+        path = Path(target) if n == 0 else Path(target).with_name(f"{Path(target).stem}-{ts.name}{Path(target).suffix}")
+        if any(t.core is None for t in report.tasks):
+            out.append(dg.make("AC405", here, name=ts.name, reason="no partition onto cores was found"))
+            continue
+        lanes = []
+        refused = ""
+        for core in range(ts.cores):
+            members = [t for t, r in zip(ts.tasks, report.tasks) if r.core == core]
+            if not members:
+                continue
+            result = sim.simulate(members, ts.scheduler, max_jobs=GANTT_MAX_JOBS,
+                                  horizon_ns=None if horizon is None else ms_to_ns(horizon))
+            refused = refused or result.refused
+            lanes.append((core, result))
+        if refused:
+            out.append(dg.make("AC405", here, name=ts.name, reason=refused))
+            continue
+        title = f"{ts.name}: {ts.scheduler.value}, {report.verdict.value}"
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                gantt.render(title, lanes, fh)
+        except OSError as exc:
+            out.append(dg.make("AC406", here, file=str(path), reason=exc.strerror or str(exc)))
+    return out
