@@ -18,10 +18,10 @@ from typing import Any, Sequence
 
 from agentos_contracts import __version__
 from agentos_contracts import diagnostics as dg
-from agentos_contracts.binding.candidates import build_candidates, reason
-from agentos_contracts.binding.layering import Layered, merge_layers
+from agentos_contracts.binding.candidates import build_candidates
+from agentos_contracts.binding.layering import Layered, layers_for
 from agentos_contracts.binding.ledger import Ledger, held_from_predicate
-from agentos_contracts.binding.options import Candidates, Reason, Unit, fmt_ms
+from agentos_contracts.binding.options import Candidates, Reason, Unit, reason
 from agentos_contracts.binding.predicate import Bound
 from agentos_contracts.diagnostics import Diagnostic, Span
 from agentos_contracts.documents.loader import Document
@@ -148,14 +148,6 @@ def _same(a: str, b: str) -> bool:
 
 
 # --- units: layering per contract and per workflow step -----------------------------------------
-
-
-def layers_for(platform: Platform, data: dict[str, Any], request: dict[str, Any] | None = None) -> Layered:
-    """platform defaults → tenant → role → contract → request override (a workflow step's)."""
-    tenant = platform.tenant(data["tenant"]) if isinstance(data.get("tenant"), str) else None
-    role = tenant.role(data["role"]) if tenant is not None and isinstance(data.get("role"), str) else None
-    return merge_layers([("platform", platform.defaults), ("tenant", tenant.defaults if tenant else None),
-                         ("role", role.defaults if role else None), ("contract", data), ("request", request)])
 
 
 def _unit(group: _Group, key: str, label: str, order: int, data: dict[str, Any], file: str, platform: Platform,
@@ -322,36 +314,30 @@ def _warn(out: AdmitResult, docs: dict[str, Document], file: str, name: str, r: 
 
 def _bound(c: Candidates, choice: Any, layered: Layered, platform: Platform, ledger: Ledger, out: AdmitResult,
            groups: list[_Group]) -> Bound:
-    from agentos_contracts.binding import explain, hrt
-    from agentos_contracts.binding.fallbacks import resolve_fallbacks
+    from agentos_contracts.binding.predicate import bind
 
+    bound, warnings = bind(c, choice, layered, platform, ledger)
     docs = {g.name: g.doc for g in groups if g.kind == "AgentContract"}
-    fallbacks, dropped = resolve_fallbacks(c, choice, platform)
-    warnings = list(dropped) + explain.choice_warnings(c, choice)
     for w in warnings:
         _warn(out, docs, c.unit.contract.file, c.unit.contract.name, w)
-    evidence = None
-    if c.task is not None and choice.core is not None:
-        evidence = hrt.evidence(c.task, ledger.tasks.get((choice.node.name, choice.core), []), choice.node.scheduler,
-                                choice.core)
-    return Bound(candidates=c, choice=choice, layered=layered, fallbacks=fallbacks, evidence=evidence)
+    return bound
 
 
 def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Document, options: AdmitOptions,
           out: AdmitResult) -> Admitted | tuple[Reason, ...]:
     """Policy, manifest and seal for one admitted group; reasons if it cannot be completed."""
-    from agentos_contracts.binding import predicate
+    from agentos_contracts.binding import flow, predicate
     from agentos_contracts.seal.canonical import canonical_digest
 
     clock = {"issued_at": options.issued_at, "expires_at": options.expires_at, "sequence": options.sequence}
     subjects: list[tuple[str, bytes | str]] = [(f"platform:{pdoc.file}", _bytes(pdoc))]
     if g.kind == "Workflow":
         assert g.workflow is not None
-        problems = _critical_path(g, bounds)
+        steps = {key.split("/", 1)[1]: b for key, b in bounds.items()}
+        problems = flow.critical_path(g.workflow, steps)
         if problems:
             return problems
-        steps = {key.split("/", 1)[1]: b for key, b in bounds.items()}
-        policy, problems = _policy(g.name, g.name, list(bounds.values()), _workflow_ceiling(g, steps))
+        policy, problems = _policy(g.name, g.name, list(bounds.values()), flow.ceiling(g.workflow, steps))
         if problems:
             return problems
         manifest = predicate.workflow_manifest(g.workflow, steps, agentos_version=__version__, policy=policy,
@@ -395,19 +381,6 @@ def _bytes(doc: Document) -> bytes:
     return doc.source.data if doc.source is not None else Path(doc.file).read_bytes()
 
 
-def _workflow_ceiling(g: _Group, steps: dict[str, Bound]) -> dict[str, Any]:
-    assert g.workflow is not None
-    caps: list[str] = []
-    consent: list[str] = []
-    for b in steps.values():
-        c = b.candidates.unit.contract
-        caps += [a for a in c.capabilities if a not in caps]
-        consent += [a for a in c.consent_for if a not in consent]
-    for s in g.workflow.steps:
-        consent += [a for a in s.consent_for if a not in consent]
-    return {"name": g.name, "capabilities": caps, "security": {"consent_for": consent}}
-
-
 def _policy(name: str, label: str, bounds: list[Bound], ceiling: dict[str, Any]) -> tuple[Any, tuple[Reason, ...]]:
     """Compile the policies against the bound tools' inputSchemas; None when none is named."""
     from agentos_contracts import policy as policy_
@@ -426,43 +399,6 @@ def _policy(name: str, label: str, bounds: list[Bound], ceiling: dict[str, Any])
     return PolicyRef(digest=sha256_digest(compiled.data), document=json.loads(compiled.data)), ()
 
 
-def _critical_path(g: _Group, bounds: dict[str, Bound]) -> tuple[Reason, ...]:
-    """The workflow's deadline against the longest chain of step time bounds of the chosen bindings."""
-    from agentos_contracts.binding.explain import step_time_ns
-
-    wf = g.workflow
-    assert wf is not None
-    if wf.deadline_ns is None:
-        return ()
-    times: dict[str, int | Any] = {}
-    for s in wf.steps:
-        if s.is_hitl:
-            times[s.id] = 0
-            continue
-        b = bounds.get(f"{wf.name}/{s.id}")
-        t = None if b is None else step_time_ns(b.candidates, b.choice, b.evidence)
-        if t is None:
-            return (reason("AC516", name=wf.name, step=s.id),)
-        times[s.id] = t
-    finish: dict[str, Any] = {}
-    via: dict[str, str | None] = {}
-    for sid in wf.order():
-        preds = wf.predecessors(sid)
-        best = max(preds, key=lambda p: finish[p], default=None)
-        finish[sid] = times[sid] + (finish[best] if best is not None else 0)
-        via[sid] = best
-    end = max(finish, key=lambda k: finish[k])
-    if finish[end] <= wf.deadline_ns:
-        return ()
-    route: list[str] = []
-    cur: str | None = end
-    while cur is not None:
-        route.append(f"{cur} {fmt_ms(times[cur])} ms")
-        cur = via[cur]
-    return (reason("AC514", name=wf.name, total=fmt_ms(finish[end]), route=" → ".join(reversed(route)),
-                   limit=fmt_ms(wf.deadline_ns)),)
-
-
 def _evidence(bounds: dict[str, Bound], platform: Platform) -> dict[str, Any]:
     from agentos_contracts.binding.explain import evidence_json
 
@@ -472,16 +408,13 @@ def _evidence(bounds: dict[str, Bound], platform: Platform) -> dict[str, Any]:
 
 # --- drift: does re-admitting give the same manifest? ----------------------------------------------
 
-CLOCK_KEYS = ("issuedAt", "expiresAt", "sequence")
-
 
 def drift(statement: dict[str, Any], result: AdmitResult, limit: int = 5) -> list[str]:
-    """Differences between a sealed statement and what admitting the same inputs gives now.
+    """Differences between a sealed statement and ``result``, the re-admission of the same inputs."""
+    from agentos_contracts.binding.drift import predicate_changes, subject_changes
+    from agentos_contracts.seal.canonical import canonicalize
+    from agentos_contracts.seal.manifest import parse_json
 
-    Subjects are compared by kind (contract, workflow, platform, policy) and digest, so
-    spelling a path differently is not drift; the clock fields come from flags, not
-    from the inputs, and are not compared.
-    """
     predicate = statement.get("predicate") or {}
     kind, name = predicate.get("kind"), predicate.get("name")
     entry = next((a for a in result.admitted if a.kind == kind and a.name == name), None)
@@ -494,52 +427,6 @@ def drift(statement: dict[str, Any], result: AdmitResult, limit: int = 5) -> lis
         if errors:
             return [f"re-admission failed: {errors[0].file}:{errors[0].line}: {errors[0].message}"]
         return [f"{kind} `{name}` is not among the given contracts and workflows"]
-    problems: list[str] = []
-    then = _subjects([(s.get("name", ""), (s.get("digest") or {}).get("sha256", "")) for s in statement.get("subject") or []])
-    now = _subjects(list(entry.subjects))
-    for what in sorted(set(then) | set(now)):
-        if then.get(what) != now.get(what):
-            label = {"contract": "contract file", "workflow": "workflow file", "platform": "platform file",
-                     "policy": "compiled policy"}.get(what, what)
-            problems.append(f"{label} changed since admission ({_short(then.get(what))} → {_short(now.get(what))})")
-    from agentos_contracts.seal.canonical import canonicalize
-    from agentos_contracts.seal.manifest import parse_json
-
-    old = {k: v for k, v in predicate.items() if k not in CLOCK_KEYS}
-    new = {k: v for k, v in parse_json(canonicalize(entry.predicate))[0].items() if k not in CLOCK_KEYS}
-    for pointer, a, b in _differences(old, new, "")[:limit]:
-        problems.append(f"binding differs at `{pointer}`: manifest has {_show(a)}, re-admission gives {_show(b)}")
-    return problems
-
-
-def _subjects(pairs: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
-    out: dict[str, list[str]] = {}
-    for name, digest in pairs:
-        out.setdefault(name.split(":", 1)[0], []).append(digest)
-    return {k: tuple(sorted(v)) for k, v in out.items()}
-
-
-def _short(digests: tuple[str, ...] | None) -> str:
-    if not digests:
-        return "none"
-    return ", ".join(f"sha256:{d[:12]}" for d in digests)
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return f"`{text if len(text) <= 60 else text[:57] + '...'}`"
-
-
-def _differences(a: Any, b: Any, pointer: str) -> list[tuple[str, Any, Any]]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out: list[tuple[str, Any, Any]] = []
-        for k in sorted(set(a) | set(b)):
-            here = f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}"
-            if k not in a or k not in b:
-                out.append((here, a.get(k), b.get(k)))
-            else:
-                out += _differences(a[k], b[k], here)
-        return out
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{pointer}/{i}")]
-    return [] if a == b and type(a) is type(b) or (a == b and isinstance(a, (int, float)) and isinstance(b, (int, float))) else [(pointer or "/", a, b)]
+    then = [(s.get("name", ""), (s.get("digest") or {}).get("sha256", "")) for s in statement.get("subject") or []]
+    now = parse_json(canonicalize(entry.predicate))[0]  # numbers as the sealed JSON spells them
+    return subject_changes(then, list(entry.subjects)) + predicate_changes(predicate, now, limit)

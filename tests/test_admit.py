@@ -124,6 +124,17 @@ def test_examples_are_all_admitted_and_verify(key: keys.PrivateKey) -> None:
         assert verify_manifest(a.envelope or b"", [key.public_key()]).ok
 
 
+def test_no_solution_in_time_is_unknown_never_a_guess() -> None:
+    # a time limit of 0 stops HiGHS before it has any solution (a trivial model may still be solved
+    # outright in presolve: that optimum would be real, so these tests use the whole fixture set)
+    result = run(FIX / "valid", seal=False, time_limit=0.0)
+    assert result.admitted == [] and result.solver["status"] == "unknown"
+    assert {r.verdict for r in result.rejected} == {"unknown"}
+    stopper = next(r for r in result.rejected if r.name == "stopper")
+    assert [x.message for x in stopper.reasons] == [
+        "stopper: admission undecided: HiGHS stopped without a solution (time limit reached)"]
+
+
 def test_same_inputs_and_key_give_identical_bytes(key: keys.PrivateKey) -> None:
     paths = [ROOT / "contracts"]
     platform = str(ROOT / "contracts/platforms/city-edge.yaml")

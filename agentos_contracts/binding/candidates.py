@@ -15,36 +15,21 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Sequence
 
 from agentos_contracts.binding import hrt
-from agentos_contracts.binding.options import (
-    Candidates, CoreOption, ModelOption, NodeOption, Reason, ToolOption, ToolSlot, Unit, fmt_list, fmt_ms, fmt_num,
+from agentos_contracts.binding.options import Candidates, ModelOption, Reason, ToolSlot, Unit, fmt_list, fmt_ms, fmt_num, reason
+from agentos_contracts.binding.placement import (
+    core_options, not_found, rank_of, embed_store, exact_version, node_options, placement_ok, preference,
+    tags_ok, tool_slots,
 )
-from agentos_contracts.codes import CODES
 from agentos_contracts.model.contract import AgentContract, BindingMode, DtSlo, HrtSlo, LatencyClass, SrtSlo
-from agentos_contracts.model.platform import EmbedStore, Model, Node, Platform, Tool
+from agentos_contracts.model.platform import Model, Platform
 from agentos_contracts.model.units import Ref, version_text
 
+__all__ = ["build_candidates", "check_model", "model_options", "placement_ok", "reason", "tags_ok", "token_rate",
+           "turn_detail"]
+
 NS_PER_MIN = 60 * 10**9
-
-
-def reason(code: str, pointer: str = "", **fields: object) -> Reason:
-    return Reason(code=code, message=CODES[code].message.format(**fields), pointer=pointer)
-
-
-def placement_ok(must: tuple[str, ...], placement: str | None) -> bool:
-    """An unknown placement cannot be shown to satisfy a placement `must` (fail closed)."""
-    return not must or placement in must
-
-
-def tags_ok(must: tuple[str, ...], tags: tuple[str, ...]) -> bool:
-    return not must or any(t in tags for t in must)
-
-
-def _rank(items: Sequence[object], key: object) -> dict[int, int]:
-    order = sorted(range(len(items)), key=key)  # type: ignore[arg-type]
-    return {i: r for r, i in enumerate(order)}
 
 
 def token_rate(c: AgentContract) -> tuple[int, Reason | None]:
@@ -95,14 +80,14 @@ def build_candidates(unit: Unit, platform: Platform) -> Candidates:
     reasons += model_reasons
     store, store_reasons = embed_store(unit, platform)
     reasons += store_reasons
-    cpu = c.cpu_millicores or 0
+    cpu: int | Fraction = c.cpu_millicores or 0
     task = None
     nodes: tuple[NodeOption, ...] = ()
     cores: tuple[CoreOption, ...] = ()
     if c.latency is LatencyClass.HRT:
         assert isinstance(c.slo, HrtSlo)
         task = hrt.task_of(unit.key, c.slo)
-        cpu = max(cpu, math.ceil(task.utilization * 1000))
+        cpu = max(Fraction(cpu), task.utilization * 1000)  # its share of a core, exactly
         cores, core_reasons = core_options(unit, platform, task, cpu)
         reasons += core_reasons
     else:
@@ -154,7 +139,7 @@ def model_options(unit: Unit, platform: Platform, slots: tuple[ToolSlot, ...],
                 reasons += problems
                 continue
         elif not versions:
-            reasons.append(_not_found(unit, "model", ref, [m.version for m in platform.models if m.name == ref.name]))
+            reasons.append(not_found(unit, "model", ref, [m.version for m in platform.models if m.name == ref.name]))
             continue
         found: list[Model] = []
         chosen: tuple[int, int, int] | None = None
@@ -184,25 +169,14 @@ def model_options(unit: Unit, platform: Platform, slots: tuple[ToolSlot, ...],
         return (), True, previous, reasons or [reason("AC502", "/binding", name=unit.label, what="model",
                                                       ref=", ".join(str(r) for r in refs), have="")]
     prefs = [preference(c, o.rank, o.model.placement, o.model.tags) for o in options]
-    ranks = _rank(options, lambda i: (prefs[i], platform.models.index(options[i].model)))
-    options = [_with_rank(o, ranks[i], prefs[i]) for i, o in enumerate(options)]
+    ranks = rank_of(options, lambda i: (prefs[i], platform.models.index(options[i].model)))
+    options = [_withrank_of(o, ranks[i], prefs[i]) for i, o in enumerate(options)]
     return tuple(sorted(options, key=lambda o: o.rank)), True, previous, []
 
 
-def _with_rank(o: ModelOption, rank: int, pref: int) -> ModelOption:
+def _withrank_of(o: ModelOption, rank: int, pref: int) -> ModelOption:
     return ModelOption(model=o.model, ref=o.ref, rank=rank, pref=pref, onset_ns=o.onset_ns, output_ns=o.output_ns,
                        cost_per_min=o.cost_per_min)
-
-
-def preference(c: AgentContract, first: int, placement: str | None, tags: tuple[str, ...]) -> int:
-    """One integer for `prefer`: the ranked option first, then preferred placement, then tags (0 best)."""
-    p = c.binding.prefer
-    width = max(len(p.placement), len(p.tags)) + 1
-    return (first * width + _prefer_index(p.placement, placement)) * width + _tag_pref(p.tags, tags)
-
-
-def _prefer_index(prefer: tuple[str, ...], value: str | None) -> int:
-    return prefer.index(value) if value in prefer else len(prefer)
 
 
 def _model_option(unit: Unit, m: Model, ref: Ref, rank: int, rate: int, overhead: int) -> ModelOption:
@@ -272,179 +246,3 @@ def turn_detail(onset: int, tools: int | Fraction, tokens: int, m: Model, output
             f"({m.node or m.placement})")
 
 
-def exact_version(unit: Unit, what: str, ref: Ref, catalog: list[tuple[int, int, int]], pointer: str = "") -> list[Reason]:
-    """Strict: the ref must name exactly one catalog version."""
-    inside = sorted({v for v in catalog if ref.range.contains(v)})
-    if not inside:
-        return [_not_found(unit, what, ref, catalog, pointer)]
-    if len(inside) > 1:
-        texts = ", ".join(version_text(v) for v in inside)
-        return [reason("AC503", pointer, name=unit.label, ref=str(ref), versions=texts,
-                       pin=f"{ref.name}@=={version_text(inside[-1])}")]
-    return []
-
-
-def _not_found(unit: Unit, what: str, ref: Ref, catalog: list[tuple[int, int, int]], pointer: str = "") -> Reason:
-    versions = sorted(set(catalog))
-    have = f" (catalog has {', '.join(version_text(v) for v in versions)})" if versions else f" (no {what} of that name)"
-    return reason("AC502", pointer, name=unit.label, what=what, ref=str(ref), have=have)
-
-
-# --- tools, stores, nodes --------------------------------------------------------------------
-
-
-def tool_slots(unit: Unit, platform: Platform) -> tuple[tuple[ToolSlot, ...], list[Reason]]:
-    """One slot per catalog tool the agent may call (its ceiling's exact action names)."""
-    c = unit.contract
-    must, prefer = c.binding.must, c.binding.prefer
-    strict = c.binding.mode is BindingMode.STRICT
-    catalog = {t.name for t in platform.tools}
-    names = [a for a in c.ceiling if a in catalog]
-    reasons: list[Reason] = []
-    if strict:
-        for i, ref in enumerate(must.tools):
-            reasons += exact_version(unit, "tool", ref, [t.version for t in platform.tools if t.name == ref.name],
-                                     f"/binding/must/tools/{i}" if len(must.tools) > 1 else "/binding/must/tools")
-    if must.tools and not any(r.name in names for r in must.tools):
-        reasons.append(reason("AC504", "/binding/must/tools", name=unit.label,
-                              detail=f"binding.must.tools {fmt_list([str(r) for r in must.tools])} names no tool "
-                                     "the contract may call (its capabilities)"))
-    slots: list[ToolSlot] = []
-    for name in names:
-        ranges = [r for r in must.tools if r.name == name]
-        deployments = [t for t in platform.tools if t.name == name and (not ranges or any(r.range.contains(t.version) for r in ranges))]
-        ref = str(ranges[0]) if ranges else name
-        if not deployments:
-            reasons.append(_not_found(unit, "tool", ranges[0], [t.version for t in platform.tools if t.name == name]))
-            continue
-        versions = sorted({t.version for t in deployments}, reverse=True)
-        found: list[Tool] = []
-        failures: list[Reason] = []
-        for v in versions:
-            for t in deployments:
-                if t.version != v:
-                    continue
-                problem = _check_placed(unit, "tool", f"{t.name}@{t.version_text}", t.placement, t.tags)
-                if problem is None:
-                    found.append(t)
-                else:
-                    failures.append(problem)
-            if found:
-                break
-        if not found:
-            reasons += failures
-            continue
-        prefs = [preference(c, _tool_pref(prefer.tools, t), t.placement, t.tags) for t in found]
-        ranks = _rank(found, lambda i: (prefs[i], platform.tools.index(found[i])))
-        opts = sorted((ToolOption(tool=t, ref=ref, rank=ranks[i], pref=prefs[i]) for i, t in enumerate(found)),
-                      key=lambda o: o.rank)
-        slots.append(ToolSlot(name=name, options=tuple(opts)))
-    return tuple(slots), reasons
-
-
-def _tool_pref(prefer: tuple[Ref, ...], t: Tool) -> int:
-    return next((i for i, r in enumerate(prefer) if r.name == t.name and r.range.contains(t.version)), len(prefer))
-
-
-def _check_placed(unit: Unit, what: str, label: str, placement: str | None, tags: tuple[str, ...]) -> Reason | None:
-    must = unit.contract.binding.must
-    if not placement_ok(must.placement, placement):
-        where = placement or "of unknown placement"
-        return reason("AC504", "/binding/must/placement", name=unit.label,
-                      detail=f"{what} `{label}` is {where}, outside must placement {fmt_list(must.placement)}")
-    if not tags_ok(must.tags, tags):
-        return reason("AC504", "/binding/must/tags", name=unit.label,
-                      detail=f"{what} `{label}` has tags {fmt_list(tags)}, must have one of {fmt_list(must.tags)}")
-    return None
-
-
-def embed_store(unit: Unit, platform: Platform) -> tuple[EmbedStore | None, list[Reason]]:
-    """The best-ranked store satisfying `must` (no capacity: decided here, not in the MILP)."""
-    c = unit.contract
-    must, prefer = c.binding.must.embed_store, c.binding.prefer.embed_store
-    if not must and not prefer:
-        return None, []
-    reasons: list[Reason] = []
-    names = {s.name for s in platform.embed_stores}
-    for i, name in enumerate(must):
-        if name not in names:
-            reasons.append(reason("AC502", "/binding/must/embed_store", name=unit.label, what="embedding store", ref=name,
-                                  have=f" (catalog has {', '.join(sorted(names))})" if names else " (the catalog has none)"))
-    passing: list[EmbedStore] = []
-    for s in platform.embed_stores:
-        if must and s.name not in must:
-            continue
-        if not must and s.name not in prefer:
-            continue
-        problem = _check_placed(unit, "embedding store", s.name, s.placement, s.tags)
-        if problem is None:
-            passing.append(s)
-        elif must:
-            reasons.append(problem)
-    if passing:
-        best = min(passing, key=lambda s: (_prefer_index(prefer, s.name), platform.embed_stores.index(s)))
-        return best, [] if not must or any(s.name in names for s in passing) else reasons
-    return None, reasons if must else []
-
-
-def node_options(unit: Unit, platform: Platform, cpu: int) -> tuple[tuple[NodeOption, ...], list[Reason]]:
-    found, reasons = _nodes(unit, platform, cpu)
-    c = unit.contract
-    return tuple(NodeOption(node=n, rank=r, pref=preference(c, 0, n.placement, n.tags))
-                 for r, n in enumerate(found)), reasons
-
-
-def core_options(unit: Unit, platform: Platform, task: object, cpu: int) -> tuple[tuple[CoreOption, ...], list[Reason]]:
-    found, reasons = _nodes(unit, platform, cpu)
-    out: list[CoreOption] = []
-    alone: dict[str, Reason | None] = {}
-    for n in found:
-        if n.scheduler not in alone:
-            alone[n.scheduler] = hrt.alone_problem(unit, task, n.scheduler)  # type: ignore[arg-type]
-        if alone[n.scheduler] is None:
-            out.extend(CoreOption(node=n, core=k, rank=0) for k in range(n.cores))
-    if found and not out:
-        reasons += [r for r in alone.values() if r is not None]
-    c = unit.contract
-    return tuple(CoreOption(node=o.node, core=o.core, rank=r, pref=preference(c, 0, o.node.placement, o.node.tags))
-                 for r, o in enumerate(out)), reasons
-
-
-def _nodes(unit: Unit, platform: Platform, cpu: int) -> tuple[list[Node], list[Reason]]:
-    c = unit.contract
-    prefer = c.binding.prefer
-    mem = c.mem_bytes or 0
-    placed: list[Node] = []
-    reasons: list[Reason] = []
-    for n in platform.nodes:
-        problem = _check_placed(unit, "node", n.name, n.placement, n.tags)
-        if problem is None:
-            placed.append(n)
-    if not placed:
-        must = c.binding.must
-        what = " and ".join(x for x in (f"placement {fmt_list(must.placement)}" if must.placement else "",
-                                        f"tags {fmt_list(must.tags)}" if must.tags else "") if x)
-        return [], [reason("AC504", "/binding/must", name=unit.label, detail=f"no node satisfies must {what or 'placement'}")]
-    fitting = [n for n in placed if n.cores * 1000 >= cpu and (n.mem_bytes is None or n.mem_bytes >= mem)]
-    if not fitting:
-        biggest = max(placed, key=lambda n: (n.cores, n.mem_bytes or 0))
-        reasons.append(reason("AC510", "/compute", name=unit.label,
-                              detail=f"needs {cpu}m CPU and {mem_text(mem)} memory; the largest eligible node "
-                                     f"`{biggest.name}` has {biggest.cores * 1000}m and {mem_text(biggest.mem_bytes)}"))
-        return [], reasons
-    order = sorted(range(len(fitting)), key=lambda i: (preference(c, 0, fitting[i].placement, fitting[i].tags),
-                                                       platform.nodes.index(fitting[i])))
-    return [fitting[i] for i in order], reasons
-
-
-def _tag_pref(prefer: tuple[str, ...], tags: tuple[str, ...]) -> int:
-    return next((i for i, t in enumerate(prefer) if t in tags), len(prefer))
-
-
-def mem_text(n: int | None) -> str:
-    if n is None:
-        return "unlimited"
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{fmt_num(Fraction(n, size))}{unit}"
-    return f"{n}B"

@@ -13,7 +13,8 @@ from fractions import Fraction
 from typing import Any
 
 from agentos_contracts.binding import hrt
-from agentos_contracts.binding.candidates import mem_text, reason, turn_detail
+from agentos_contracts.binding.candidates import turn_detail
+from agentos_contracts.binding.options import mem_text, reason
 from agentos_contracts.binding.ledger import Ledger
 from agentos_contracts.binding.options import Candidates, Choice, Reason, fmt_list, fmt_ms, fmt_num
 from agentos_contracts.binding.predicate import Bound
@@ -85,11 +86,11 @@ def explain_unit(c: Candidates, ledger: Ledger, undecided: set[str] | frozenset[
     cores = _hrt(c, ledger, undecided) if c.cores else []
     out += cores
     if nodes and not roomy and not cores:
-        shown = "; ".join(f"`{n.name}` has {ledger.free_cpu(n.name)}m and {mem_text(ledger.free_mem(n.name))} free"
+        shown = "; ".join(f"`{n.name}` has {fmt_num(ledger.free_cpu(n.name))}m and {mem_text(ledger.free_mem(n.name))} free"
                           f"{ledger.taken_by('node', n.name)}" for n in nodes[:3])
         more = f"; and {len(nodes) - 3} more nodes" if len(nodes) > 3 else ""
         out.append(reason("AC510", "/compute", name=label,
-                          detail=f"needs {c.cpu_mc}m CPU and {mem_text(c.mem_bytes)} memory: {shown}{more}"))
+                          detail=f"needs {fmt_num(c.cpu_mc)}m CPU and {mem_text(c.mem_bytes)} memory: {shown}{more}"))
     if not out:
         out.append(reason("AC519", name=label, detail="no combination of the capacity left fits it together with "
                                                       "the contracts admitted before it"))

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentos_contracts.binding.candidates import check_model, placement_ok, reason, tags_ok
+from agentos_contracts.binding.candidates import check_model
+from agentos_contracts.binding.options import reason
+from agentos_contracts.binding.placement import placement_ok, tags_ok
 from agentos_contracts.binding.options import Candidates, Choice, Reason, ToolSlot, fmt_list
 from agentos_contracts.model.contract import Fallback, Requirements
 from agentos_contracts.model.platform import Platform

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from agentos_contracts.model.platform import Platform
 from agentos_contracts.model.units import Ref, UnitError, VersionRange, parse_ref
 
 LAYERS = ("platform", "tenant", "role", "contract", "request")
@@ -161,3 +162,11 @@ def _record(provenance: dict[str, str], value: Any, pointer: str, layer: str) ->
             _record(provenance, sub, f"{pointer}/{escape(str(key))}", layer)
     else:
         provenance[pointer] = layer
+
+
+def layers_for(platform: Platform, data: dict[str, Any], request: dict[str, Any] | None = None) -> Layered:
+    """platform defaults → tenant → role → contract → request override (a workflow step's)."""
+    tenant = platform.tenant(data["tenant"]) if isinstance(data.get("tenant"), str) else None
+    role = tenant.role(data["role"]) if tenant is not None and isinstance(data.get("role"), str) else None
+    return merge_layers([("platform", platform.defaults), ("tenant", tenant.defaults if tenant else None),
+                         ("role", role.defaults if role else None), ("contract", data), ("request", request)])

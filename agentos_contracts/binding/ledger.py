@@ -30,7 +30,7 @@ class Held:
     tokens_per_min: int = 0
     node: str | None = None
     core: int | None = None
-    cpu_mc: int = 0
+    cpu_mc: int | Fraction = 0
     mem_bytes: int = 0
     task: Task | None = None
 
@@ -46,7 +46,7 @@ def reservation_record(c: Candidates, choice: Choice) -> dict[str, Any]:
         "name": choice.model.model.name, "version": choice.model.model.version_text,
         "node": choice.model.model.node, "placement": choice.model.model.placement}]
     return {"latency": c.unit.contract.latency.value, "tokens_per_min": c.tokens_per_min if models else 0,
-            "cpu_mc": c.cpu_mc, "mem_bytes": c.mem_bytes, "models": models, "node": choice.node.name,
+            "cpu_mc": c.unit.contract.cpu_millicores or 0, "mem_bytes": c.mem_bytes, "models": models, "node": choice.node.name,
             "core": choice.core, "task": task}
 
 
@@ -78,8 +78,11 @@ def _held(rec: Mapping[str, Any], label: str, source: str, owner: tuple[str, str
     models = tuple((str(m["name"]), str(m["version"]), m.get("node"), str(m["placement"]))
                    for m in rec.get("models") or [])
     core = rec.get("core")
+    cpu: int | Fraction = int(rec.get("cpu_mc", 0))
+    if task is not None:
+        cpu = max(Fraction(cpu), task.utilization * 1000)  # as admission counted it: exact core share
     return Held(source=source, label=label, owner=owner, models=models, tokens_per_min=int(rec.get("tokens_per_min", 0)),
-                node=rec.get("node"), core=None if core is None else int(core), cpu_mc=int(rec.get("cpu_mc", 0)),
+                node=rec.get("node"), core=None if core is None else int(core), cpu_mc=cpu,
                 mem_bytes=int(rec.get("mem_bytes", 0)), task=task)
 
 
@@ -89,7 +92,7 @@ class Ledger:
 
     platform: Platform
     tokens: dict[str, int] = field(default_factory=dict)
-    cpu_mc: dict[str, int] = field(default_factory=dict)
+    cpu_mc: dict[str, Fraction] = field(default_factory=dict)
     mem_bytes: dict[str, int] = field(default_factory=dict)
     tasks: dict[tuple[str, int], list[Task]] = field(default_factory=dict)
     holders: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (kind, resource) → labels
@@ -119,7 +122,7 @@ class Ledger:
         if held.node and node is None:
             problems.append(f"node `{held.node}` is not in the catalog")
         if node is not None:
-            self.cpu_mc[node.name] = self.cpu_mc.get(node.name, 0) + held.cpu_mc
+            self.cpu_mc[node.name] = self.cpu_mc.get(node.name, Fraction(0)) + held.cpu_mc
             self.mem_bytes[node.name] = self.mem_bytes.get(node.name, 0) + held.mem_bytes
             self._hold("node", node.name, held.label)
             if held.task is not None and held.core is not None:
@@ -137,7 +140,7 @@ class Ledger:
             self.tokens[ident] = self.tokens.get(ident, 0) + c.tokens_per_min
             self._hold("tokens", ident, label)
         node = choice.node.name
-        self.cpu_mc[node] = self.cpu_mc.get(node, 0) + c.cpu_mc
+        self.cpu_mc[node] = self.cpu_mc.get(node, Fraction(0)) + c.cpu_mc
         self.mem_bytes[node] = self.mem_bytes.get(node, 0) + c.mem_bytes
         self._hold("node", node, label)
         if c.task is not None and choice.core is not None:
@@ -170,10 +173,10 @@ class Ledger:
             return None
         return math.floor(m.capacity_tokens_per_min) - self.tokens.get(ident, 0)
 
-    def free_cpu(self, node: str) -> int:
+    def free_cpu(self, node: str) -> Fraction:
         n = self.platform.node(node)
         assert n is not None
-        return n.cores * 1000 - self.cpu_mc.get(node, 0)
+        return n.cores * 1000 - self.cpu_mc.get(node, Fraction(0))
 
     def free_mem(self, node: str) -> int | None:
         n = self.platform.node(node)

@@ -9,9 +9,9 @@ when admitted; model token capacity; node CPU and memory; utilisation ≤ 1 per 
 where tool deployments are a choice; and the no-good cuts found so far.
 
 Objectives: ``admit`` maximises the admitted groups, earlier ones first (weights are
-integers, so "optimal" is exact); ``cost``/``latency`` minimise the primary figure
-plus a tie-break (preference rank, then catalog order) scaled below the smallest
-difference between primary coefficients, so a tie never outweighs a real difference.
+integers, so "optimal" is exact); ``cost``/``latency`` are lexicographic: the primary
+figure first, then, with it held at its optimum, the sum of `prefer` ranks (integers).
+Catalog-order ties are left to ``settle``, outside the MILP.
 
 The solver's own status is read, never PuLP's summary: a time-limited incumbent is
 ``feasible``, not ``optimal``, and no solution at all is ``unknown`` with the reason.
@@ -29,6 +29,8 @@ import pulp
 
 from agentos_contracts.binding.options import Candidates, Capacity
 
+SPREAD_LEVEL = {"RM": 0.69, "DM": 0.69, "FP": 0.69, "EDF": 0.9}  # utilisation a core is "comfortably" below
+SPREAD_TIME_SHARE = 0.1  # of the time limit, at most, for the spreading stage
 Atom = tuple[str, ...]  # ("model", unit, ident) | ("tool", unit, name, index) | ("node", unit, node) | ("core", unit, node, core)
 
 
@@ -209,7 +211,6 @@ class Problem:
         self.rows = 0
         self.groups: dict[str, pulp.LpVariable | int] = {}
         self.atoms: dict[Atom, pulp.LpVariable] = {}
-        self.vars: dict[str, dict[str, object]] = {}
         order = sorted({(c.unit.order, c.unit.group) for c in cands})
         for gi, (_, g) in enumerate(order):
             fixed = admit.get(g)
@@ -217,6 +218,8 @@ class Problem:
         self.primary: list[tuple[pulp.LpVariable, float]] = []  # cost per minute, or latency in ms
         self.ties: list[tuple[pulp.LpVariable, float]] = []  # preference ranks (integers)
         self.weights = pulp.LpAffineExpression()
+        self.spread_vars: list[pulp.LpVariable] = []
+        self.schedulers = {o.node.name: o.node.scheduler for c in cands for o in c.cores}
         tokens: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
         cpu: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
         mem: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
@@ -263,23 +266,40 @@ class Problem:
             if free is not None:
                 self.prob += pulp.LpAffineExpression(uses) <= free, self._row("tok")
         for node, uses in sorted(cpu.items()):
-            self.prob += pulp.LpAffineExpression(uses) <= capacity.cpu_mc.get(node, 0), self._row("cpu")
+            self.prob += pulp.LpAffineExpression(uses) <= float(capacity.cpu_mc.get(node, 0)), self._row("cpu")
         for node, uses in sorted(mem.items()):
             free_mem = capacity.mem_bytes.get(node)
             if free_mem is not None and any(w for _, w in uses):
                 self.prob += pulp.LpAffineExpression(uses) <= free_mem, self._row("mem")
-        for core, uses in sorted(util.items()):
-            free_u = capacity.core_util.get(core, Fraction(1))
+        spread: list[tuple[pulp.LpVariable, float]] = []
+        for (node, k), uses in sorted(util.items()):
+            free_u = capacity.core_util.get((node, k), Fraction(1))
             self.prob += pulp.LpAffineExpression(uses) <= float(free_u), self._row("u")
-        self.bound: pulp.LpVariable | None = None  # the primary figure, bounded in the second solve
-        if self.primary:
-            self.bound = self.prob.add_variable("primary", 0, None, cat="Continuous")
-            self.prob += pulp.LpAffineExpression(self.primary) - self.bound == 0, "primary"
+            if objective != "admit" and (len(uses) > 1 or free_u < 1):
+                excess = self.prob.add_variable(f"e_{self.rows}", 0, None, cat="Continuous")
+                self.spread_vars.append(excess)
+                level = SPREAD_LEVEL.get(self.schedulers.get(node, "EDF"), 1.0) - (1 - float(free_u))
+                self.prob += pulp.LpAffineExpression(uses) - excess <= level, self._row("spread")
+                spread.append((excess, 1.0))
+        self.stages: list[tuple[str, pulp.LpVariable, float, float]] = []  # (name, value, abs gap, rel gap)
+        self.best: dict[str, float] = {}  # each stage's optimum under the current cuts
+        self.kept = False  # the primary optimum was kept across new cuts (to be confirmed)
+        self._stage("primary", self.primary, 1e-9, 1e-9)
+        self._stage("spread", spread, 0.01, 0.05)
+        self._stage("ties", self.ties, 0.5, 0.0)
         if objective == "admit":
             n = len(order)
             big = n * (n + 1) // 2 + 1  # one more admitted group outweighs any preference between groups
             self.weights = pulp.LpAffineExpression(
                 [(v, float(big + (n - gi))) for gi, (_, g) in enumerate(order) if isinstance(v := self.groups[g], pulp.LpVariable)])
+
+    def _stage(self, name: str, terms: list[tuple[pulp.LpVariable, float]], abs_gap: float, rel_gap: float) -> None:
+        """One objective of the lexicographic chain; its value variable is bounded once it is optimal."""
+        if not terms or self.objective == "admit":
+            return
+        value = self.prob.add_variable(f"obj_{name}", None, None, cat="Continuous")
+        self.prob += pulp.LpAffineExpression(terms) - value == 0, f"obj_{name}"
+        self.stages.append((name, value, abs_gap, rel_gap))
 
     def _cost(self, v: pulp.LpVariable, primary: float, rank: int) -> None:
         if self.objective == "admit":
@@ -330,33 +350,62 @@ class Problem:
     def add_cut(self, atoms: frozenset[Atom]) -> None:
         vs = [self.atoms[a] for a in sorted(atoms) if a in self.atoms]
         if len(vs) == len(atoms) and vs:
+            # cuts only remove answers, so the primary optimum can only rise: keep it as a bound and
+            # re-solve only the later stages; if that is infeasible, ``solve`` starts over
+            self.best = {k: v for k, v in self.best.items() if k == "primary"}
+            self.kept = bool(self.best)
             self.prob += pulp.LpAffineExpression([(v, 1.0) for v in vs]) <= len(vs) - 1, self._row("cut")
 
-    def solve(self, solver: str = "auto", time_limit: float = 60.0) -> Solution:
+    def solve(self, solver: str = "auto", time_limit: float = 60.0, *, ties: bool = True) -> Solution:
+        """Solve the lexicographic chain: primary, then spread, then (with ``ties``) the `prefer` ranks.
+
+        Each stage is solved with the earlier ones held at their optimum; optima found
+        under the current cuts are reused. ``spread`` keeps HRT cores below a comfortable
+        utilisation where that costs nothing, so the exact re-check rarely fails; it is
+        an objective, never a constraint, so no feasible answer is lost. A stage that
+        stops without an answer leaves the previous stage's answer standing.
+        """
         deadline = time.monotonic() + time_limit
         if self.objective == "admit":
             return self.run(self.weights, solver, deadline, abs_gap=0.5)
-        first: Solution | None = None
-        if self.bound is not None:
-            self.bound.upBound = None
-            first = self.run(pulp.LpAffineExpression([(self.bound, 1.0)]), solver, deadline, abs_gap=1e-9, rel_gap=1e-9)
-            if first.status != "optimal":
-                return first
-            best = self.bound.varValue or 0.0
-            self.bound.upBound = best + 1e-7 * max(1.0, abs(best))
-        if not self.ties and first is not None:
-            return first  # nothing is preferred over anything else: the primary optimum is the answer
-        second = self.run(pulp.LpAffineExpression(self.ties), solver, deadline, abs_gap=0.5)
-        if second.has_solution or first is None:
-            return second
-        return first  # the ranks could not be settled in time: the primary optimum still stands
+        chain = [st for st in self.stages if st[0] != "ties" or ties]
+        sol = self._chain(chain, solver, deadline, time_limit)
+        if sol.status == "infeasible" and self.kept:
+            self.best.clear()  # the cuts did raise the primary optimum after all: solve it again
+            self.kept = False
+            sol = self._chain(chain, solver, deadline, time_limit)
+        self.kept = False
+        return sol
+
+    def _chain(self, chain: list[tuple[str, pulp.LpVariable, float, float]], solver: str, deadline: float,
+               time_limit: float) -> Solution:
+        last: Solution | None = None
+        for i, (name, value, abs_gap, rel_gap) in enumerate(chain):
+            if name in self.best and (i < len(chain) - 1 or last is not None):
+                value.upBound = self.best[name] + 1e-7 * max(1.0, abs(self.best[name]))
+                continue
+            value.upBound = None
+            stop = deadline
+            if name == "spread":  # a heuristic aid, not a goal: a good answer soon beats the best one late
+                stop = min(deadline, time.monotonic() + max(1.0, SPREAD_TIME_SHARE * time_limit))
+            sol = self.run(pulp.LpAffineExpression([(value, 1.0)]), solver, stop, abs_gap=abs_gap, rel_gap=rel_gap)
+            if name == "spread" and sol.status == "feasible":
+                sol = Solution(status="optimal", solver=sol.solver, admitted=sol.admitted, assignments=sol.assignments)
+            if name == "spread" and sol.status == "unknown":
+                value.upBound = None  # no spread in time: go on without it
+                continue
+            if sol.status != "optimal":
+                return sol if last is None or sol.status == "feasible" else last
+            last = sol
+            self.best[name] = value.varValue or 0.0
+            value.upBound = self.best[name] + 1e-7 * max(1.0, abs(self.best[name]))
+        return last if last is not None else self.run(pulp.LpAffineExpression(), solver, deadline, abs_gap=0.5)
 
     def run(self, objective: pulp.LpAffineExpression, solver: str, deadline: float, *, abs_gap: float,
             rel_gap: float = 0.0) -> Solution:
         self.prob.setObjective(objective)
         columns = [v for v in self.groups.values() if isinstance(v, pulp.LpVariable)] + list(self.atoms.values())
-        if self.bound is not None:
-            columns.append(self.bound)
+        columns += self.spread_vars + [value for _, value, _, _ in self.stages]
         name, engine = pick_solver(solver, max(deadline - time.monotonic(), 0.0), abs_gap, rel_gap, columns)
         self.prob.solve(engine)
         status, reason = _status(name, self.prob)

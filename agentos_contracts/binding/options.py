@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from agentos_contracts.codes import CODES
 from agentos_contracts.model.contract import AgentContract
 from agentos_contracts.model.platform import EmbedStore, Model, Node, Tool
 from agentos_contracts.model.tasks import Task
@@ -102,7 +103,7 @@ class Candidates:
     cores: tuple[CoreOption, ...] = ()  # HRT
     task: Task | None = None  # HRT
     tokens_per_min: int = 0  # model token rate reserved for the unit
-    cpu_mc: int = 0
+    cpu_mc: int | Fraction = 0  # HRT: at least its utilisation × 1000, exactly
     mem_bytes: int = 0
     previous: dict[str, str] = field(default_factory=dict)  # `name@version` → previous stable `name@version`
     reasons: tuple[Reason, ...] = ()
@@ -118,7 +119,7 @@ class Capacity:
     """What is still free: tokens/min per model deployment, CPU/memory per node, utilisation per core."""
 
     tokens: dict[str, int | None] = field(default_factory=dict)  # model ident → free (None: unlimited)
-    cpu_mc: dict[str, int] = field(default_factory=dict)
+    cpu_mc: dict[str, Fraction] = field(default_factory=dict)
     mem_bytes: dict[str, int | None] = field(default_factory=dict)
     core_util: dict[tuple[str, int], Fraction] = field(default_factory=dict)
 
@@ -153,3 +154,16 @@ def fmt_num(value: int | Fraction) -> str:
 
 def fmt_list(values: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(values) + "]"
+
+
+def reason(code: str, pointer: str = "", **fields: object) -> Reason:
+    return Reason(code=code, message=CODES[code].message.format(**fields), pointer=pointer)
+
+
+def mem_text(n: int | None) -> str:
+    if n is None:
+        return "unlimited"
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{fmt_num(Fraction(n, size))}{unit}"
+    return f"{n}B"

@@ -12,9 +12,10 @@ from typing import Any, Callable, Mapping
 
 from agentos_contracts.binding.hrt import CoreEvidence
 from agentos_contracts.binding.layering import Layered
-from agentos_contracts.binding.ledger import reservation_record
-from agentos_contracts.binding.options import Candidates, Choice
+from agentos_contracts.binding.ledger import Ledger, reservation_record
+from agentos_contracts.binding.options import Candidates, Choice, Reason
 from agentos_contracts.model import manifest as mf
+from agentos_contracts.model.platform import Platform
 from agentos_contracts.model.units import ns_to_ms_number, to_fraction
 from agentos_contracts.model.workflow import Workflow
 
@@ -160,3 +161,17 @@ def summed_budgets(bounds: list[Bound]) -> dict[str, Any]:
         total = sum((to_fraction(p[k]) for p in per), to_fraction(0))
         out[k] = int(total) if total.denominator == 1 else float(total)
     return out
+
+
+def bind(c: Candidates, choice: Choice, layered: Layered, platform: Platform, ledger: Ledger) -> tuple[Bound, list[Reason]]:
+    """An admitted unit with its fallbacks resolved and its HRT evidence, plus warnings for its author."""
+    from agentos_contracts.binding import explain, hrt
+    from agentos_contracts.binding.fallbacks import resolve_fallbacks
+
+    fallbacks, dropped = resolve_fallbacks(c, choice, platform)
+    evidence = None
+    if c.task is not None and choice.core is not None:
+        evidence = hrt.evidence(c.task, ledger.tasks.get((choice.node.name, choice.core), []), choice.node.scheduler,
+                                choice.core)
+    bound = Bound(candidates=c, choice=choice, layered=layered, fallbacks=fallbacks, evidence=evidence)
+    return bound, list(dropped) + explain.choice_warnings(c, choice)

@@ -142,9 +142,11 @@ class _Run:
         self.problems: dict[tuple[str, tuple[tuple[str, bool], ...]], tuple[milp.Problem, int]] = {}
 
     def loop(self, objective: str, admit: dict[str, bool]) -> Solution:
-        for _ in range(self.max_rounds):
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
+        """Solve, re-check, cut; preferences are settled once an exact answer exists (then checked again)."""
+        ties = False
+        for round_ in range(self.max_rounds):
+            remaining = max(self.deadline - time.monotonic(), 0.0)
+            if remaining <= 0 and round_:  # the first solve always runs: its own status says why it stopped
                 return Solution(status="unknown", reason="time limit reached before the exact re-checks passed",
                                 solver=self.solver_name)
             key = (objective, tuple(sorted(admit.items())))
@@ -152,14 +154,17 @@ class _Run:
             for cut in self.cuts[known:]:
                 problem.add_cut(cut)
             self.problems[key] = (problem, len(self.cuts))
-            sol = problem.solve(self.solver, remaining)
+            sol = problem.solve(self.solver, remaining, ties=ties)
             self.rounds += 1
             self.solver_name = sol.solver
             if not sol.has_solution:
                 return sol
             found = self.verify(sol)
             if not found:
-                return sol
+                if ties or not problem.ties or sol.status != "optimal":
+                    return sol
+                ties = True
+                continue
             self.cuts.extend(c for c in found if c not in self.cuts)
         return Solution(status="unknown", solver=self.solver_name,
                         reason=f"the exact re-check still failed after {self.max_rounds} rounds of cuts")

@@ -62,6 +62,16 @@ def _run(paths: list[str], format: Format, gantt: str | None, horizon: float | N
     from agentos_contracts.report import text as text_report
     from agentos_contracts.sched import analyse
 
+    from agentos_contracts.cli.options import usage_error
+    from agentos_contracts.model.units import UnitError, ms_to_ns
+
+    if horizon is not None:
+        try:
+            if ms_to_ns(horizon) <= 0:
+                raise UnitError("not positive")
+        except UnitError:
+            usage_error(f"`--horizon {horizon}` is not a positive number of ms with at most 6 decimals",
+                        "give the simulated window in milliseconds, e.g. `--horizon 100`")
     override = Scheduler(scheduler.value) if scheduler else None
     inputs = collect(paths, override, cores or 1)
     diags = list(inputs.diagnostics)
@@ -121,7 +131,7 @@ def collect(paths: list[str], scheduler: Any, cores: int) -> Inputs:
     _, docs, sources, diags = load_documents(paths)
     out = Inputs(diagnostics=list(diags), sources=sources)
     hrt: list[Any] = []
-    broken: list[str] = []
+    broken: list[tuple[str, Any]] = []  # (name, document) of HRT contracts with errors
     for doc in docs:
         head = check_header(doc)
         out.diagnostics.extend(head)
@@ -132,40 +142,54 @@ def collect(paths: list[str], scheduler: Any, cores: int) -> Inputs:
         out.diagnostics.extend(found)
         if any(d.is_error for d in found):
             if not is_set:
-                broken.append(str(doc.data.get("name", "?")))
+                broken.append((str(doc.data.get("name", "?")), doc))
             continue
         if not is_set:
             hrt.append(doc)
         elif not doc.data.get("tasks"):
             out.diagnostics.append(doc.diag("AC407", "/tasks", name=doc.name))
         else:
-            out.sets.append((load.taskset_from_data(doc.data, file=doc.file, span_of=doc.key_span,
-                                                    scheduler=scheduler), None))
+            _add(out, load.taskset_from_data(doc.data, file=doc.file, span_of=doc.key_span, scheduler=scheduler), None)
     if hrt or broken:
         files = sorted({doc.file for doc in hrt})
         seen: dict[str, Any] = {}
         tasks = []
         for doc in hrt:
             task = load.task_from_contract(doc.data, span_of=doc.key_span)
+            assert task is not None  # only HRT contracts are collected
             if task.name in seen:
                 out.diagnostics.append(doc.diag("AC230", "/name", name=task.name))
-                broken.append(task.name)
+                broken.append((task.name, doc))
                 continue
             seen[task.name] = doc
             tasks.append(task)
         ts = load.contracts_taskset(tasks, scheduler=scheduler, cores=cores, file=files[0] if files else "")
         if broken or not tasks:
-            reason = "contracts with errors: " + ", ".join(f"`{n}`" for n in broken)
-            span = tasks[0].span if tasks and tasks[0].span else Span.file_start(paths[0] if paths else "-")
-            out.diagnostics.append(dg.make("AC404", span, names=", ".join(f"`{n}`" for n in broken)))
+            names = ", ".join(f"`{n}`" for n, _ in broken)
+            first = broken[0][1] if broken else None
+            span = first.key_span("/name") if first is not None and "name" in first.data else \
+                Span.file_start(first.file if first is not None else (paths[0] if paths else "-"))
+            out.diagnostics.append(dg.make("AC404", span, path="/name", names=names))
             out.blocked.append((SchedReport(name=ts.name, scheduler=ts.scheduler.value, cores=ts.cores,
                                             verdict=Verdict.UNKNOWN, utilization=ts.utilization, tasks=(),
-                                            reason=reason, file=ts.file), files))
+                                            reason=f"contracts with errors: {names}", file=ts.file), files))
         else:
-            out.sets.append((ts, files))
+            _add(out, ts, files)
     if not out.sets and not out.blocked and not any(d.is_error for d in out.diagnostics):
         out.diagnostics.append(dg.make("AC403", Span.file_start(paths[0] if paths else "<command line>")))
     return out
+
+
+def _add(out: Inputs, ts: Any, files: list[str] | None) -> None:
+    """Queue a set for analysis; under `--scheduler FP` every task needs a priority first."""
+    from agentos_contracts import diagnostics as dg
+    from agentos_contracts.diagnostics import Span
+
+    missing = [t for t in ts.tasks if t.priority is None] if ts.scheduler.value == "FP" else []
+    for t in missing:
+        out.diagnostics.append(dg.make("AC232", t.span or Span.file_start(ts.file or "-"), path=t.path, task=t.name))
+    if not missing:
+        out.sets.append((ts, files))
 
 
 def _findings(report: Any, ts: Any) -> list[Any]:

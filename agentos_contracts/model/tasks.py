@@ -10,6 +10,7 @@ turns an unschedulable set into a schedulable one.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
@@ -114,11 +115,11 @@ class TaskSet:
         raise KeyError(name)
 
 
-def utilization(tasks: tuple[Task, ...] | list[Task]) -> Fraction:
+def utilization(tasks: Sequence[Task]) -> Fraction:
     """Exact total utilisation ΣC/T."""
     return sum((t.utilization for t in tasks), Fraction(0))
 
 
-def hyperperiod(tasks: tuple[Task, ...] | list[Task]) -> int:
+def hyperperiod(tasks: Sequence[Task]) -> int:
     """LCM of the periods (1 for no tasks); can be astronomically large for ns periods."""
     return math.lcm(*(t.period_ns for t in tasks)) if tasks else 1

@@ -84,14 +84,14 @@ def explain_task(t: TaskResponse, period_ns: int | None = None, jitter_ns: int =
     """Why a fixed-priority task misses: its worst job's window w, piece by piece, and R from w."""
     if t.window_ns is None or t.job is None:
         return f"`{t.name}`: {t.note or 'misses its deadline'}"
-    parts = [f"own {ns_to_ms_text(t.own_ns)}" + (f" ({t.job + 1} jobs)" if t.job else "")]
+    parts = [f"own {ns_to_ms_text(t.own_ns)} ms" + (f" ({t.job + 1} jobs)" if t.job else "")]
     if t.blocking_ns:
-        parts.append(f"blocking {ns_to_ms_text(t.blocking_ns)}")
-    parts += [f"`{i.task}` {i.jobs}×{ns_to_ms_text(i.work_ns // i.jobs)}" for i in t.interference if i.jobs]
+        parts.append(f"blocking {ns_to_ms_text(t.blocking_ns)} ms")
+    parts += [f"`{i.task}` {i.jobs}×{ns_to_ms_text(i.work_ns // i.jobs)} ms" for i in t.interference if i.jobs]
     text = f"`{t.name}` job {t.job}: w = {ns_to_ms_text(t.window_ns)} ms = " + " + ".join(parts)
     if t.response_time_ns is not None and (t.job or jitter_ns):
         offset = f" - {t.job}×{ns_to_ms_text(period_ns)}" if t.job and period_ns else ""
-        text += f"; R = w{offset} + J {ns_to_ms_text(jitter_ns)} = {ns_to_ms_text(t.response_time_ns)} ms"
+        text += f"; R = w{offset} + J {ns_to_ms_text(jitter_ns)} ms = {ns_to_ms_text(t.response_time_ns)} ms"
     return text
 
 

@@ -8,7 +8,7 @@ stops a test before it can decide, the verdict is ``unknown`` with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from agentos_contracts.model.tasks import Scheduler, Task, TaskSet
@@ -18,8 +18,8 @@ from agentos_contracts.sched.bounds import check_bounds
 from agentos_contracts.sched.result import (BoundCheck, CoreResult, DemandWitness, Interference, SchedReport,
                                             Sensitivity, TaskResponse, Verdict)
 
-__all__ = ["TESTS", "analyse", "SchedReport", "Verdict", "TaskResponse", "DemandWitness", "Interference",
-           "Sensitivity", "BoundCheck", "CoreResult"]
+__all__ = ["TESTS", "analyse", "core_test", "is_schedulable", "SchedReport", "Verdict", "TaskResponse",
+           "DemandWitness", "Interference", "Sensitivity", "BoundCheck", "CoreResult"]
 
 SENSITIVITY_LIMIT = 64  # sensitivity runs ~30 exact tests per task; skipped above this many tasks unless asked
 
@@ -47,15 +47,18 @@ TESTS: dict[str, CoreTest] = {
 }
 
 
-def _verdict_test(scheduler: Scheduler) -> CoreTest:
-    """The same exact test, stopping at the first miss (for packing, where only the verdict counts)."""
-    return _edf if scheduler is Scheduler.EDF else _fixed(scheduler, stop_at_miss=True)
-
-
-def _yes_no(scheduler: Scheduler) -> Callable[[list[Task]], bool]:
+def core_test(scheduler: Scheduler, *, verdict_only: bool = False) -> CoreTest:
+    """The exact per-core test; ``verdict_only`` stops at the first miss (no exact R for the rest)."""
     if scheduler is Scheduler.EDF:
-        return edf.is_schedulable
-    return lambda tasks: fp.is_schedulable(tasks, scheduler)
+        return _edf
+    return _fixed(scheduler, stop_at_miss=True) if verdict_only else TESTS[scheduler.value]
+
+
+def is_schedulable(tasks: Sequence[Task], scheduler: Scheduler) -> bool:
+    """The exact verdict for one core; ``unknown`` counts as not schedulable (fail closed)."""
+    if scheduler is Scheduler.EDF:
+        return edf.is_schedulable(tasks)
+    return fp.is_schedulable(tasks, scheduler)
 
 
 def analyse(ts: TaskSet, *, sensitivity: bool | None = None, solver: str = "auto", time_limit_s: float = 10.0,
@@ -72,7 +75,8 @@ def analyse(ts: TaskSet, *, sensitivity: bool | None = None, solver: str = "auto
     else:
         from agentos_contracts.sched.partition import partition
 
-        part = partition(ts, _verdict_test(scheduler), verdict=_yes_no(scheduler), solver=solver,
+        part = partition(ts, core_test(scheduler, verdict_only=True),
+                         verdict=lambda tasks: is_schedulable(tasks, scheduler), solver=solver,
                          time_limit_s=time_limit_s, objective=objective)
         method, reason = part.method, part.reason
         cores = None

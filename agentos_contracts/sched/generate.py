@@ -65,12 +65,14 @@ def choice_periods(n: int, rng: random.Random, name: str = "harmonic-ish", unit_
 
 
 def make_tasks(utils: list[float], periods: list[int], rng: random.Random, *,
-               deadlines: str = "implicit", jitter: float = 0.0, prefix: str = "t") -> list[Task]:
+               deadlines: str = "implicit", jitter: float = 0.0, prefix: str = "t",
+               deadline_min: float = 0.0) -> list[Task]:
     """Tasks with C = max(1, ⌊u·T⌋) ns.
 
-    ``deadlines``: ``implicit`` (D = T), ``constrained`` (D uniform in [C, T]) or
-    ``arbitrary`` (D uniform in [C, 2T]); ``jitter`` is the largest share of the slack
-    D - C given to release jitter (J uniform in [0, jitter·(D - C)]).
+    ``deadlines``: ``implicit`` (D = T), ``constrained`` (D uniform in
+    [C + deadline_min·(T - C), T]) or ``arbitrary`` (D uniform in [C, 2T]); ``jitter`` is
+    the largest share of the slack D - C given to release jitter (J uniform in
+    [0, jitter·(D - C)]).
     """
     out = []
     for n, (u, p) in enumerate(zip(utils, periods)):
@@ -78,7 +80,8 @@ def make_tasks(utils: list[float], periods: list[int], rng: random.Random, *,
         if deadlines == "implicit":
             d = p
         elif deadlines == "constrained":
-            d = rng.randint(min(c, p), p)
+            low = min(c, p)
+            d = rng.randint(low + int(deadline_min * (p - low)), p)
         elif deadlines == "arbitrary":
             d = rng.randint(min(c, 2 * p), 2 * p)
         else:
@@ -90,9 +93,10 @@ def make_tasks(utils: list[float], periods: list[int], rng: random.Random, *,
 
 def random_taskset(n: int, total: float, rng: random.Random, *, scheduler: Scheduler = Scheduler.RM,
                    cores: int = 1, periods: Callable[[int, random.Random], list[int]] | None = None,
-                   deadlines: str = "implicit", jitter: float = 0.0, name: str = "random") -> TaskSet:
+                   deadlines: str = "implicit", jitter: float = 0.0, name: str = "random",
+                   deadline_min: float = 0.0) -> TaskSet:
     """One random set: UUniFast(-discard for totals above 1) utilisations, log-uniform periods by default."""
     utils = uunifast(n, total, rng) if total <= 1 else uunifast_discard(n, total, rng)
     ps = periods(n, rng) if periods else log_uniform_periods(n, rng)
-    tasks = make_tasks(utils, ps, rng, deadlines=deadlines, jitter=jitter)
+    tasks = make_tasks(utils, ps, rng, deadlines=deadlines, jitter=jitter, deadline_min=deadline_min)
     return TaskSet(name=name, scheduler=scheduler, cores=cores, tasks=tuple(tasks))

@@ -18,15 +18,18 @@ time gives the verdict unknown, never a guess.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from agentos_contracts.model.tasks import Scheduler, Task, TaskSet
 from agentos_contracts.sched import binpack, fp
 from agentos_contracts.sched.result import CoreResult, Verdict
 
 REPAIR_ROUNDS = 3  # re-packing is cheap next to a solve early on, wasted once the ILP is far from an answer
+SOLVER_FAILED = "the solver failed"
 EPS = 1e-6  # rows are relaxed by this much so float rounding never cuts off a feasible partition
 
 CoreTest = Callable[[Sequence[Task], int], CoreResult]
@@ -87,7 +90,10 @@ def partition(ts: TaskSet, test: CoreTest, *, verdict: Callable[[list[Task]], bo
     if not names:
         return PartitionResult(verdict=Verdict.UNKNOWN, assignment=None, method="ilp",
                                reason=f"no MILP solver available ({solver})", seconds=time.monotonic() - start)
-    return _ilp(ts, check, fits, names[0], start + time_limit_s, objective, max_rounds, start)
+    result = _ilp(ts, check, fits, names[0], start + time_limit_s, objective, max_rounds, start)
+    if result.reason.endswith(SOLVER_FAILED) and len(names) > 1 and time.monotonic() < start + time_limit_s:
+        return _ilp(ts, check, fits, names[1], start + time_limit_s, objective, max_rounds, start)  # the fallback
+    return result
 
 
 def _ilp(ts: TaskSet, check: Callable[[list[Task], int], CoreResult], fits: Callable[[list[Task]], bool],
@@ -97,10 +103,10 @@ def _ilp(ts: TaskSet, check: Callable[[list[Task], int], CoreResult], fits: Call
     tasks, m = ts.tasks, ts.cores
     n = len(tasks)
     prob = pulp.LpProblem("partition", pulp.LpMinimize)
-    x = {(i, c): pulp.LpVariable(f"x_{i}_{c}", cat="Binary") for i in range(n) for c in range(m)
+    x = {(i, c): _variable(prob, f"x_{i}_{c}", 0, 1, "Binary") for i in range(n) for c in range(m)
          if tasks[i].core is None or tasks[i].core == c}
     if objective == "balance":
-        z = pulp.LpVariable("max_load", lowBound=0)
+        z = _variable(prob, "max_load", 0, None, "Continuous")
         prob += z
     else:
         prob += pulp.lpSum([])
@@ -122,7 +128,7 @@ def _ilp(ts: TaskSet, check: Callable[[list[Task], int], CoreResult], fits: Call
             return _stop(Verdict.UNSCHEDULABLE, "no partition satisfies the necessary conditions (ILP infeasible)",
                          label, rnd, start)
         if status in ("none", "error"):
-            why = "time limit reached without a solution" if status == "none" else "the solver failed"
+            why = "time limit reached without a solution" if status == "none" else SOLVER_FAILED
             return _stop(Verdict.UNKNOWN, f"{label}: {why}", label, rnd, start)
         where = [-1] * n
         for (i, c), var in x.items():
@@ -144,23 +150,26 @@ def _ilp(ts: TaskSet, check: Callable[[list[Task], int], CoreResult], fits: Call
             if res.verdict is Verdict.UNKNOWN:
                 undecided = res.reason
                 continue
-            for key, row in _cuts(res, members, tasks, x, m, check, ts.scheduler):
-                if key not in seen:
-                    seen.add(key)
-                    prob += row
-                    cuts += 1
-        if failing and objective == "feasible" and rnd <= REPAIR_ROUNDS:
+            rows = [(k, r) for k, r in _cuts(res, members, tasks, x, m, ts.scheduler) if k not in seen]
+            if not rows:  # the solver met a cut only within its tolerance: forbid this very core
+                rows = [(k, r) for k, r in _nogood(members, tasks, x, m) if k not in seen]
+            for key, row in rows:
+                seen.add(key)
+                prob += row
+                cuts += 1
+        if not failing:  # every core passed the exact test: the only way to "schedulable" from the ILP
+            optimal = (status == "optimal") if objective == "balance" else None
+            return PartitionResult(verdict=Verdict.SCHEDULABLE, assignment=tuple(where), method=f"ilp ({label})",
+                                   solver=label, optimal=optimal, rounds=rnd, seconds=time.monotonic() - start)
+        if objective == "feasible" and rnd <= REPAIR_ROUNDS:
             repaired = _repair(tasks, where, failing, m, fits, ts.scheduler)
             if repaired is not None:
                 return PartitionResult(verdict=Verdict.SCHEDULABLE, assignment=tuple(repaired),
                                        method=f"ilp ({label}) + repair", solver=label, rounds=rnd,
                                        seconds=time.monotonic() - start)
-        if not cuts and not undecided:
-            optimal = (status == "optimal") if objective == "balance" else None
-            return PartitionResult(verdict=Verdict.SCHEDULABLE, assignment=tuple(where), method=f"ilp ({label})",
-                                   solver=label, optimal=optimal, rounds=rnd, seconds=time.monotonic() - start)
         if not cuts:
-            return _stop(Verdict.UNKNOWN, f"exact test undecided on a core: {undecided}", label, rnd, start)
+            why = f"exact test undecided on a core: {undecided}" if undecided else "no new cut excludes a failing core"
+            return _stop(Verdict.UNKNOWN, why, label, rnd, start)
     return _stop(Verdict.UNKNOWN, f"no verified partition after {max_rounds} ILP rounds", label, max_rounds, start)
 
 
@@ -182,42 +191,49 @@ def _stop(verdict: Verdict, reason: str, label: str, rounds: int, start: float) 
                            rounds=rounds, seconds=time.monotonic() - start)
 
 
-def _cuts(res: CoreResult, members: list[Task], tasks: Sequence[Task], x: dict[tuple[int, int], object], m: int,
-          check: Callable[[list[Task], int], CoreResult], scheduler: Scheduler) -> list[tuple[tuple[object, ...], object]]:
+def _cuts(res: CoreResult, members: list[Task], tasks: Sequence[Task], x: dict[tuple[int, int], Any], m: int,
+          scheduler: Scheduler) -> list[tuple[tuple[object, ...], Any]]:
     """Rows excluding this failure on every core (each a necessary condition)."""
     import pulp
 
     index = {t.name: i for i, t in enumerate(tasks)}
-    out: list[tuple[tuple[object, ...], object]] = []
+    out: list[tuple[tuple[object, ...], Any]] = []
     if res.witness is not None:  # EDF: demand at the witness
         t = res.witness.t_ns
         coef = {index[s.name]: Fraction(s.dbf(t)) for s in members if s.dbf(t)}
         blocker = max((s for s in members if s.effective_deadline_ns <= t and s.blocking_ns),
                       key=lambda s: s.blocking_ns, default=None)
         for c in range(m):
-            terms = [float(v / t) * x[i, c] for i, v in coef.items() if (i, c) in x]  # type: ignore[operator]
+            terms = [float(v / t) * x[i, c] for i, v in coef.items() if (i, c) in x]
             if blocker is not None and (index[blocker.name], c) in x:
-                terms.append(float(blocker.blocking_ns / t) * x[index[blocker.name], c])  # type: ignore[operator]
+                terms.append(float(blocker.blocking_ns / t) * x[index[blocker.name], c])
             out.append((("dbf", t, blocker.name if blocker else "", c), pulp.lpSum(terms) <= 1 + EPS))
         return out
+    if scheduler is Scheduler.EDF:  # no witness: a hopeless task, or utilisation just above 1
+        hopeless = [t for t in members if t.effective_deadline_ns <= 0]
+        return _nogood(hopeless[:1] or members, tasks, x, m)
     out.extend(_window_rows(res, tasks, x, m, scheduler))
-    subset = _minimal_failing(res, members, check)
-    ids = sorted(index[s.name] for s in subset)
-    for c in range(m):
-        vars_ = [x[i, c] for i in ids if (i, c) in x]
-        if len(vars_) == len(ids):  # the subset can only meet on cores where all of them may run
-            out.append((("nogood", tuple(ids), c), pulp.lpSum(vars_) <= len(ids) - 1))
-    if not out:  # pinned tasks make the subset impossible anyway; fall back to the whole core
-        ids = sorted(index[s.name] for s in members)
-        for c in range(m):
-            vars_ = [x[i, c] for i in ids if (i, c) in x]
-            if len(vars_) == len(ids):
-                out.append((("nogood", tuple(ids), c), pulp.lpSum(vars_) <= len(ids) - 1))
+    out.extend(_nogood(_minimal_failing(res, members), tasks, x, m))
     return out
 
 
-def _window_rows(res: CoreResult, tasks: Sequence[Task], x: dict[tuple[int, int], object], m: int,
-                 scheduler: Scheduler) -> list[tuple[tuple[object, ...], object]]:
+def _nogood(subset: Sequence[Task], tasks: Sequence[Task], x: dict[tuple[int, int], Any],
+            m: int) -> list[tuple[tuple[object, ...], Any]]:
+    """``subset`` fails together, so on no core may all of it run (a valid cut on every core)."""
+    import pulp
+
+    index = {t.name: i for i, t in enumerate(tasks)}
+    ids = sorted(index[s.name] for s in subset)
+    out: list[tuple[tuple[object, ...], Any]] = []
+    for c in range(m):
+        vars_ = [x[i, c] for i in ids if (i, c) in x]
+        if len(vars_) == len(ids):  # only where all of them may run
+            out.append((("nogood", tuple(ids), c), pulp.lpSum(vars_) <= len(ids) - 1))
+    return out
+
+
+def _window_rows(res: CoreResult, tasks: Sequence[Task], x: dict[tuple[int, int], Any], m: int,
+                 scheduler: Scheduler) -> list[tuple[tuple[object, ...], Any]]:
     """For the failing task i: job 0 must fit its window D' = D - J, which needs
     B + C_i + Σ_{j ∈ hp(i) on c} max(C_j, (D' + J_j)·U_j) ≤ D' wherever i runs.
 
@@ -238,19 +254,19 @@ def _window_rows(res: CoreResult, tasks: Sequence[Task], x: dict[tuple[int, int]
     coef = {j: max(Fraction(t.wcet_ns), (window + t.jitter_ns) * t.utilization) / window
             for j, t in enumerate(tasks) if rank[t.name] < rank[victim.name]}
     big = float(sum(coef.values())) + 1
-    out = []
+    out: list[tuple[tuple[object, ...], Any]] = []
     for c in range(m):
         if (i, c) not in x:
             continue
-        terms = [float(v) * x[j, c] for j, v in coef.items() if (j, c) in x]  # type: ignore[operator]
-        row = pulp.lpSum(terms) + big * x[i, c] <= float(room) + big + EPS  # type: ignore[operator]
+        terms = [float(v) * x[j, c] for j, v in coef.items() if (j, c) in x]
+        row = pulp.lpSum(terms) + big * x[i, c] <= float(room) + big + EPS
         out.append((("window", i, c), row))
     return out
 
 
-def _minimal_failing(res: CoreResult, members: list[Task], check: Callable[[list[Task], int], CoreResult]) -> list[Task]:
-    """A small subset of the core that already fails: the failing task (or, for EDF without a
-    witness, the whole core) with as few of its higher-priority tasks as still make it miss."""
+def _minimal_failing(res: CoreResult, members: list[Task]) -> list[Task]:
+    """A small subset of the core that already fails: the failing fixed-priority task with as
+    few of its higher-priority tasks as still make it miss (the whole core if none is named)."""
     bad = next((r for r in res.tasks if r.schedulable is False), None)
     if bad is None:
         return members
@@ -267,7 +283,17 @@ def _minimal_failing(res: CoreResult, members: list[Task], check: Callable[[list
     return hp + [victim]
 
 
-def _solve(prob: object, solver: str, time_limit: float) -> str:
+def _variable(prob: Any, name: str, low: float | None, high: float | None, cat: str) -> Any:
+    """PuLP 3 adds variables through the problem; older PuLP constructs them directly."""
+    import pulp
+
+    add = getattr(prob, "add_variable", None)
+    if add is not None:
+        return add(name, low, high, cat=cat)
+    return pulp.LpVariable(name, lowBound=low, upBound=high, cat=cat)
+
+
+def _solve(prob: Any, solver: str, time_limit: float) -> str:
     """'optimal' | 'feasible' | 'infeasible' | 'none' (no solution within the limit) | 'error'."""
     import pulp
 
@@ -275,8 +301,8 @@ def _solve(prob: object, solver: str, time_limit: float) -> str:
         import highspy
 
         cmd = pulp.HiGHS(msg=False, timeLimit=max(time_limit, 0.01), threads=1)
-        prob.solve(cmd)  # type: ignore[attr-defined]
-        model = prob.solverModel  # type: ignore[attr-defined]
+        prob.solve(cmd)
+        model = prob.solverModel
         status = model.getModelStatus()
         has_solution = model.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
         if status == highspy.HighsModelStatus.kOptimal:
@@ -284,9 +310,11 @@ def _solve(prob: object, solver: str, time_limit: float) -> str:
         if status == highspy.HighsModelStatus.kInfeasible:
             return "infeasible"
         return "feasible" if has_solution else "none"
-    cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(time_limit, 0.01), threads=1)
-    prob.solve(cmd)  # type: ignore[attr-defined]
-    status, sol = prob.status, prob.sol_status  # type: ignore[attr-defined]
+    with warnings.catch_warnings():  # PuLP 3 deprecates its bundled CBC in favour of `pulp[cbc]`
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(time_limit, 0.01), threads=1)
+        prob.solve(cmd)
+    status, sol = prob.status, prob.sol_status
     if sol == pulp.LpSolutionOptimal:
         return "optimal"
     if sol == pulp.LpSolutionIntegerFeasible:

@@ -69,7 +69,7 @@ def _fp_job_bound(tasks: Sequence[Task], scheduler: Scheduler, name: str, q: int
     return best
 
 
-def _edf_bound(tasks: Sequence[Task], t: Fraction) -> Fraction:
+def _edf_bound(tasks: Sequence[Task], t: Fraction | int) -> Fraction:
     h = edf.demand(tasks, t)
     return Fraction(t - edf.blocking_at(tasks, t)) / h
 

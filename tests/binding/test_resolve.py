@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from agentos_contracts.binding import hrt
 from agentos_contracts.binding.candidates import build_candidates
@@ -85,16 +87,6 @@ def test_cost_and_latency_objectives_choose_differently(kit) -> None:  # type: i
     assert pick == {"cost": "cheap", "latency": "llm"}
 
 
-def test_no_solution_in_time_is_unknown_never_a_guess(kit) -> None:  # type: ignore[no-untyped-def]
-    plat = kit.platform()
-    cands = [build_candidates(kit.unit(kit.contract("a"), plat), plat)]
-    res = resolve(cands, Ledger(platform=plat), time_limit=0.0)
-    assert res.status == "unknown"
-    [o] = res.outcomes
-    assert o.verdict == "unknown" and o.choice is None
-    assert o.reasons[0].code == "AC512"
-
-
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_both_solvers_give_the_same_binding(kit, solver: str) -> None:  # type: ignore[no-untyped-def]
     plat = kit.platform()
@@ -158,3 +150,34 @@ def test_a_time_limited_incumbent_is_admitted_with_a_warning(kit, monkeypatch) -
     assert res.status == "feasible" and res.outcomes[0].verdict == "admitted"
     assert [w.code for w in res.warnings] == ["AC531"]
     assert "not proven cost-optimal" in res.warnings[0].message
+
+
+def _brute_force_best(tasks, cores) -> int:  # type: ignore[no-untyped-def]
+    """The most tasks any partition onto ``cores`` [(name, scheduler)] admits, by exhaustion."""
+    import itertools
+
+    best = 0
+    for assign in itertools.product(range(len(cores) + 1), repeat=len(tasks)):  # len(cores) = not admitted
+        placed = [[t for t, a in zip(tasks, assign) if a == k] for k in range(len(cores))]
+        if all(not p or hrt.is_schedulable(p, cores[k][1]) for k, p in enumerate(placed)):
+            best = max(best, sum(1 for a in assign if a < len(cores)))
+    return best
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # kit is stateless
+@example(tasks=[(2, 6), (2, 6), (2, 6), (3, 4), (3, 4)])  # three thirds fill the EDF core exactly
+@given(tasks=st.lists(st.tuples(st.integers(1, 9), st.sampled_from([4, 5, 6, 10, 12, 20])), min_size=1, max_size=4))
+def test_admits_as_many_as_exhaustive_search_and_every_core_is_exact(kit, tasks: list[tuple[int, int]]) -> None:  # type: ignore[no-untyped-def]
+    plat = kit.platform(nodes=[
+        {"name": "edge-a", "placement": "edge", "cores": 1, "scheduler": "RM"},
+        {"name": "edge-b", "placement": "edge", "cores": 1, "scheduler": "RM"},
+        {"name": "edge-c", "placement": "edge", "cores": 1, "scheduler": "EDF"}])
+    datas = [hrt_contract(kit, f"t{i}", min(c, p - 1), p) for i, (c, p) in enumerate(tasks)]
+    cands = [build_candidates(kit.unit(d, plat, i), plat) for i, d in enumerate(datas)]
+    res = resolve(cands, Ledger(platform=plat))
+    admitted = [o for o in res.outcomes if o.verdict == "admitted"]
+    for (node, _core), on_core in res.ledger.tasks.items():
+        assert hrt.is_schedulable(on_core, plat.node(node).scheduler)  # type: ignore[union-attr]
+    live = [c.task for c in cands if c.ok]
+    assert len(admitted) == _brute_force_best(live, [("edge-a", "RM"), ("edge-b", "RM"), ("edge-c", "EDF")])
+    assert all(o.reasons for o in res.outcomes if o.verdict == "rejected")

@@ -169,7 +169,7 @@ def test_readme_main_job(tmp_path: Path) -> None:
 
 
 def test_no_answer_in_time_is_verdict_unknown() -> None:
-    code, doc = invoke(["admit", str(FIX / "valid" / "dt.yaml"), "--platform", PLATFORM, "--dry-run", "--time-limit", "0"])
-    assert code == 1 and doc["admitted"] == []
-    [entry] = doc["rejected"]
-    assert entry["verdict"] == "unknown" and entry["reasons"][0]["code"] == "AC512"
+    code, doc = invoke(["admit", str(FIX / "valid"), "--platform", PLATFORM, "--dry-run", "--time-limit", "0"])
+    assert code == 1 and doc["admitted"] == [] and doc["solver"]["status"] == "unknown"
+    assert {e["verdict"] for e in doc["rejected"]} == {"unknown"}
+    assert all("AC512" in {r["code"] for r in e["reasons"]} for e in doc["rejected"])
