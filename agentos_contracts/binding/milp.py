@@ -198,10 +198,10 @@ def _primary(c: Candidates, objective: str, i: int) -> float:
 class Problem:
     """The MILP for one objective and one admission pattern; cuts accumulate across solves.
 
-    ``cost``/``latency`` solve lexicographically: first the primary figure alone, then,
-    with the primary held at its optimum, the `prefer` ranks (an integer sum, so the
-    second optimum is proven exactly). Two small exact problems beat one with tiny
-    tie-break weights, which would need a near-zero gap to mean anything.
+    ``cost``/``latency`` solve a lexicographic chain of stages (``solve``): the primary
+    figure, HRT spreading, the `prefer` ranks (an integer sum, proven exactly). Small
+    exact problems in turn beat one objective with tiny tie-break weights, which would
+    need a near-zero gap to mean anything.
     """
 
     def __init__(self, cands: list[Candidates], capacity: Capacity, objective: str, admit: Mapping[str, bool]) -> None:
