@@ -69,7 +69,8 @@ def resolved(bounds: list[Bound], digest: Digest) -> mf.Resolved:
                 models.append(rm)
         for o in ch.tools:
             rt = mf.ResolvedTool(name=o.tool.name, version=o.tool.version_text,
-                                 descriptor_digest=digest(o.tool.descriptor), placement=o.tool.placement)
+                                 descriptor_digest=digest(o.tool.descriptor), placement=o.tool.placement,
+                                 descriptor=dict(o.tool.descriptor))
             if rt not in tools:
                 tools.append(rt)
         if ch.store is not None and store is None:

@@ -18,38 +18,23 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    # one line per command; each module exposes `command`
-    from agentos_contracts.cli import validate, schema
+    """One line per command; each module exposes `command` (audit: a sub-app)."""
+    from agentos_contracts.cli import (
+        admit, audit, compile, eval, fmt, keygen, run, run_tests, sched, schema, validate, verify,
+    )
 
     app.command("validate")(validate.command)
+    app.command("compile")(compile.command)
+    app.command("eval")(eval.command)
+    app.command("test")(run_tests.command)
+    app.command("fmt")(fmt.command)
+    app.command("sched")(sched.command)
+    app.command("admit")(admit.command)
+    app.command("verify")(verify.command)
+    app.command("keygen")(keygen.command)
     app.command("schema")(schema.command)
-    for name, module in _optional_commands():
-        app.command(name)(module.command)
-
-
-def _optional_commands() -> list[tuple[str, object]]:
-    """Commands whose modules exist in this build (stages land one at a time)."""
-    import importlib
-
-    out: list[tuple[str, object]] = []
-    for name, mod in (
-        ("compile", "compile"), ("eval", "eval"), ("test", "run_tests"), ("fmt", "fmt"),
-        ("sched", "sched"), ("admit", "admit"), ("verify", "verify"), ("keygen", "keygen"),
-        ("run", "run"),
-    ):
-        try:
-            out.append((name, importlib.import_module(f"agentos_contracts.cli.{mod}")))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"agentos_contracts.cli.{mod}":
-                raise
-    try:
-        audit = importlib.import_module("agentos_contracts.cli.audit")
-    except ModuleNotFoundError as exc:
-        if exc.name != "agentos_contracts.cli.audit":
-            raise
-    else:
-        app.add_typer(audit.app, name="audit")
-    return out
+    app.command("run")(run.command)
+    app.add_typer(audit.app, name="audit")
 
 
 _register()

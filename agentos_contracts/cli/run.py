@@ -39,17 +39,20 @@ def command(
     batched: bool = typer.Option(False, "--batched", help="Commit the audit log in batches (faster, less durable)."),
     retain_args: bool = typer.Option(False, "--retain-args", help="Keep call arguments (outside the chain) for "
                                      "`audit replay`."),
+    context: Optional[str] = typer.Option(None, "--context", help="Request context every call sees, a JSON object "
+                                          "(environment attributes the policies read, e.g. unsafe_environment).",
+                                          metavar="JSON"),
     allow_unsigned: bool = typer.Option(False, "--allow-unsigned", help="Accept an unsigned manifest (local tests)."),
     fmt: Format = FORMAT,
 ) -> None:
     """Execute an admitted workflow: every tool call decided, gated and recorded."""
     guarded(lambda: _run(manifest, steps, pub, audit, journal, input_, inputs_file, tools, checkpoint_key, batched,
-                         retain_args, allow_unsigned, fmt))
+                         retain_args, allow_unsigned, fmt, context))
 
 
 def _run(manifest: str, steps_ref: str, pubs: list[str], audit_path: str, journal_path: str | None,
          pairs: list[str], inputs_file: str | None, tools_file: str | None, checkpoint_key: str | None,
-         batched: bool, retain_args: bool, allow_unsigned: bool, fmt: Format) -> int:
+         batched: bool, retain_args: bool, allow_unsigned: bool, fmt: Format, context: str | None = None) -> int:
     from agentos_contracts.cli.audit import refused_diagnostics
     from agentos_contracts.runtime import ManifestRefused, Runtime
     from agentos_contracts.runtime.audit import AuditError, AuditLocked
@@ -63,6 +66,7 @@ def _run(manifest: str, steps_ref: str, pubs: list[str], audit_path: str, journa
         usage.append(_diag("AC901", "<command line>", "no trusted public key given",
                            hint="pass `--pub KEY.pub` (the key that signed the manifest)"))
     inputs = _inputs(pairs, inputs_file, usage)
+    request_context = _context(context, usage)
     tools = load_tool_descriptors(tools_file, usage) if tools_file else []
     if usage:
         return _emit(None, usage, fmt, EXIT_USAGE)
@@ -88,7 +92,7 @@ def _run(manifest: str, steps_ref: str, pubs: list[str], audit_path: str, journa
     except AuditError as exc:
         return _emit(None, [_diag("AC716", audit_path, str(exc))], fmt, EXIT_USAGE)
     try:
-        with Journal.open(journal_path or f"{audit_path}.journal") as book:
+        with Journal.open(journal_path or f"{audit_path}.journal") as book, rt.context(**request_context):
             report = run_workflow(rt, steps, inputs, book)
     except JournalError as exc:
         rt.finish("failed", error="journal")
@@ -124,6 +128,23 @@ def _emit(result: dict[str, Any] | None, diags: list[Diagnostic], fmt: Format, c
         sys.stdout.write(f"{verdict}: workflow {result['workflow']} (audit {result['audit']}, "
                          f"trace {result['trace_id']})\n")
     return code
+
+
+def _context(text: str | None, usage: list[Diagnostic]) -> dict[str, Any]:
+    """``--context``: one JSON object; anything else is a usage error, never a guess."""
+    if text is None:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        usage.append(_diag("AC901", "<command line>", f"`--context` is not JSON: {exc}",
+                           hint="pass a JSON object, e.g. --context '{\"unsafe_environment\": false}'"))
+        return {}
+    if not isinstance(data, dict):
+        usage.append(_diag("AC901", "<command line>", "`--context` must be a JSON object",
+                           hint="pass a JSON object, e.g. --context '{\"unsafe_environment\": false}'"))
+        return {}
+    return data
 
 
 def _inputs(pairs: list[str], inputs_file: str | None, usage: list[Diagnostic]) -> dict[str, Any]:
