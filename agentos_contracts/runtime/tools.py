@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from agentos_contracts.runtime.argcheck import compile_schema
+from agentos_contracts.schemacheck import compile_schema
 from agentos_contracts.seal.canonical import CanonicalError, canonical_digest
 
 # the MCP tool descriptor fields a catalog entry carries (modelcontextprotocol.io, "Tool"), as

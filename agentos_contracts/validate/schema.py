@@ -37,11 +37,14 @@ def validator_for(kind: str) -> Any:
 
 @lru_cache(maxsize=None)
 def precheck_for(kind: str) -> Any:
-    """The compiled yes/no pre-check (validate.fastschema), or None to always use jsonschema."""
-    from agentos_contracts.resources import schema
-    from agentos_contracts.validate.fastschema import compile_or_none
+    """The compiled pre-check (agentos_contracts.schemacheck), or None to always use jsonschema.
 
-    return compile_or_none(schema(schema_file(kind)))
+    jsonschema stays the authority: only documents the pre-check finds valid skip it.
+    """
+    from agentos_contracts.resources import schema
+    from agentos_contracts.schemacheck import compile_schema
+
+    return compile_schema(schema(schema_file(kind)))
 
 
 def found_word(value: Any) -> str:
@@ -68,7 +71,7 @@ def _type_words(t: Any) -> str:
 def check_schema(doc: Document) -> list[Diagnostic]:
     """All schema findings of one document, each at the exact key or value."""
     precheck = precheck_for(doc.kind or "")
-    if precheck is not None and precheck(doc.data):
+    if precheck is not None and precheck(doc.data) is None:
         return []
     validator = validator_for(doc.kind or "")
     out: list[Diagnostic] = []
