@@ -25,6 +25,7 @@ from agentos_contracts.binding.options import Candidates, Reason, Unit, reason
 from agentos_contracts.binding.predicate import Bound
 from agentos_contracts.diagnostics import Diagnostic, Span
 from agentos_contracts.documents.loader import Document
+from agentos_contracts.model.contract import AgentContract
 from agentos_contracts.model.platform import Platform
 from agentos_contracts.model.workflow import Workflow
 
@@ -90,6 +91,7 @@ class _Group:
     units: list[tuple[Unit, Layered]] = field(default_factory=list)
     early: list[Reason] = field(default_factory=list)  # reasons found before candidates
     workflow: Workflow | None = None
+    agents: dict[str, AgentContract] = field(default_factory=dict)  # step agents' own contracts, un-overridden
 
 
 def admit(paths: Sequence[str], platform_path: str, options: AdmitOptions = AdmitOptions()) -> AdmitResult:
@@ -167,6 +169,16 @@ def _unit(group: _Group, key: str, label: str, order: int, data: dict[str, Any],
                         layered))
 
 
+def _agent(group: _Group, name: str, doc: Document, platform: Platform) -> None:
+    """A step agent's own contract: its consent list stays in the step's even where an override replaced it."""
+    from agentos_contracts.validate.build import build_contract
+
+    try:
+        group.agents[name] = build_contract(layers_for(platform, doc.data).data, doc.file)
+    except (KeyError, TypeError, ValueError):
+        return  # the step's own unit fails to build too and reports it (AC520)
+
+
 def _groups(docs: list[Document], platform: Platform) -> list[_Group]:
     from agentos_contracts.validate.build import build_workflow
 
@@ -184,6 +196,8 @@ def _groups(docs: list[Document], platform: Platform) -> list[_Group]:
             if step.is_hitl or step.agent not in contracts:
                 continue
             agent = contracts[step.agent]
+            if step.agent not in group.agents:
+                _agent(group, step.agent, agent, platform)
             request: dict[str, Any] = dict(step.override)
             if step.bind:
                 request["binding"] = {**(request.get("binding") or {}), "mode": step.bind}
@@ -341,7 +355,7 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
         if problems:
             return problems
         manifest = predicate.workflow_manifest(g.workflow, steps, agentos_version=__version__, policy=policy,
-                                               digest=canonical_digest, clock=clock)
+                                               digest=canonical_digest, clock=clock, agents=g.agents)
         subjects.append((f"workflow:{g.doc.file}", _bytes(g.doc)))
         for b in bounds.values():
             f = b.candidates.unit.contract.file

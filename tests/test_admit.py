@@ -96,11 +96,23 @@ def test_workflow_manifest_carries_steps_consent_and_per_step_reservations() -> 
     result = run(FIX / "valid" / "workflow.yaml", seal=False)
     p = predicate(result, "lookup")
     assert p["kind"] == "Workflow" and p["latencyClass"] is None
-    assert p["workflow"]["steps"][2] == {"id": "approve", "agent": None, "consentFor": ["notes.write"], "timeoutS": 600,
+    assert p["workflow"]["steps"][2] == {"id": "approve", "agent": None, "capabilities": ["notes.write"],
+                                         "consentFor": ["notes.write"], "timeoutS": 600,
                                          "escalateTo": "supervisor", "dependsOn": ["read"]}
+    # each agent step keeps its own agent's ceiling, not the workflow's union
+    assert [(s["id"], s["capabilities"], s["consentFor"]) for s in p["workflow"]["steps"][:2]] == [
+        ("find", ["search"], []), ("read", ["notes.read"], [])]
     assert "notes.write" in p["consentFor"]
     assert set(p["requested"]["steps"]) == {"find", "read"}
     assert p["requested"]["steps"]["find"]["reservation"]["models"][0]["name"] == "cheap"
+
+
+def test_each_step_keeps_its_own_ceiling_and_its_agents_consent() -> None:
+    p = predicate(run(FIX / "valid" / "workflow-step-ceilings.yaml", seal=False), "tidy")
+    # the override narrows tidy-cleaner and lists its own consent; the tenant's notes.delete stays in the step
+    assert [(s["id"], s["capabilities"], s["consentFor"]) for s in p["workflow"]["steps"]] == [
+        ("find", ["search"], []), ("clean", ["notes.read", "notes.delete"], ["notes.write", "notes.delete"])]
+    assert p["capabilities"] == ["search", "notes.read", "notes.delete"] and p["consentFor"] == ["notes.write"]
 
 
 def test_fallback_that_breaks_a_must_is_dropped_with_a_warning() -> None:

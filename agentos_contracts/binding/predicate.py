@@ -15,9 +15,10 @@ from agentos_contracts.binding.layering import Layered
 from agentos_contracts.binding.ledger import Ledger, reservation_record
 from agentos_contracts.binding.options import Candidates, Choice, Reason
 from agentos_contracts.model import manifest as mf
+from agentos_contracts.model.contract import AgentContract
 from agentos_contracts.model.platform import Platform
 from agentos_contracts.model.units import ns_to_ms_number, to_fraction
-from agentos_contracts.model.workflow import Workflow
+from agentos_contracts.model.workflow import Step, Workflow
 
 
 @dataclass(slots=True)
@@ -117,10 +118,50 @@ def contract_manifest(b: Bound, *, agentos_version: str, policy: mf.PolicyRef | 
         canary=canary(b), provenance={**b.layered.provenance, **extra}, **clock)
 
 
+Ceiling = tuple[tuple[str, ...], tuple[str, ...]]  # (capabilities, consent_for)
+
+
+def step_ceiling(step: Step, bound: Bound | None, agent: AgentContract | None = None) -> Ceiling:
+    """A step's own ``(capabilities, consent_for)``: least privilege across delegations (004, 4.3).
+
+    The runtime holds every call made inside a step to these before the workflow-wide
+    ceiling, so one agent's grants never leak to another's step. An agent step gets its
+    bound contract's capabilities (layering makes them the override's when it lists some,
+    else the agent's) and consent list, plus any consent its agent (``agent``: layered
+    without the override) asks for inside that ceiling, which an override listing its own
+    consent would otherwise drop; outside it such an entry would be a grant, so it is left
+    out. A HITL step may only do what it approves, and only with consent. An agent step
+    that was not bound gets nothing (fail closed).
+    """
+    if step.is_hitl:
+        approved = tuple(dict.fromkeys(step.consent_for))
+        return approved, approved
+    if bound is None:
+        return (), ()
+    c = bound.candidates.unit.contract
+    within = set(c.ceiling)
+    kept = tuple(a for a in (agent.consent_for if agent is not None else ()) if _covered(a, within))
+    return tuple(dict.fromkeys(c.capabilities)), tuple(dict.fromkeys(c.consent_for + kept))
+
+
+def _covered(action: str, patterns: set[str]) -> bool:
+    """Is ``action`` (itself possibly an ``x.*`` pattern) inside one of ``patterns``?"""
+    if action in patterns or "*" in patterns:
+        return True
+    stem = action[:-1] if action.endswith(".*") else action
+    return any(p.endswith(".*") and stem.startswith(p[:-1]) for p in patterns)
+
+
 def workflow_manifest(wf: Workflow, steps: Mapping[str, Bound], *, agentos_version: str, policy: mf.PolicyRef | None,
-                      digest: Digest, clock: Mapping[str, Any]) -> mf.BindingManifest:
-    """One manifest for the whole workflow: union ceiling, per-step reservations, HITL consent lists."""
+                      digest: Digest, clock: Mapping[str, Any],
+                      agents: Mapping[str, AgentContract] | None = None) -> mf.BindingManifest:
+    """One manifest for the whole workflow: union ceiling, each step's own ceiling, per-step reservations.
+
+    ``agents`` are the step agents' own contracts (layered, without the step override),
+    whose consent a step keeps (see ``step_ceiling``).
+    """
     order = [s for s in wf.steps if not s.is_hitl and s.id in steps]
+    ceilings = {s.id: step_ceiling(s, steps.get(s.id), (agents or {}).get(s.agent or "")) for s in wf.steps}
     capabilities: list[str] = []
     consent: list[str] = []
     provenance: dict[str, str] = {}
@@ -139,8 +180,9 @@ def workflow_manifest(wf: Workflow, steps: Mapping[str, Bound], *, agentos_versi
         if s.is_hitl:
             consent += [a for a in s.consent_for if a not in consent]
     plan = mf.WorkflowPlan(
-        steps=tuple(mf.WorkflowStep(id=s.id, agent=s.agent, consent_for=s.consent_for, timeout_s=s.timeout_s,
-                                    escalate_to=s.escalate_to, depends_on=wf.predecessors(s.id)) for s in wf.steps),
+        steps=tuple(mf.WorkflowStep(id=s.id, agent=s.agent, capabilities=ceilings[s.id][0],
+                                    consent_for=ceilings[s.id][1], timeout_s=s.timeout_s, escalate_to=s.escalate_to,
+                                    depends_on=wf.predecessors(s.id)) for s in wf.steps),
         deadline_ms=None if wf.deadline_ns is None else ns_to_ms_number(wf.deadline_ns))
     return mf.BindingManifest(
         agentos_version=agentos_version, kind="Workflow", name=wf.name, requested={"steps": requested},

@@ -99,8 +99,16 @@ class Canary:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkflowStep:
+    """One step and its own ceiling, so a call made inside it is held to its agent's contract.
+
+    ``capabilities`` is the step agent's ceiling narrowed by the step's override (a HITL
+    step: what it approves); ``consent_for`` is what needs consent inside the step. The
+    default is the empty ceiling: a step the manifest grants nothing can do nothing.
+    """
+
     id: str
     agent: str | None  # None for a HITL approval step
+    capabilities: tuple[str, ...] = ()
     consent_for: tuple[str, ...] = ()
     timeout_s: Number | None = None
     escalate_to: str | None = None
@@ -285,6 +293,7 @@ def _workflow_json(w: WorkflowPlan) -> JsonObject:
             {
                 "id": s.id,
                 "agent": s.agent,
+                "capabilities": list(s.capabilities),
                 "consentFor": list(s.consent_for),
                 "timeoutS": s.timeout_s,
                 "escalateTo": s.escalate_to,
@@ -302,6 +311,7 @@ def _workflow(doc: Mapping[str, Any]) -> WorkflowPlan:
             WorkflowStep(
                 id=s["id"],
                 agent=s["agent"],
+                capabilities=tuple(s["capabilities"]),
                 consent_for=tuple(s["consentFor"]),
                 timeout_s=s["timeoutS"],
                 escalate_to=s["escalateTo"],

@@ -1,5 +1,9 @@
 """Deciding one call: ceiling → compiled policy → MCP argument schema → budgets; consent is the last word.
 
+A call made inside a workflow step meets the step's own ceiling first (its agent's
+capabilities, narrowed by the step), then the manifest's: least privilege across
+delegations, so one step never borrows another agent's grants.
+
 Budgets come before consent so a person is never asked to approve a call the budget
 would refuse. Every step fails closed: an exception anywhere is a deny whose reason
 names the stage and the error type (never its message, which could quote arguments).
@@ -18,6 +22,7 @@ from agentos_contracts.seal.canonical import canonical_digest
 ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z][A-Za-z0-9_-]*)*")
 CEILING_RULE = "contract:capabilities"
 CONSENT_RULE = "contract:consent_for"
+STEP_RULE = "step:{}:capabilities"
 STAGES = ("ceiling", "policy", "schema", "budget", "error")
 
 
@@ -88,23 +93,40 @@ def args_digest(args: Mapping[str, Any]) -> str:
     return canonical_digest(dict(args))
 
 
+class StepCeiling:
+    """One workflow step's ceiling (capabilities ∪ consentFor) and its consent targets."""
+
+    __slots__ = ("within", "consent")
+
+    def __init__(self, capabilities: Sequence[str], consent_for: Sequence[str]) -> None:
+        self.within = Targets(tuple(capabilities) + tuple(consent_for))
+        self.consent = Targets(consent_for)
+
+
+def step_rule(step: str) -> str:
+    return STEP_RULE.format(step)
+
+
 class Authorizer:
     """The decision path, built once per manifest; ``decide`` is pure apart from reading the budgets."""
 
     def __init__(self, *, capabilities: Sequence[str], consent_for: Sequence[str], policy: Policy | None,
-                 tools: Mapping[str, ArgsValidator | None], budgets: Budgets) -> None:
+                 tools: Mapping[str, ArgsValidator | None], budgets: Budgets,
+                 steps: Mapping[str, StepCeiling] | None = None) -> None:
         self.ceiling = tuple(capabilities) + tuple(consent_for)
         self.consent_for = tuple(consent_for)
         self._ceiling = Targets(self.ceiling)
         self._consent = Targets(self.consent_for)
+        self.steps: Mapping[str, StepCeiling] = dict(steps or {})
         self.policy = policy
         self.tools = tools
         self.budgets = budgets
 
     def decide(self, action: str, context: Mapping[str, Any], args: Mapping[str, Any], *,
-               consent_for: Sequence[str] = (), tokens: Any = 0, cost: Any = 0, at: int | None = None,
-               digest: Callable[[Mapping[str, Any]], str] = args_digest) -> Decision:
-        """Decide; ``consent_for`` adds targets that need consent here (a HITL step's list)."""
+               step: str | None = None, consent_for: Sequence[str] = (), tokens: Any = 0, cost: Any = 0,
+               at: int | None = None, digest: Callable[[Mapping[str, Any]], str] = args_digest) -> Decision:
+        """Decide; ``step`` applies that workflow step's ceiling and consent list first (an unknown
+        step is denied); ``consent_for`` adds targets that need consent here."""
         stage = "error"
         try:
             digest_text = digest(args)
@@ -115,15 +137,15 @@ class Authorizer:
             stage = "ceiling"
             if not isinstance(action, str) or not ACTION.fullmatch(action):
                 return self._deny("malformed action name", stage, action, digest_text)
-            if not self._ceiling.matches(action):
-                return self._deny(f"`{action}` is outside the contract's capabilities", stage, action, digest_text,
-                                  (CEILING_RULE,))
+            outside = self.outside(action, step)
+            if outside is not None:
+                return self._deny(outside[1], stage, action, digest_text, outside[0])
             stage = "policy"
             effect, rules, reason = self._policy(action, context, args)
             if effect == "deny":
                 return Decision(effect="deny", rules=rules, reason=reason, stage=stage, action=action,
                                 args_digest=digest_text)
-            if effect == "allow" and (self._consent.matches(action)
+            if effect == "allow" and (self._consent.matches(action) or self._step_consent(action, step)
                                       or any(target_matches(t, action) for t in consent_for)):
                 effect, rules, reason = "consent", (CONSENT_RULE,), f"`{action}` needs consent ({CONSENT_RULE})"
             stage = "schema"
@@ -139,6 +161,21 @@ class Authorizer:
                             args_digest=digest_text)
         except Exception as exc:  # fail closed, whatever broke
             return self._deny(f"{stage} check failed ({type(exc).__name__}): denied", "error", str(action), digest_text)
+
+    def outside(self, action: str, step: str | None = None) -> tuple[tuple[str, ...], str] | None:
+        """``(rules, reason)`` when ``action`` is beyond the step's ceiling (checked first) or the manifest's."""
+        if step is not None:
+            ceiling = self.steps.get(step) if isinstance(step, str) else None
+            if ceiling is None:
+                return (step_rule(str(step)),), f"step `{step}` is not a step of this manifest"
+            if not ceiling.within.matches(action):
+                return (step_rule(step),), f"`{action}` is outside the capabilities of step `{step}`"
+        if not self._ceiling.matches(action):
+            return (CEILING_RULE,), f"`{action}` is outside the contract's capabilities"
+        return None
+
+    def _step_consent(self, action: str, step: str | None) -> bool:
+        return step is not None and self.steps[step].consent.matches(action)
 
     def _policy(self, action: str, context: Mapping[str, Any], args: Mapping[str, Any]) -> tuple[str, tuple[str, ...], str]:
         if not isinstance(context, Mapping) or not isinstance(args, Mapping):

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 from agentos_contracts.model.manifest import Fallback
 from agentos_contracts.runtime import telemetry as telemetry_
 from agentos_contracts.runtime.audit import AuditLog, Durability
-from agentos_contracts.runtime.authorize import Authorizer, Decision
+from agentos_contracts.runtime.authorize import Authorizer, Decision, StepCeiling
 from agentos_contracts.runtime.budgets import Budgets, BudgetError
 from agentos_contracts.runtime.chain import RecordError, format_time_ns
 from agentos_contracts.runtime.consent import Approver, ConsentGate, DEFAULT_TTL_NS
@@ -56,8 +56,9 @@ def build_authorizer(loaded: LoadedManifest, tools: Sequence[Mapping[str, Any]] 
         validators = build_validators({t.name: t.descriptor_digest for t in m.resolved.tools}, [*sealed, *tools])
     except (BudgetError, ToolSchemaError) as exc:
         raise ManifestRefused(loaded.path, [("AC703", str(exc))]) from None
+    steps = {s.id: StepCeiling(s.capabilities, s.consent_for) for s in m.workflow.steps} if m.workflow else {}
     return Authorizer(capabilities=m.capabilities, consent_for=m.consent_for, policy=loaded.policy,
-                      tools=validators, budgets=budgets)
+                      tools=validators, budgets=budgets, steps=steps)
 
 
 def decision_type(decision: Decision) -> str:
@@ -149,9 +150,17 @@ class Runtime:
             _current_context.reset(token)
 
     def authorize(self, action: str, context: Mapping[str, Any] | None = None, args: Mapping[str, Any] | None = None,
-                  *, tokens: Any = 0, cost: Any = 0) -> Decision:
-        """Decide and record one request; an allow counts one call against the budgets."""
-        return self._authorize(action, context, args, tokens=tokens, cost=cost)
+                  *, tokens: Any = 0, cost: Any = 0, step: str | None = None) -> Decision:
+        """Decide and record one request; an allow counts one call against the budgets.
+
+        ``step`` (a workflow step id) holds the request to that step's own ceiling first.
+        """
+        agent = self._step_agent(step)
+        return self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent)
+
+    def _step_agent(self, step: str | None) -> str | None:
+        plan = self.manifest.workflow
+        return next((s.agent for s in plan.steps if s.id == step), None) if plan and step is not None else None
 
     def _authorize(self, action: str, context: Mapping[str, Any] | None, args: Mapping[str, Any] | None, *,
                    tokens: Any = 0, cost: Any = 0, step: str | None = None, agent: str | None = None,
@@ -161,8 +170,8 @@ class Runtime:
         call_args: Any = args if args is not None else (embedded if embedded is not None else {})
         with self._lock:
             now = self._clock()  # one instant for the decision, its record and its charge: replay sees the same
-            decision = self.authorizer.decide(action, ctx, call_args, consent_for=consent_for, tokens=tokens,
-                                              cost=cost, at=now)
+            decision = self.authorizer.decide(action, ctx, call_args, step=step, consent_for=consent_for,
+                                              tokens=tokens, cost=cost, at=now)
             usage = {k: str(v) for k, v in (("tokens", tokens), ("cost", cost)) if v}
             try:
                 self.record(decision_type(decision), agent=agent, action=str(action), decision=decision.effect,

@@ -2,10 +2,10 @@
 
 Each decision record is decided again from what it holds: the action, the recorded
 context, the arguments (only when they were retained and still match the recorded
-digest), the HITL step's consent list, and the budgets as they stood, rebuilt from the
-recorded events at their recorded times. Any decision (effect or deciding rules) that
-differs is reported. Calls whose arguments were not retained are checked against the
-ceiling only and listed as skipped.
+digest), the recorded step (whose own ceiling and consent list apply first, as at run
+time), and the budgets as they stood, rebuilt from the recorded events at their recorded
+times. Any decision (effect or deciding rules) that differs is reported. Calls whose
+arguments were not retained are checked against the ceilings only and listed as skipped.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from agentos_contracts.runtime import chain
-from agentos_contracts.runtime.authorize import Authorizer, target_matches
+from agentos_contracts.runtime.authorize import Authorizer
 from agentos_contracts.runtime.engine import build_authorizer
 from agentos_contracts.runtime.logstore import StoredLog, read_log
 from agentos_contracts.runtime.manifest import LoadedManifest
@@ -65,7 +65,6 @@ def replay(log: str | Path, loaded: LoadedManifest, tools: Sequence[Mapping[str,
     stored = read_log(log)
     walked = chain.walk(stored.rows, stored.log_id, keep_records=True)
     authorizer = build_authorizer(loaded, tools)
-    step_consent = {s.id: s.consent_for for s in loaded.manifest.workflow.steps} if loaded.manifest.workflow else {}
     retained = _retained(stored)
     diffs: list[Difference] = []
     skipped: list[tuple[int, str]] = []
@@ -77,7 +76,7 @@ def replay(log: str | Path, loaded: LoadedManifest, tools: Sequence[Mapping[str,
             continue
         kind = record.get("type")
         if kind in chain.DECISION_TYPES:
-            outcome = _redecide(record, at, authorizer, retained, step_consent)
+            outcome = _redecide(record, at, authorizer, retained)
             if isinstance(outcome, str):
                 skipped.append((record.get("seq", 0), outcome))
             elif outcome is not None:
@@ -91,25 +90,23 @@ def replay(log: str | Path, loaded: LoadedManifest, tools: Sequence[Mapping[str,
                         chain_problems=tuple(walked.problems))
 
 
-def _redecide(record: dict[str, Any], at: int, authorizer: Authorizer, retained: dict[int, Any],
-              step_consent: Mapping[str, Sequence[str]]) -> Difference | str | None:
+def _redecide(record: dict[str, Any], at: int, authorizer: Authorizer,
+              retained: dict[int, Any]) -> Difference | str | None:
     seq, action = record.get("seq", 0), record.get("action")
     recorded, rules = record.get("decision"), tuple(record.get("rules") or ())
-    digest = record.get("args_digest")
+    digest, step = record.get("args_digest"), record.get("step")
     if seq in retained and retained[seq][0] == digest:
         args = retained[seq][1]
     elif digest == EMPTY_ARGS:
         args = {}
     else:
-        if isinstance(action, str) and recorded != "deny" and not any(
-                target_matches(t, action) for t in authorizer.ceiling):
+        outside = authorizer.outside(action, step) if isinstance(action, str) else None
+        if outside is not None and recorded != "deny":
             return Difference(seq=seq, action=action, recorded=str(recorded), replayed="deny", recorded_rules=rules,
-                              replayed_rules=("contract:capabilities",),
-                              reason=f"`{action}` is outside the contract's capabilities")
+                              replayed_rules=outside[0], reason=outside[1])
         return "arguments were not retained (run with retain_args to replay them)"
     usage = record.get("usage") or {}
-    decision = authorizer.decide(str(action), record.get("context") or {}, args,
-                                 consent_for=step_consent.get(record.get("step") or "", ()),
+    decision = authorizer.decide(str(action), record.get("context") or {}, args, step=step,
                                  tokens=usage.get("tokens", 0), cost=usage.get("cost", 0), at=at)
     if decision.effect == recorded and decision.rules == rules:
         return None

@@ -74,10 +74,10 @@ class StepContext:
         self.attempt = attempt
 
     def call(self, action: str, args: Mapping[str, Any] | None, fn: Callable[..., Any], **kw: Any) -> Any:
-        """A tool call under the runtime, as this step's agent, with the step's HITL settings."""
+        """A tool call under the runtime, as this step's agent: the step's own ceiling and consent list
+        (from the manifest, by step id) apply before the workflow's; HITL timeout and escalation too."""
         return self.runtime.call(action, args, fn, step=self.step.id, agent=self.step.agent,
-                                 consent_for=self.step.consent_for, timeout_s=_seconds(self.step.timeout_s),
-                                 escalate_to=self.step.escalate_to, **kw)
+                                 timeout_s=_seconds(self.step.timeout_s), escalate_to=self.step.escalate_to, **kw)
 
     def report_signal(self, name: str) -> list[Any]:
         return self.runtime.report_signal(name)

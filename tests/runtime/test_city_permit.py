@@ -1,7 +1,8 @@
 """The city_permit_assistant example end to end: sealed here, run under the runtime, audited.
 
-`agentos admit` will produce this manifest from contracts/workflows/city-permit-assistant.yaml;
-until then the test seals an equivalent one with the seal API and the real policy compiler.
+The manifest here is sealed by hand with the seal API and the real policy compiler, with each
+step's own ceiling as `agentos admit` writes it; tests/runtime/test_step_ceilings.py runs the
+manifest that admission itself seals from contracts/.
 """
 
 from __future__ import annotations
@@ -54,11 +55,12 @@ def sealed(sealer) -> Path:
     assert compiled.ok, [d.message for d in compiled.diagnostics]
     document = dict(compiled.policy.document.data)
     steps = (
-        WorkflowStep(id="plan", agent="planner"),
-        WorkflowStep(id="browse", agent="browser-agent", depends_on=("plan",)),
-        WorkflowStep(id="summarize", agent="doc-rag-planner", depends_on=("browse",)),
-        WorkflowStep(id="approve_send", agent=None, consent_for=("email.send",), timeout_s=5,
-                     escalate_to="permits-supervisor", depends_on=("summarize",)),
+        WorkflowStep(id="plan", agent="planner", capabilities=("tools.plan",)),
+        WorkflowStep(id="browse", agent="browser-agent", capabilities=("web.fetch",), depends_on=("plan",)),
+        WorkflowStep(id="summarize", agent="doc-rag-planner", capabilities=("rag.retrieve", "summarize"),
+                     depends_on=("browse",)),
+        WorkflowStep(id="approve_send", agent=None, capabilities=("email.send",), consent_for=("email.send",),
+                     timeout_s=5, escalate_to="permits-supervisor", depends_on=("summarize",)),
     )
     predicate = BindingManifest(
         agentos_version="0.1.0", kind="Workflow", name="city_permit_assistant", tenant="city-planning",
@@ -98,7 +100,7 @@ def test_city_permit_runs_blocks_the_forbidden_call_and_audits(sealer, sealed, t
     out = report.outputs
     assert out["plan"] == ["https://city.gov/permits/deck.html", "https://city.gov/permits/fees.html"]
     assert len(out["pages"]) == 2 and len(out["blocked"]) == 2
-    assert all(b.startswith("fs.write: ") and "outside the contract's capabilities" in b for b in out["blocked"])
+    assert all(b.startswith("fs.write: ") and "outside the capabilities of step `browse`" in b for b in out["blocked"])
     assert "- A deck higher than 30 inches above grade needs a building permit." in out["answer"]
     assert "- A deck permit costs 150 dollars; a fence permit costs 60 dollars." in out["answer"]
     assert out["citations"] == out["plan"]
@@ -108,7 +110,7 @@ def test_city_permit_runs_blocks_the_forbidden_call_and_audits(sealer, sealed, t
     records = list(iter_records(read_log(log)))
     denied = [r for r in records if r["type"] == "tool.denied"]
     assert [(r["action"], r["rules"], r["step"], r["agent"]) for r in denied] == \
-        [("fs.write", ["contract:capabilities"], "browse", "browser-agent")] * 2
+        [("fs.write", ["step:browse:capabilities"], "browse", "browser-agent")] * 2
     granted = [r for r in records if r["type"] == "consent.granted"]
     assert granted[0]["approver"] == "permits-clerk" and granted[0]["step"] == "approve_send"
     assert records[-1]["type"] == "agent.completed"

@@ -68,7 +68,7 @@ def test_workflow_steps_are_invoke_agent_spans(sealer, tmp_path: Path) -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    plan = WorkflowPlan(steps=(WorkflowStep(id="plan", agent="planner"),))
+    plan = WorkflowPlan(steps=(WorkflowStep(id="plan", agent="planner", capabilities=("summarize",)),))
     manifest = sealer.seal(file="wf", kind="Workflow", name="wf", workflow=plan)
     with Runtime.load(manifest, sealer.pub, audit=tmp_path / "a.db",
                       telemetry=telemetry_.Telemetry(provider.get_tracer("t"))) as rt:
