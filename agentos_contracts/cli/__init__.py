@@ -1,44 +1,66 @@
 """The command-line shell: parses arguments, calls the library, renders, exits.
 
 Every command lives in its own module and imports the library inside its function,
-so ``agentos validate`` never pays for lark, pulp or networkx.
+so ``agentos validate`` never pays for lark, pulp or networkx. ``main`` registers only
+the command being run (typer builds every registered command's parameters at start-up,
+and `validate` has a start-up budget); ``app`` (for tests and help) has them all.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Any
+
 import typer
 
-app = typer.Typer(
-    name="agentos",
-    help="Agent Contract compiler and admission toolchain.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+# the one registry: command name → module in agentos_contracts.cli exposing `command`
+COMMANDS = {
+    "validate": "validate",
+    "compile": "compile",
+    "eval": "eval",
+    "test": "run_tests",
+    "fmt": "fmt",
+    "sched": "sched",
+    "admit": "admit",
+    "verify": "verify",
+    "keygen": "keygen",
+    "schema": "schema",
+    "run": "run",
+}
+# command groups: name → module exposing a `typer.Typer` named `app`
+GROUPS = {"audit": "audit"}
 
 
-def _register() -> None:
-    """One line per command; each module exposes `command` (audit: a sub-app)."""
-    from agentos_contracts.cli import (
-        admit, audit, compile, eval, fmt, keygen, run, run_tests, sched, schema, validate, verify,
+def build_app(only: str | None = None) -> typer.Typer:
+    """The `agentos` app with every command, or with just ``only`` (a name from the registry)."""
+    app = typer.Typer(
+        name="agentos",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
     )
 
-    app.command("validate")(validate.command)
-    app.command("compile")(compile.command)
-    app.command("eval")(eval.command)
-    app.command("test")(run_tests.command)
-    app.command("fmt")(fmt.command)
-    app.command("sched")(sched.command)
-    app.command("admit")(admit.command)
-    app.command("verify")(verify.command)
-    app.command("keygen")(keygen.command)
-    app.command("schema")(schema.command)
-    app.command("run")(run.command)
-    app.add_typer(audit.app, name="audit")
+    @app.callback()
+    def root() -> None:
+        """Agent Contract compiler and admission toolchain."""
+
+    for name, module in COMMANDS.items():
+        if only is None or only == name:
+            app.command(name)(importlib.import_module(f"agentos_contracts.cli.{module}").command)
+    for name, module in GROUPS.items():
+        if only is None or only == name:
+            app.add_typer(importlib.import_module(f"agentos_contracts.cli.{module}").app, name=name)
+    return app
 
 
-_register()
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 def main() -> None:
-    app()
+    first = sys.argv[1] if len(sys.argv) > 1 else None
+    only = first if first in COMMANDS or first in GROUPS else None
+    build_app(only)()
