@@ -73,7 +73,6 @@ CODES: dict[str, Code] = {
     "AC128": Code("bad-model-name", "malformed model or tool name `{name}`", "use letters, digits and `._/-`, starting with a letter or digit"),
     "AC129": Code("unquoted-version", "version `{value}` was read as a number", "quote it: `version: \"{value}\"` (YAML reads 2.10 as 2.1)"),
     "AC130": Code("jitter-negative", "`{field}` must not be negative, found {value}", "use 0 or more"),
-    "AC131": Code("policy-invalid", "policy `{policy}` has errors", "run `agentos compile {policy}` for details"),
     "AC132": Code("empty-capabilities", "contract grants no capabilities", "an agent with no capabilities can do nothing; list the actions it may perform", W),
     "AC133": Code("slo-wrong-class", "`{field}` is not a {latency} objective", "{latency} contracts use {expected}; remove it or change `class.latency`", W),
     # --- workflow, platform, task set, cross-document (AC2xx) ---
