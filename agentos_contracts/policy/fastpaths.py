@@ -32,7 +32,8 @@ def fused(node: Mapping[str, Any], slow: Fn) -> Fn | None:
             return _in_list(path, right["items"], left.get("type"), slow)
         path = _path(right, (None, "string", "set<string>", "list<string>"))
         if path and left["op"] == "value" and left["value"].__class__ is str:
-            return _has_string(path, left["value"], right.get("type") in (None, "string"), slow)
+            typ = right.get("type")
+            return _has_string(path, left["value"], typ in (None, "string"), typ != "string", slow)
         return None
     right = node.get("right")
     if op not in _ORDER and op not in ("==", "!=") or not right or right["op"] != "value":
@@ -146,9 +147,9 @@ def _in_list(path: tuple[str, ...], items: list[Any], typ: str | None, slow: Fn)
             v = d[k2] if d.__class__ is dict else _MISS
         except Exception:
             return slow(ctx, act)
-        if v.__class__ is str:
+        if v.__class__ is str_cls:
             return v in strings
-        if v.__class__ is int:
+        if v.__class__ is int_cls:
             return v in ints
         return slow(ctx, act)
 
@@ -184,9 +185,11 @@ def _truth(path: tuple[str, ...], slow: Fn) -> Fn:
     return two
 
 
-def _has_string(path: tuple[str, ...], c: str, text_ok: bool, slow: Fn) -> Fn:
-    """`"c" IN attr`: the attribute a list of strings (membership) or, when allowed, a string."""
+def _has_string(path: tuple[str, ...], c: str, text_ok: bool, list_ok: bool, slow: Fn) -> Fn:
+    """`"c" IN attr`: the attribute a list of strings (membership) or a string (substring), each
+    only where its declared type allows; anything else goes to ``slow``, which fails closed."""
     text_cls = str if text_ok else None
+    list_cls = list if list_ok else None
     if len(path) == 1:
         k = path[0]
 
@@ -195,7 +198,7 @@ def _has_string(path: tuple[str, ...], c: str, text_ok: bool, slow: Fn) -> Fn:
                 v = ctx[k]
             except Exception:
                 return slow(ctx, act)
-            if v.__class__ is list:
+            if v.__class__ is list_cls:
                 for x in v:
                     if x.__class__ is not str:
                         return slow(ctx, act)
@@ -211,7 +214,7 @@ def _has_string(path: tuple[str, ...], c: str, text_ok: bool, slow: Fn) -> Fn:
             v = d[k2] if d.__class__ is dict else _MISS
         except Exception:
             return slow(ctx, act)
-        if v.__class__ is list:
+        if v.__class__ is list_cls:
             for x in v:
                 if x.__class__ is not str:
                     return slow(ctx, act)
