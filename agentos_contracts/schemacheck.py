@@ -7,10 +7,11 @@ MCP ``inputSchema``, and ``agentos validate`` pre-checks each document against i
 kind's schema (most documents are valid; only the others go to jsonschema, which writes
 the diagnostics). A schema that uses only the keywords below compiles into closures that
 decide exactly as jsonschema does (``tests/test_schemacheck.py`` and
-``tests/validate/test_fastschema.py`` cross-check them); anything else, such as ``$ref``,
-``patternProperties`` or another dialect, returns ``None`` and jsonschema decides. A check
-returns ``None`` when the value is valid, else the place (a path of keys and indexes) and
-the keyword that failed, which is all a runtime reason may say about arguments.
+``tests/validate/test_fastschema.py`` cross-check them); anything else, such as
+``patternProperties``, a remote or recursive ``$ref`` or another dialect, returns ``None``
+and jsonschema decides. ``seal`` pre-checks manifests the same way. A check returns
+``None`` when the value is valid, else the place (a path of keys and indexes) and the
+keyword that failed, which is all a runtime reason may say about arguments.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$commen
                          "writeOnly", "format", "$schema", "$id"})  # format: jsonschema checks none by default
 KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties", "items", "enum", "const",
                       "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
-                      "pattern", "minItems", "maxItems", "anyOf"}) | ANNOTATIONS
+                      "pattern", "minItems", "maxItems", "anyOf", "uniqueItems", "propertyNames", "$ref",
+                      "$defs"}) | ANNOTATIONS  # $defs: only a place $ref points into
 
 
 def _is_number(v: Any) -> bool:
@@ -47,14 +49,63 @@ TYPES: dict[str, Test] = {
 }
 
 
-def compile_schema(schema: Any) -> Check | None:
-    """A closure deciding validity exactly as jsonschema would (None = valid), or None if unsupported."""
-    if isinstance(schema, Mapping) and schema.get("$schema", DIALECT) != DIALECT:
+def compile_schema(schema: Any, *, root: Any = None) -> Check | None:
+    """A closure deciding validity exactly as jsonschema would (None = valid), or None if unsupported.
+
+    ``root`` is the document ``$ref``s resolve against when ``schema`` is a part of it
+    (e.g. one of its ``$defs``); by default the schema itself.
+    """
+    top = schema if root is None else root
+    if isinstance(top, Mapping) and top.get("$schema", DIALECT) != DIALECT:
         return None
-    return _compile(schema)
+    return _compile(schema, _Refs(top))
 
 
-def _compile(schema: Any) -> Check | None:
+class _Refs:
+    """The root's ``#/$defs/<name>`` targets, each compiled once (a repeated ref shares its closures).
+
+    Only plain local names resolve; remote refs, anchors, escaped pointers and nested
+    ``$id``s (which would move the base URI) refuse, and so does a ref reached again
+    while its own target is being compiled: a recursive schema goes to jsonschema.
+    """
+
+    __slots__ = ("root", "done", "active", "_nested_id")
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.done: dict[str, Check | None] = {}
+        self.active: set[str] = set()
+        self._nested_id: bool | None = None
+
+    def resolve(self, ref: Any) -> Check | None:
+        prefix = "#/$defs/"
+        if not isinstance(ref, str) or not ref.startswith(prefix):
+            return None
+        name = ref[len(prefix):]
+        defs = self.root.get("$defs") if isinstance(self.root, dict) else None
+        if not name or any(c in name for c in "/~%") or not isinstance(defs, dict) or name not in defs:
+            return None
+        if self._nested_id is None:
+            self._nested_id = any("$id" in node for node in _dicts_below(self.root))
+        if self._nested_id or name in self.active:
+            return None
+        if name not in self.done:
+            self.active.add(name)
+            self.done[name] = _compile(defs[name], self)
+            self.active.discard(name)
+        return self.done[name]
+
+
+def _dicts_below(node: Any) -> Any:
+    """Every dict strictly inside ``node`` (values of enum/const too: refusing more is safe)."""
+    kids = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for kid in kids:
+        if isinstance(kid, dict):
+            yield kid
+        yield from _dicts_below(kid)
+
+
+def _compile(schema: Any, refs: _Refs) -> Check | None:
     if schema is True:
         return lambda v: None
     if schema is False:
@@ -62,8 +113,8 @@ def _compile(schema: Any) -> Check | None:
     if not isinstance(schema, dict) or not set(schema) <= KEYWORDS:
         return None
     checks: list[Check] = []
-    for build in (_type, _object, _array, _numeric, _string, _values, _any_of):
-        part = build(schema)
+    for build in (_type, _object, _array, _numeric, _string, _values, _any_of, _ref):
+        part = build(schema, refs)
         if part is _UNSUPPORTED:
             return None
         checks.extend(part)
@@ -91,7 +142,7 @@ def _rule(keyword: str, ok: Test) -> Check:
     return lambda v: None if ok(v) else failure
 
 
-def _type(schema: dict[str, Any]) -> list[Check]:
+def _type(schema: dict[str, Any], refs: _Refs) -> list[Check]:
     if "type" not in schema:
         return []
     raw = schema["type"]
@@ -102,7 +153,7 @@ def _type(schema: dict[str, Any]) -> list[Check]:
     return [_rule("type", tests[0] if len(tests) == 1 else lambda v: any(t(v) for t in tests))]
 
 
-def _object(schema: dict[str, Any]) -> list[Check]:
+def _object(schema: dict[str, Any], refs: _Refs) -> list[Check]:
     out: list[Check] = []
     props: dict[str, Check] = {}
     if "properties" in schema:
@@ -110,7 +161,7 @@ def _object(schema: dict[str, Any]) -> list[Check]:
         if not isinstance(raw, dict):
             return _UNSUPPORTED
         for name, sub in raw.items():
-            check = _compile(sub)
+            check = _compile(sub, refs)
             if check is None:
                 return _UNSUPPORTED
             props[name] = check
@@ -130,20 +181,37 @@ def _object(schema: dict[str, Any]) -> list[Check]:
         req = schema["required"]
         if not isinstance(req, list) or not all(isinstance(r, str) for r in req):
             return _UNSUPPORTED
-        names = tuple(req)
-        out.append(_rule("required", lambda v: not isinstance(v, dict) or all(r in v for r in names)))
+        needed = tuple(req)
+        out.append(_rule("required", lambda v: not isinstance(v, dict) or all(r in v for r in needed)))
+    if "propertyNames" in schema:
+        names = _compile(schema["propertyNames"], refs)
+        if names is None:
+            return _UNSUPPORTED
+        out.append(_property_names(names))
     if "additionalProperties" in schema:
         sub = schema["additionalProperties"]
         known = frozenset(props)
         if sub is False:  # jsonschema reports this at the object itself
             out.append(_rule("additionalProperties", lambda v: not isinstance(v, dict) or v.keys() <= known))
         else:
-            extra = _compile(sub)
+            extra = _compile(sub, refs)
             if extra is None:
                 return _UNSUPPORTED
             out.append(_each(lambda v: isinstance(v, dict), lambda v: ((k, x) for k, x in v.items() if k not in known),
                              extra))
     return out
+
+
+def _property_names(check: Check) -> Check:
+    def property_names(v: Any) -> Failure | None:
+        if isinstance(v, dict):
+            for key in v:
+                failed = check(key)
+                if failed is not None:  # jsonschema reports a bad name at the object, not under the key
+                    return failed
+        return None
+
+    return property_names
 
 
 def _each(applies: Test, pairs: Callable[[Any], Any], check: Check) -> Check:
@@ -158,10 +226,10 @@ def _each(applies: Test, pairs: Callable[[Any], Any], check: Check) -> Check:
     return each
 
 
-def _array(schema: dict[str, Any]) -> list[Check]:
+def _array(schema: dict[str, Any], refs: _Refs) -> list[Check]:
     out: list[Check] = []
     if "items" in schema:
-        each = _compile(schema["items"])
+        each = _compile(schema["items"], refs)
         if each is None:
             return _UNSUPPORTED
         out.append(_each(lambda v: isinstance(v, list), enumerate, each))
@@ -171,10 +239,16 @@ def _array(schema: dict[str, Any]) -> list[Check]:
             if not _is_count(bound):
                 return _UNSUPPORTED
             out.append(_len_check(key, lambda v: isinstance(v, list), op, bound))
+    if "uniqueItems" in schema:
+        flag = schema["uniqueItems"]
+        if not isinstance(flag, bool):
+            return _UNSUPPORTED
+        if flag:
+            out.append(_rule("uniqueItems", lambda v: not isinstance(v, list) or unique(v)))
     return out
 
 
-def _string(schema: dict[str, Any]) -> list[Check]:
+def _string(schema: dict[str, Any], refs: _Refs) -> list[Check]:
     out: list[Check] = []
     for key, op in (("minLength", _ge), ("maxLength", _le)):
         if key in schema:
@@ -194,7 +268,7 @@ def _string(schema: dict[str, Any]) -> list[Check]:
     return out
 
 
-def _numeric(schema: dict[str, Any]) -> list[Check]:
+def _numeric(schema: dict[str, Any], refs: _Refs) -> list[Check]:
     out: list[Check] = []
     for key, test in _BOUNDS:
         if key in schema:
@@ -214,7 +288,7 @@ def _bounded(test: Callable[[Any, Any], bool], bound: Any) -> Test:
     return lambda v: not _is_number(v) or test(v, bound)
 
 
-def _values(schema: dict[str, Any]) -> list[Check]:
+def _values(schema: dict[str, Any], refs: _Refs) -> list[Check]:
     out: list[Check] = []
     if "enum" in schema:
         options = schema["enum"]
@@ -228,17 +302,24 @@ def _values(schema: dict[str, Any]) -> list[Check]:
     return out
 
 
-def _any_of(schema: dict[str, Any]) -> list[Check]:
+def _any_of(schema: dict[str, Any], refs: _Refs) -> list[Check]:
     if "anyOf" not in schema:
         return []
     raw = schema["anyOf"]
     if not isinstance(raw, list) or not raw:
         return _UNSUPPORTED
-    alternatives = [_compile(sub) for sub in raw]
+    alternatives = [_compile(sub, refs) for sub in raw]
     if any(a is None for a in alternatives):
         return _UNSUPPORTED
     alts = tuple(a for a in alternatives if a is not None)
     return [_rule("anyOf", lambda v: any(a(v) is None for a in alts))]
+
+
+def _ref(schema: dict[str, Any], refs: _Refs) -> list[Check]:
+    if "$ref" not in schema:
+        return []
+    target = refs.resolve(schema["$ref"])  # 2020-12: the target applies alongside the siblings
+    return _UNSUPPORTED if target is None else [target]
 
 
 def _is_count(value: Any) -> bool:
@@ -275,3 +356,22 @@ def equal(one: Any, two: Any) -> bool:
     if isinstance(one, Mapping) and isinstance(two, Mapping):
         return len(one) == len(two) and all(k in two and equal(x, two[k]) for k, x in one.items())
     return bool(_unbool(one) == _unbool(two))
+
+
+def unique(items: list[Any]) -> bool:
+    """jsonschema's ``uniq`` step for step, so both give the same verdict on every array.
+
+    It sorts and compares neighbours when Python can order the items (bools made
+    unorderable so ``true`` never meets ``1``), else compares every pair; like jsonschema
+    it can miss a duplicate that Python's order does not put next to its twin.
+    """
+    try:
+        ordered = sorted(_unbool(x) for x in items)
+        return not any(equal(a, b) for a, b in zip(ordered, ordered[1:]))
+    except (NotImplementedError, TypeError):
+        seen: list[Any] = []
+        for x in map(_unbool, items):
+            if any(equal(s, x) for s in seen):
+                return False
+            seen.append(x)
+        return True

@@ -16,15 +16,15 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from agentos_contracts.binding import hrt
 from agentos_contracts.binding.options import Candidates, ModelOption, Reason, ToolSlot, Unit, fmt_list, fmt_ms, fmt_num, reason
 from agentos_contracts.binding.placement import (
     core_options, not_found, rank_of, embed_store, exact_version, node_options, placement_ok, preference,
     tags_ok, tool_slots,
 )
-from agentos_contracts.model.contract import AgentContract, BindingMode, DtSlo, HrtSlo, LatencyClass, SrtSlo
+from agentos_contracts.model.contract import AgentContract, BindingMode, DtSlo, LatencyClass, SrtSlo
 from agentos_contracts.model.platform import Model, Platform
 from agentos_contracts.model.units import Ref, version_text
+from agentos_contracts.validate.build import build_task
 
 __all__ = ["build_candidates", "check_model", "model_options", "placement_ok", "reason", "tags_ok", "token_rate",
            "turn_detail"]
@@ -85,8 +85,8 @@ def build_candidates(unit: Unit, platform: Platform) -> Candidates:
     nodes: tuple[NodeOption, ...] = ()
     cores: tuple[CoreOption, ...] = ()
     if c.latency is LatencyClass.HRT:
-        assert isinstance(c.slo, HrtSlo)
-        task = hrt.task_of(unit.key, c.slo)
+        task = build_task(c, name=unit.key)
+        assert task is not None  # an HRT contract always has a task
         cpu = max(Fraction(cpu), task.utilization * 1000)  # its share of a core, exactly
         cores, core_reasons = core_options(unit, platform, task, cpu)
         reasons += core_reasons

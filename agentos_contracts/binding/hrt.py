@@ -1,4 +1,4 @@
-"""HRT contracts as tasks, and the exact per-core test the MILP's answer must pass.
+"""The exact per-core test the MILP's answer must pass (contracts become tasks in ``validate.build``).
 
 The MILP only knows utilisation (≤ 1 per core, a relaxation); this module runs the
 schedulability library's exact uniprocessor test (response-time analysis for RM,
@@ -13,7 +13,6 @@ from typing import Sequence
 
 from agentos_contracts.binding.options import Reason, Unit, fmt_ms
 from agentos_contracts.codes import CODES
-from agentos_contracts.model.contract import HrtSlo
 from agentos_contracts.model.tasks import Scheduler, Task, utilization
 from agentos_contracts.sched import edf, fp
 from agentos_contracts.sched.sensitivity import max_wcet
@@ -22,11 +21,6 @@ from agentos_contracts.sched.result import CoreResult, Verdict
 
 def scheduler_of(name: str) -> Scheduler:
     return Scheduler(name)
-
-
-def task_of(key: str, slo: HrtSlo) -> Task:
-    return Task(name=key, period_ns=slo.period_ns, wcet_ns=slo.wcet_ns, deadline_ns=slo.deadline_ns,
-                jitter_ns=slo.jitter_ns, blocking_ns=slo.blocking_ns)
 
 
 def check_core(tasks: Sequence[Task], scheduler: str, core: int = 0, *, full: bool = False) -> CoreResult:

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from agentos_contracts.binding.options import Candidates, Capacity, Choice
 from agentos_contracts.model.platform import Platform
 from agentos_contracts.model.tasks import Task
+from agentos_contracts.validate.build import build_reserved_task
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,10 +72,7 @@ def held_from_predicate(predicate: Mapping[str, Any], source: str) -> list[Held]
 def _held(rec: Mapping[str, Any], label: str, source: str, owner: tuple[str, str]) -> Held:
     task = None
     if isinstance(rec.get("task"), dict):
-        t = rec["task"]
-        task = Task(name=f"{label} ({source})", wcet_ns=int(t["wcet_ns"]), period_ns=int(t["period_ns"]),
-                    deadline_ns=int(t["deadline_ns"]), jitter_ns=int(t.get("jitter_ns", 0)),
-                    blocking_ns=int(t.get("blocking_ns", 0)))
+        task = build_reserved_task(rec["task"], f"{label} ({source})")
     models = tuple((str(m["name"]), str(m["version"]), m.get("node"), str(m["placement"]))
                    for m in rec.get("models") or [])
     core = rec.get("core")

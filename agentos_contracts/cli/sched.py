@@ -121,7 +121,8 @@ def collect(paths: list[str], scheduler: Any, cores: int) -> Inputs:
     """
     from agentos_contracts import diagnostics as dg
     from agentos_contracts.diagnostics import Span
-    from agentos_contracts.sched import SchedReport, Verdict, load
+    from agentos_contracts.sched import SchedReport, Verdict
+    from agentos_contracts.validate import build
     from agentos_contracts.validate.contract import check_contract
     from agentos_contracts.validate.header import check_header
     from agentos_contracts.validate.pipeline import load_documents
@@ -136,7 +137,7 @@ def collect(paths: list[str], scheduler: Any, cores: int) -> Inputs:
         head = check_header(doc)
         out.diagnostics.extend(head)
         is_set = doc.kind == "TaskSet"
-        if head or not (is_set or load.is_hrt_contract(doc.data)):
+        if head or not (is_set or build.is_hrt_contract(doc.data)):
             continue
         found = check_schema(doc) + (check_taskset(doc) if is_set else check_contract(doc))
         out.diagnostics.extend(found)
@@ -149,13 +150,13 @@ def collect(paths: list[str], scheduler: Any, cores: int) -> Inputs:
         elif not doc.data.get("tasks"):
             out.diagnostics.append(doc.diag("AC407", "/tasks", name=doc.name))
         else:
-            _add(out, load.taskset_from_data(doc.data, file=doc.file, span_of=doc.key_span, scheduler=scheduler), None)
+            _add(out, build.build_taskset(doc.data, doc.file, span_of=doc.key_span, scheduler=scheduler), None)
     if hrt or broken:
         files = sorted({doc.file for doc in hrt})
         seen: dict[str, Any] = {}
         tasks = []
         for doc in hrt:
-            task = load.task_from_contract(doc.data, span_of=doc.key_span)
+            task = build.build_task(doc.data, span_of=doc.key_span)
             assert task is not None  # only HRT contracts are collected
             if task.name in seen:
                 out.diagnostics.append(doc.diag("AC230", "/name", name=task.name))
@@ -163,7 +164,7 @@ def collect(paths: list[str], scheduler: Any, cores: int) -> Inputs:
                 continue
             seen[task.name] = doc
             tasks.append(task)
-        ts = load.contracts_taskset(tasks, scheduler=scheduler, cores=cores, file=files[0] if files else "")
+        ts = build.build_contracts_taskset(tasks, scheduler=scheduler, cores=cores, file=files[0] if files else "")
         if broken or not tasks:
             names = ", ".join(f"`{n}`" for n, _ in broken)
             first = broken[0][1] if broken else None

@@ -1,21 +1,26 @@
 """Checked document data → model objects: the only converter.
 
 Callers pass data that validated cleanly (and, for contracts, was merged through the
-configuration layers), so conversion failures here are bugs, not user errors.
+configuration layers), so conversion failures here are bugs, not user errors. Task sets
+are built here too, so `sched` (layer 2) only ever sees ``model.tasks`` and never the
+documents: `agentos sched` and binding both come through this module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from agentos_contracts.diagnostics import Span
 from agentos_contracts.model import units
 from agentos_contracts.model.contract import (
     AgentContract, Binding, BindingMode, Budgets, Canary, DtSlo, Fallback, HrtSlo, LatencyClass, Memory,
     Requirements, SrtSlo,
 )
 from agentos_contracts.model.platform import EmbedStore, Model, Node, Platform, Role, Tenant, Tool
+from agentos_contracts.model.tasks import Scheduler, Task, TaskSet
 from agentos_contracts.model.workflow import HITL, Step, Workflow
 from agentos_contracts.validate.contract import mapping, str_list
 
@@ -155,3 +160,75 @@ def build_workflow(data: Mapping[str, Any], contracts: Mapping[str, Mapping[str,
     return Workflow(name=data["name"], steps=tuple(steps), edges=tuple(sorted(data_edges(data))),
                     deadline_ns=_ms(data.get("deadline_ms")), inputs=tuple(mapping(data, "inputs")),
                     file=file, document=data)
+
+
+# --- task sets -----------------------------------------------------------------------------
+
+SpanOf = Callable[[str], Span]
+
+CONTRACTS_SET = "hrt-contracts"
+CONTRACTS_SCHEDULER = Scheduler.EDF  # HRT contracts given together: one EDF core unless told otherwise
+
+
+def _task(name: str, slo: HrtSlo, **where: Any) -> Task:
+    return Task(name=name, period_ns=slo.period_ns, wcet_ns=slo.wcet_ns, deadline_ns=slo.deadline_ns,
+                jitter_ns=slo.jitter_ns, blocking_ns=slo.blocking_ns, **where)
+
+
+def build_taskset(data: Mapping[str, Any], file: str = "", *, span_of: SpanOf | None = None,
+                  scheduler: Scheduler | None = None) -> TaskSet:
+    """A ``TaskSet`` document; ``scheduler`` overrides the document's (``--scheduler``).
+
+    Task order is document order: fixed-priority analyses break priority ties by it.
+    Each task's timing goes through the HRT SLO conversion, so a task and a contract
+    with the same numbers get the same ns (period and deadline default to each other).
+    """
+    tasks = []
+    for i, raw in enumerate(data.get("tasks") or []):
+        pointer = f"/tasks/{i}"
+        tasks.append(_task(raw["name"], _slo(LatencyClass.HRT, raw), priority=raw.get("priority"),
+                           core=raw.get("core"), span=span_of(pointer) if span_of else None, path=pointer))
+    return TaskSet(name=data["name"], scheduler=scheduler or Scheduler(data.get("scheduler", "RM")),
+                   cores=data.get("cores", 1), tasks=tuple(tasks), file=file,
+                   span=span_of("/name") if span_of else None)
+
+
+def build_task(contract: AgentContract | Mapping[str, Any], *, name: str | None = None,
+               span_of: SpanOf | None = None) -> Task | None:
+    """The task of an HRT contract (None for SRT and DT), named ``name`` or the contract's.
+
+    Takes a built ``AgentContract`` (binding) or checked contract data (`agentos sched`,
+    which analyses contracts without a platform to layer them on); ``span_of`` locates
+    the data's SLO for diagnostics.
+    """
+    if isinstance(contract, AgentContract):
+        if not isinstance(contract.slo, HrtSlo):
+            return None
+        return _task(name or contract.name, contract.slo)
+    cls = contract.get("class") or {}
+    if cls.get("latency") != LatencyClass.HRT.value:
+        return None
+    slo = _slo(LatencyClass.HRT, cls.get("slo") or {})
+    assert isinstance(slo, HrtSlo)
+    return _task(name or contract["name"], slo, span=span_of("/class/slo") if span_of else None, path="/class/slo")
+
+
+def build_contracts_taskset(tasks: Sequence[Task], *, scheduler: Scheduler | None = None, cores: int = 1,
+                            file: str = "", name: str = CONTRACTS_SET) -> TaskSet:
+    """All HRT contracts of one run as one set: they share the platform's HRT core(s)."""
+    return TaskSet(name=name, scheduler=scheduler or CONTRACTS_SCHEDULER, cores=cores, tasks=tuple(tasks), file=file)
+
+
+def build_reserved_task(record: Mapping[str, Any], name: str) -> Task:
+    """The task a sealed reservation record holds (``binding.ledger.reservation_record``)."""
+    return Task(name=name, wcet_ns=int(record["wcet_ns"]), period_ns=int(record["period_ns"]),
+                deadline_ns=int(record["deadline_ns"]), jitter_ns=int(record.get("jitter_ns", 0)),
+                blocking_ns=int(record.get("blocking_ns", 0)))
+
+
+def is_hrt_contract(data: Any) -> bool:
+    """Whether document data is an HRT contract: what `agentos sched` picks out of its paths."""
+    if not isinstance(data, dict) or data.get("kind") != "AgentContract":
+        return False
+    cls = data.get("class")
+    return isinstance(cls, dict) and cls.get("latency") == LatencyClass.HRT.value
