@@ -73,6 +73,7 @@ class CompiledPolicy:
         self.diagnostics = list(diagnostics or [])
         self.data = data  # canonical bytes when this policy was compiled here
         self._plans: dict[str, _Plan] = {}
+        self._hit_memo: dict[int | tuple[int, ...], Decision] = {}  # applicable DENY/CONSENT set → decision
         self._memo: dict[tuple[str, Any], Decision] = {}
         rules = document.rules if document else ()
         self._rules = rules
@@ -106,19 +107,30 @@ class CompiledPolicy:
             if args.__class__ is not dict and not isinstance(args, Mapping):
                 return _BAD_ARGS
             context = {**context, "args": args}
+        hit = -1
         hits: list[int] | None = None
         try:
             for i, f in plan.denies:  # plain loops: a comprehension costs a call in 3.11
                 if f is None or f(context, action):
-                    if hits is None:
-                        hits = [i]
+                    if hit < 0:
+                        hit = i
+                    elif hits is None:
+                        hits = [hit, i]
                     else:
                         hits.append(i)
         except EvalError:  # some DENY/CONSENT fails closed: find every one, carefully
             return self._careful(plan, context, action)
-        if hits is not None:
-            deny = [i for i in hits if self._effects[i] == "deny"]
-            return self._decision("deny", deny) if deny else self._decision("consent", hits)
+        if hit >= 0:
+            # the decision depends only on which rules applied: memoised by that set
+            key: int | tuple[int, ...] = hit if hits is None else tuple(hits)
+            d = self._hit_memo.get(key)
+            if d is None:
+                applied = [hit] if hits is None else hits
+                deny = [i for i in applied if self._effects[i] == "deny"]
+                d = self._decision("deny", deny) if deny else self._decision("consent", applied)
+                if len(self._hit_memo) < MAX_PLANS:
+                    self._hit_memo[key] = d
+            return d
         first = -1
         more: list[int] | None = None
         for i, f in plan.allows:
