@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
@@ -265,9 +265,10 @@ def _decide(out: AdmitResult, groups: list[_Group], platform: Platform, pdoc: Do
     from agentos_contracts.binding.resolve import resolve
 
     cands: list[Candidates] = []
+    hrt_nodes = _hrt_nodes(pdoc.data)
     for g in groups:
         for unit, _ in g.units:
-            c = build_candidates(unit, platform)
+            c = _on_hrt_nodes(build_candidates(unit, platform), hrt_nodes)
             if g.early:
                 c = Candidates(unit=unit, reasons=tuple(g.early) + c.reasons, warnings=c.warnings)
             cands.append(c)
@@ -299,6 +300,33 @@ def _decide(out: AdmitResult, groups: list[_Group], platform: Platform, pdoc: Do
             out.admitted.append(entry)
         else:
             out.rejected.append(Rejected(name=g.name, kind=g.kind, file=g.doc.file, verdict="rejected", reasons=entry))
+
+
+def _hrt_nodes(data: dict[str, Any]) -> frozenset[str] | None:
+    """The nodes that host HRT work: those declaring a `scheduler` when any does, else all (None).
+
+    A platform that names a scheduler on some nodes says which nodes run real-time work;
+    assuming EDF (the default) on the others would admit task sets an RM node refuses
+    onto, say, a cloud node that never promised a scheduler.
+    """
+    nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
+    declared = frozenset(str(n["name"]) for n in nodes if isinstance(n, dict) and n.get("scheduler") is not None
+                         and "name" in n)
+    return declared or None
+
+
+def _on_hrt_nodes(c: Candidates, nodes: frozenset[str] | None) -> Candidates:
+    if nodes is None or not c.cores:
+        return c
+    kept = tuple(o for o in c.cores if o.node.name in nodes)
+    if len(kept) == len(c.cores):
+        return c
+    reasons = c.reasons
+    if not kept:
+        reasons += (reason("AC511", "/class/slo", name=c.unit.label,
+                           detail="no eligible node declares a `scheduler` (only nodes that declare one host HRT work "
+                                  "when any does)"),)
+    return replace(c, cores=kept, reasons=reasons)
 
 
 def _rejection(g: _Group, outcomes: list[Any]) -> Rejected:

@@ -124,6 +124,7 @@ CODES: dict[str, Code] = {
     "AC316": Code("conflicting-declaration", "attribute `{name}` declared `{type}` here but `{other}` at {first}", "declare each attribute once, with one type"),
     "AC318": Code("unknown-argument", "tool `{tool}` has no argument `{name}`", "{hint}"),
     # checks (warnings)
+    "AC319": Code("cannot-evaluate", "{message}", "{hint}", W),
     "AC330": Code("never-applies", "rule `{id}` can never apply: {witness}", "{hint}", W),
     "AC331": Code("shadowed-allow", "ALLOW rule `{id}` is shadowed by unconditional DENY `{deny}`", "every action it allows is denied, e.g. `{action}`; remove one of the rules or add a condition to the DENY", W),
     "AC332": Code("duplicate-rule", "rule `{id}` repeats rule `{other}`", "remove one of them", W),
@@ -176,6 +177,7 @@ CODES: dict[str, Code] = {
     "AC518": Code("existing-invalid", "reservation `{file}` is not a manifest admission can count: {reason}", "pass the signer's key with `--pub`, `--existing-unsigned` for unsigned manifests, or remove the file"),
     "AC519": Code("not-admitted", "{name}: not admitted: {detail}", "admit it alone to see which resource it lacks, or add capacity"),
     "AC520": Code("layered-invalid", "{name}: the merged configuration layers do not form a valid contract: {reason}", "check the platform's `defaults` and the tenant and role `defaults` this contract inherits"),
+    "AC521": Code("model-unnamed", "{name}: {detail}", "name the models it may use in `modelPolicy.allow` or `binding.must.model`/`binding.prefer.model`"),
     "AC535": Code("manifest-drift", "manifest drifted: {detail}", "re-admit (`agentos admit`) and deploy the new manifest, or revert the change"),
     "AC530": Code("fallback-dropped", "{name}: fallback `{when}` is not recorded: {detail}", "a substitute must satisfy every `binding.must` and the SLOs; change the substitute or the `must`", W),
     "AC531": Code("not-optimal", "the solver stopped at the time limit: bindings are feasible (every constraint re-checked exactly) but not proven {objective}-optimal", "raise `--time-limit` for the optimal binding; the result may differ between runs", W),

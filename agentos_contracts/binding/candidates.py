@@ -13,10 +13,11 @@ MILP choose among them.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
-from agentos_contracts.binding.options import Candidates, ModelOption, Reason, ToolSlot, Unit, fmt_list, fmt_ms, fmt_num, reason
+from agentos_contracts.binding.options import (
+    Candidates, ModelOption, Reason, ToolSlot, Unit, exact, fmt_list, fmt_ms, fmt_num, reason,
+)
 from agentos_contracts.binding.placement import (
     core_options, not_found, rank_of, embed_store, exact_version, node_options, placement_ok, preference,
     tags_ok, tool_slots,
@@ -32,39 +33,40 @@ __all__ = ["build_candidates", "check_model", "model_options", "placement_ok", "
 NS_PER_MIN = 60 * 10**9
 
 
-def token_rate(c: AgentContract) -> tuple[int, Reason | None]:
-    """Tokens per minute reserved on the bound model: the budget when set, else what the SLO needs.
+def token_rate(c: AgentContract) -> tuple[int | Fraction, Reason | None]:
+    """Tokens per minute reserved on the bound model, exactly: the budget when set, else what the SLO needs.
 
     SRT without a budget: one answer of ``max_output_tokens`` per ``turn_ms``, back to
     back. DT: enough for ``tokens_per_hour`` and to spend ``budgets.tokens`` by
     ``deadline_s``; a budget below that is itself a rejection. HRT: 0 (model work is
-    inside the WCET on its core).
+    inside the WCET on its core). The rate stays an exact rational (never rounded up
+    per contract), so shares that fill a model exactly fit: 200000 + 100000 tokens/hour
+    on 5000 tokens/min is admitted although neither share is a whole number per minute.
     """
     budget = c.budgets.tokens_per_minute
     if c.latency is LatencyClass.HRT:
         return 0, None
     if c.latency is LatencyClass.SRT:
         if budget is not None:
-            return math.ceil(budget), None
+            return exact(budget), None
         assert isinstance(c.slo, SrtSlo)
         window = c.slo.turn_ns or c.slo.onset_ns
-        return (math.ceil(Fraction(c.max_output_tokens * NS_PER_MIN, window)) if window else 0), None
+        return (exact(Fraction(c.max_output_tokens * NS_PER_MIN, window)) if window else 0), None
     assert isinstance(c.slo, DtSlo)
     need, why = Fraction(0), ""
     if c.slo.tokens_per_hour is not None:
-        need, why = c.slo.tokens_per_hour / 60, f"tokens_per_hour {fmt_num(c.slo.tokens_per_hour)}"
+        need, why = Fraction(c.slo.tokens_per_hour) / 60, f"tokens_per_hour {fmt_num(c.slo.tokens_per_hour)}"
     if c.slo.deadline_ns is not None and c.budgets.tokens is not None:
-        by_deadline = c.budgets.tokens * NS_PER_MIN / c.slo.deadline_ns
+        by_deadline = Fraction(c.budgets.tokens) * NS_PER_MIN / c.slo.deadline_ns
         if by_deadline > need:
             need = by_deadline
             why = f"budgets.tokens {fmt_num(c.budgets.tokens)} within deadline_s {fmt_num(Fraction(c.slo.deadline_ns, 10**9))}"
-    rate = math.ceil(need)
     if budget is not None:
         if budget < need:
             return 0, reason("AC508", "/budgets/tokens_per_minute", name="{name}",
-                             detail=f"{why} needs {rate} tokens/min but budgets.tokens_per_minute is {fmt_num(budget)}")
-        return math.ceil(budget), None
-    return rate, None
+                             detail=f"{why} needs {fmt_num(need)} tokens/min but budgets.tokens_per_minute is {fmt_num(budget)}")
+        return exact(budget), None
+    return exact(need), None
 
 
 def build_candidates(unit: Unit, platform: Platform) -> Candidates:
@@ -78,6 +80,11 @@ def build_candidates(unit: Unit, platform: Platform) -> Candidates:
     reasons += tool_reasons
     models, needs_model, previous, model_reasons = model_options(unit, platform, slots, rate)
     reasons += model_reasons
+    if not needs_model and (c.latency is LatencyClass.SRT or (c.latency is LatencyClass.DT and rate)):
+        # fail closed: the SRT formulas and the DT rate are about a model; without one nothing is shown to fit
+        what = "SRT needs a model to check onset and turn" if c.latency is LatencyClass.SRT else \
+            f"DT needs a model to serve {fmt_num(rate)} tokens/min"
+        reasons.append(reason("AC521", "/modelPolicy", name=unit.label, detail=f"{what}, and the contract names none"))
     store, store_reasons = embed_store(unit, platform)
     reasons += store_reasons
     cpu: int | Fraction = c.cpu_millicores or 0
@@ -105,20 +112,36 @@ def _named(r: Reason, unit: Unit) -> Reason:
 # --- models --------------------------------------------------------------------------------
 
 
-def model_refs(c: AgentContract) -> tuple[Ref, ...]:
-    """The refs to resolve, most preferred first: strict reads `must` first, the others `prefer`."""
+def model_tiers(c: AgentContract) -> list[tuple[Ref, ...]]:
+    """Ref lists to try in turn, most preferred first; strict reads `must` first.
+
+    `prefer` is soft: when none of its refs fits, smooth and flexible fall back to what
+    is allowed (`must.model`, else `modelPolicy.allow`) instead of rejecting.
+    """
     b = c.binding
+    hard = b.must.model or c.model_allow
     if b.mode is BindingMode.STRICT:
-        return b.must.model or b.prefer.model or c.model_allow
-    return b.prefer.model or b.must.model or c.model_allow
+        first = b.must.model or b.prefer.model or c.model_allow
+        return [first] if first else []
+    return [tier for tier in (b.prefer.model, hard) if tier]
 
 
 def model_options(unit: Unit, platform: Platform, slots: tuple[ToolSlot, ...],
-                  rate: int) -> tuple[tuple[ModelOption, ...], bool, dict[str, str], list[Reason]]:
-    c = unit.contract
-    refs = model_refs(c)
-    if not refs:
+                  rate: int | Fraction) -> tuple[tuple[ModelOption, ...], bool, dict[str, str], list[Reason]]:
+    tiers = model_tiers(unit.contract)
+    if not tiers:
         return (), False, {}, []
+    found: tuple[tuple[ModelOption, ...], bool, dict[str, str], list[Reason]] = ((), True, {}, [])
+    for refs in tiers:
+        found = _tier_options(unit, platform, slots, rate, refs)
+        if found[0]:
+            break
+    return found
+
+
+def _tier_options(unit: Unit, platform: Platform, slots: tuple[ToolSlot, ...], rate: int | Fraction,
+                  refs: tuple[Ref, ...]) -> tuple[tuple[ModelOption, ...], bool, dict[str, str], list[Reason]]:
+    c = unit.contract
     reasons: list[Reason] = []
     strict = c.binding.mode is BindingMode.STRICT
     if strict:
@@ -179,14 +202,14 @@ def _withrank_of(o: ModelOption, rank: int, pref: int) -> ModelOption:
                        cost_per_min=o.cost_per_min)
 
 
-def _model_option(unit: Unit, m: Model, ref: Ref, rank: int, rate: int, overhead: int) -> ModelOption:
+def _model_option(unit: Unit, m: Model, ref: Ref, rank: int, rate: int | Fraction, overhead: int) -> ModelOption:
     c = unit.contract
     output = Fraction(c.max_output_tokens * 10**9) / m.tokens_per_s if m.tokens_per_s else Fraction(0)
     return ModelOption(model=m, ref=str(ref), rank=rank, onset_ns=m.onset_ns_p95 + overhead, output_ns=output,
                        cost_per_min=m.cost_per_1k_tokens * rate / 1000)
 
 
-def check_model(unit: Unit, m: Model, slots: tuple[ToolSlot, ...], rate: int, overhead: int) -> Reason | None:
+def check_model(unit: Unit, m: Model, slots: tuple[ToolSlot, ...], rate: int | Fraction, overhead: int) -> Reason | None:
     """The first static requirement a model deployment breaks, or None."""
     c = unit.contract
     label = f"{m.name}@{m.version_text} ({m.node or m.placement})"
@@ -208,13 +231,13 @@ def check_model(unit: Unit, m: Model, slots: tuple[ToolSlot, ...], rate: int, ov
         code = "AC508" if c.latency is LatencyClass.DT else "AC509"
         if code == "AC508":
             return reason(code, "/class/slo", name=unit.label,
-                          detail=f"needs {rate} tokens/min, model `{label}` serves {fmt_num(m.capacity_tokens_per_min)} in all")
-        return reason(code, name=unit.label, model=label, need=rate, free=fmt_num(m.capacity_tokens_per_min),
+                          detail=f"needs {fmt_num(rate)} tokens/min, model `{label}` serves {fmt_num(m.capacity_tokens_per_min)} in all")
+        return reason(code, name=unit.label, model=label, need=fmt_num(rate), free=fmt_num(m.capacity_tokens_per_min),
                       capacity=fmt_num(m.capacity_tokens_per_min), taken="")
     return None
 
 
-def check_srt(unit: Unit, m: Model, label: str, slots: tuple[ToolSlot, ...], overhead: int, rate: int) -> Reason | None:
+def check_srt(unit: Unit, m: Model, label: str, slots: tuple[ToolSlot, ...], overhead: int, rate: int | Fraction) -> Reason | None:
     """Onset and turn (design note, "SRT and DT at admission"), with the fastest tool deployments."""
     c = unit.contract
     slo = c.slo
@@ -236,7 +259,7 @@ def check_srt(unit: Unit, m: Model, label: str, slots: tuple[ToolSlot, ...], ove
                       detail=turn_detail(onset, tools, c.max_output_tokens, m, output))
     if m.capacity_tokens_per_min is not None and rate > m.capacity_tokens_per_min:
         cap = fmt_num(m.capacity_tokens_per_min)
-        return reason("AC509", name=unit.label, model=label, need=rate, free=cap, capacity=cap, taken="")
+        return reason("AC509", name=unit.label, model=label, need=fmt_num(rate), free=cap, capacity=cap, taken="")
     return None
 
 

@@ -78,8 +78,8 @@ def explain_unit(c: Candidates, ledger: Ledger, undecided: set[str] | frozenset[
         if not fits:
             for m in c.models:
                 cap = m.model.capacity_tokens_per_min
-                out.append(reason("AC509", name=label, model=m.label, need=c.tokens_per_min,
-                                  free=max(_free(ledger, m.model.ident), 0), capacity=fmt_num(cap or 0),
+                out.append(reason("AC509", name=label, model=m.label, need=fmt_num(c.tokens_per_min),
+                                  free=fmt_num(max(_free(ledger, m.model.ident), 0)), capacity=fmt_num(cap or 0),
                                   taken=ledger.taken_by("tokens", m.model.ident)))
     nodes = [o.node for o in c.nodes] + list(dict.fromkeys(o.node for o in c.cores))
     roomy = [n for n in nodes if _room(ledger, n.name, c)]
@@ -97,7 +97,7 @@ def explain_unit(c: Candidates, ledger: Ledger, undecided: set[str] | frozenset[
     return out
 
 
-def _free(ledger: Ledger, ident: str) -> int:
+def _free(ledger: Ledger, ident: str) -> int | Fraction:
     free = ledger.free_tokens(ident)
     return 10**18 if free is None else free
 
@@ -180,8 +180,14 @@ def evidence_json(b: Bound, overhead_ns: int) -> dict[str, Any]:
         out = {"scheduler": ev.scheduler, "response_time_ms": None if ev.response_time_ns is None else _ms(ev.response_time_ns),
                "deadline_ms": _ms(ev.deadline_ns), "utilization": ev.utilization}
     if c.tokens_per_min and choice.model is not None:
-        out["tokens_per_min"] = c.tokens_per_min
+        out["tokens_per_min"] = _number(c.tokens_per_min)
     return out
+
+
+def _number(value: int | Fraction) -> int | float:
+    """A report figure (not a verdict): whole numbers exact, others rounded to 6 decimals."""
+    f = round(Fraction(value), 6)
+    return int(f) if f.denominator == 1 else float(f)
 
 
 def _ms(ns: int | Fraction) -> float | int:

@@ -40,8 +40,9 @@ def _resolve(c: Candidates, choice: Choice, platform: Platform, fb: Fallback) ->
     record: dict[str, Any] = {"redact": fb.redact}
     if sub.placement and must.placement and not set(sub.placement) <= set(must.placement):
         return record, f"placement {fmt_list(sub.placement)} is outside must placement {fmt_list(must.placement)}"
-    if sub.tags and must.tags and not set(sub.tags) & set(must.tags):
-        return record, f"tags {fmt_list(sub.tags)} do not meet must tags {fmt_list(must.tags)}"
+    if sub.tags and must.tags and not set(sub.tags) <= set(must.tags):
+        # any-of on both sides: a resource with only a tag outside `must` would satisfy the substitute
+        return record, f"tags {fmt_list(sub.tags)} are not all among must tags {fmt_list(must.tags)}"
     if sub.model:
         found, problem = _model(c, choice, platform, sub)
         if problem is not None:
@@ -49,8 +50,14 @@ def _resolve(c: Candidates, choice: Choice, platform: Platform, fb: Fallback) ->
         record.update(found)
     if sub.tools:
         tools = []
+        ceiling = set(c.unit.contract.ceiling)
         for ref in sub.tools:
+            if ref.name not in ceiling:
+                return record, f"tool `{ref}` is not among the contract's capabilities"
+            # a `must.tools` ref naming this tool constrains its version, as for the primary binding
+            ranges = [r.range for r in must.tools if r.name == ref.name]
             hits = sorted((t for t in platform.tools if t.name == ref.name and ref.range.contains(t.version)
+                           and (not ranges or any(r.contains(t.version) for r in ranges))
                            and placement_ok(must.placement, t.placement) and placement_ok(sub.placement, t.placement)
                            and tags_ok(must.tags, t.tags)), key=lambda t: t.version, reverse=True)
             if not hits:
@@ -59,6 +66,7 @@ def _resolve(c: Candidates, choice: Choice, platform: Platform, fb: Fallback) ->
         record["tools"] = tools
     if sub.embed_store:
         store = next((s for s in platform.embed_stores if s.name in sub.embed_store
+                      and (not must.embed_store or s.name in must.embed_store)
                       and placement_ok(must.placement, s.placement) and tags_ok(must.tags, s.tags)), None)
         if store is None:
             return record, f"no embedding store of {fmt_list(sub.embed_store)} satisfies every `must`"

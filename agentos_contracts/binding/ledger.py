@@ -9,12 +9,11 @@ exact re-checks and for rejection messages ("taken by ...").
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Mapping
 
-from agentos_contracts.binding.options import Candidates, Capacity, Choice
+from agentos_contracts.binding.options import Candidates, Capacity, Choice, exact, rate_json
 from agentos_contracts.model.platform import Platform
 from agentos_contracts.model.tasks import Task
 from agentos_contracts.validate.build import build_reserved_task
@@ -28,7 +27,7 @@ class Held:
     label: str  # contract name, or `workflow/step`
     owner: tuple[str, str]  # (kind, name) of the manifest: re-admitting it replaces it
     models: tuple[tuple[str, str, str | None, str], ...] = ()  # (name, version, node, placement)
-    tokens_per_min: int = 0
+    tokens_per_min: int | Fraction = 0
     node: str | None = None
     core: int | None = None
     cpu_mc: int | Fraction = 0
@@ -46,7 +45,7 @@ def reservation_record(c: Candidates, choice: Choice) -> dict[str, Any]:
     models = [] if choice.model is None else [{
         "name": choice.model.model.name, "version": choice.model.model.version_text,
         "node": choice.model.model.node, "placement": choice.model.model.placement}]
-    return {"latency": c.unit.contract.latency.value, "tokens_per_min": c.tokens_per_min if models else 0,
+    return {"latency": c.unit.contract.latency.value, "tokens_per_min": rate_json(c.tokens_per_min) if models else 0,
             "cpu_mc": c.unit.contract.cpu_millicores or 0, "mem_bytes": c.mem_bytes, "models": models, "node": choice.node.name,
             "core": choice.core, "task": task}
 
@@ -69,6 +68,16 @@ def held_from_predicate(predicate: Mapping[str, Any], source: str) -> list[Held]
     return out
 
 
+def _rate(value: Any) -> int | Fraction:
+    """A recorded token rate: an int or `n/d` text (older manifests: an int); a float would be inexact."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"reservation tokens_per_min `{value}` is not an integer or `n/d` text")
+    rate = Fraction(value)
+    if rate < 0:
+        raise ValueError(f"reservation tokens_per_min `{value}` is negative")
+    return exact(rate)
+
+
 def _held(rec: Mapping[str, Any], label: str, source: str, owner: tuple[str, str]) -> Held:
     task = None
     if isinstance(rec.get("task"), dict):
@@ -79,7 +88,7 @@ def _held(rec: Mapping[str, Any], label: str, source: str, owner: tuple[str, str
     cpu: int | Fraction = int(rec.get("cpu_mc", 0))
     if task is not None:
         cpu = max(Fraction(cpu), task.utilization * 1000)  # as admission counted it: exact core share
-    return Held(source=source, label=label, owner=owner, models=models, tokens_per_min=int(rec.get("tokens_per_min", 0)),
+    return Held(source=source, label=label, owner=owner, models=models, tokens_per_min=_rate(rec.get("tokens_per_min", 0)),
                 node=rec.get("node"), core=None if core is None else int(core), cpu_mc=cpu,
                 mem_bytes=int(rec.get("mem_bytes", 0)), task=task)
 
@@ -89,7 +98,7 @@ class Ledger:
     """Usage per resource with its holders; ``free`` turns it into the MILP's capacities."""
 
     platform: Platform
-    tokens: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, int | Fraction] = field(default_factory=dict)
     cpu_mc: dict[str, Fraction] = field(default_factory=dict)
     mem_bytes: dict[str, int] = field(default_factory=dict)
     tasks: dict[tuple[str, int], list[Task]] = field(default_factory=dict)
@@ -165,11 +174,12 @@ class Ledger:
         if label in names:
             names.remove(label)
 
-    def free_tokens(self, ident: str) -> int | None:
+    def free_tokens(self, ident: str) -> int | Fraction | None:
+        """Exact: reserved rates are rationals, so shares that fill the capacity exactly fit."""
         m = next(m for m in self.platform.models if m.ident == ident)
         if m.capacity_tokens_per_min is None:
             return None
-        return math.floor(m.capacity_tokens_per_min) - self.tokens.get(ident, 0)
+        return exact(m.capacity_tokens_per_min - self.tokens.get(ident, 0))
 
     def free_cpu(self, node: str) -> Fraction:
         n = self.platform.node(node)

@@ -264,7 +264,7 @@ class Problem:
         for ident, uses in sorted(tokens.items()):
             free = capacity.tokens.get(ident)
             if free is not None:
-                self.prob += pulp.LpAffineExpression(uses) <= free, self._row("tok")
+                self.prob += pulp.LpAffineExpression(uses) <= float(free), self._row("tok")
         for node, uses in sorted(cpu.items()):
             self.prob += pulp.LpAffineExpression(uses) <= float(capacity.cpu_mc.get(node, 0)), self._row("cpu")
         for node, uses in sorted(mem.items()):

@@ -102,7 +102,7 @@ class Candidates:
     nodes: tuple[NodeOption, ...] = ()  # SRT and DT
     cores: tuple[CoreOption, ...] = ()  # HRT
     task: Task | None = None  # HRT
-    tokens_per_min: int = 0  # model token rate reserved for the unit
+    tokens_per_min: int | Fraction = 0  # model token rate reserved for the unit, exact (see token_rate)
     cpu_mc: int | Fraction = 0  # HRT: at least its utilisation × 1000, exactly
     mem_bytes: int = 0
     previous: dict[str, str] = field(default_factory=dict)  # `name@version` → previous stable `name@version`
@@ -118,7 +118,7 @@ class Candidates:
 class Capacity:
     """What is still free: tokens/min per model deployment, CPU/memory per node, utilisation per core."""
 
-    tokens: dict[str, int | None] = field(default_factory=dict)  # model ident → free (None: unlimited)
+    tokens: dict[str, int | Fraction | None] = field(default_factory=dict)  # model ident → free (None: unlimited)
     cpu_mc: dict[str, Fraction] = field(default_factory=dict)
     mem_bytes: dict[str, int | None] = field(default_factory=dict)
     core_util: dict[tuple[str, int], Fraction] = field(default_factory=dict)
@@ -150,6 +150,18 @@ def fmt_num(value: int | Fraction) -> str:
     if f.denominator == 1:
         return str(f.numerator)
     return f"{float(f):.3f}".rstrip("0").rstrip(".")
+
+
+def exact(value: int | Fraction) -> int | Fraction:
+    """An exact number as an int when it is whole (JSON-friendly, and how rates print)."""
+    f = Fraction(value)
+    return f.numerator if f.denominator == 1 else f
+
+
+def rate_json(value: int | Fraction) -> int | str:
+    """A token rate for a manifest record: an int, or `n/d` text when it is not whole (never a float)."""
+    f = exact(value)
+    return f if isinstance(f, int) else f"{f.numerator}/{f.denominator}"
 
 
 def fmt_list(values: tuple[str, ...] | list[str]) -> str:

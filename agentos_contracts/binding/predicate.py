@@ -7,6 +7,7 @@ canary, provenance, and the ``requested.reservation`` record later admissions co
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -39,12 +40,14 @@ class Bound:
         """The contract's budgets, plus the token rate admission reserved when the contract left it open.
 
         The runtime enforces budgets, so the rate reserved is also the rate allowed: a
-        reservation that the agent could exceed would not prevent overbooking.
+        reservation that the agent could exceed would not prevent overbooking. The budget
+        is a whole number of tokens per minute, the exact reserved rate rounded up (so the
+        agent gets all it needs; it may exceed the reservation by less than one token/min).
         """
         budgets = dict(self.data.get("budgets") or {})
         extra: dict[str, str] = {}
         if self.choice.model is not None and self.candidates.tokens_per_min and "tokens_per_minute" not in budgets:
-            budgets["tokens_per_minute"] = self.candidates.tokens_per_min
+            budgets["tokens_per_minute"] = math.ceil(self.candidates.tokens_per_min)
             extra["/budgets/tokens_per_minute"] = "admission"
         return budgets, extra
 

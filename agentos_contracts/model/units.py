@@ -79,12 +79,14 @@ def ns_to_ms_number(ns: int | Fraction) -> int | float:
     return int(text) if "." not in text else float(text)
 
 
-_QTY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$")
+# a Kubernetes quantity: a decimal with an optional exponent (`129e6`), then a suffix
+_QTY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
 _SUFFIX = {
     "": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50,
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50,
-    "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "B": 1,
+    "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15, "EB": 10**18, "B": 1,
+    "E": 10**18, "Ei": 2**60, "EiB": 2**60,
 }
 
 

@@ -101,7 +101,7 @@ def _malformed(case: Any) -> str | None:
         return "`expect` must be allow, deny or consent"
     if not isinstance(case.get("context", {}) or {}, dict):
         return "`context` must be a mapping"
-    if "args" in case and not isinstance(case["args"], dict):
+    if case.get("args") is not None and not isinstance(case["args"], dict):  # null is absent
         return "`args` must be a mapping"
     rules = case.get("rules", [])
     if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):

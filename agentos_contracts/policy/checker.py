@@ -183,7 +183,15 @@ class _RuleCheck:
         return f"{self._name(node)} is {_words(t) if t != 'list' else 'a list'}"
 
     def _error(self, nodes: tuple[ast.Operand, ...], span: dg.Span, message: str, hint: str) -> None:
-        from_tool = any(isinstance(n, ast.Path) and self.origin.get(n.parts) == "tool" for n in nodes)
+        """An error when a declaration or a tool schema is involved (the note's static errors); a
+        warning (AC319) for constants and `action` alone: `"a" < 3` is the note's own example of a
+        condition that compiles and fails closed at run time."""
+        typed = [n for n in nodes if isinstance(n, ast.Path) and n.parts in self.types]
+        if not typed:
+            self.diags.append(dg.make("AC319", span, message=message,
+                                      hint=f"{hint}; as written it cannot be evaluated and fails closed"))
+            return
+        from_tool = any(self.origin.get(n.parts) == "tool" for n in typed)
         self.diags.append(dg.make("AC312" if from_tool else "AC311", span, message=message, hint=hint))
 
     def _check(self, e: ast.Expr) -> None:

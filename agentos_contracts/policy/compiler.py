@@ -36,6 +36,7 @@ class Ceiling:
     name: str | None
     capabilities: tuple[str, ...]
     consent_for: tuple[str, ...]
+    names_policies: bool = False  # the contract lists policy files: only their ALLOW rules grant
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -54,8 +55,9 @@ def ceiling_of(contract: Mapping[str, Any] | None) -> Ceiling | None:
     def targets(raw: Any) -> tuple[str, ...]:
         return tuple(dict.fromkeys(t for t in (raw if isinstance(raw, list) else []) if ir.is_target(t)))
 
+    named = contract.get("policies")
     return Ceiling(name=name if isinstance(name, str) else None, capabilities=targets(caps),
-                   consent_for=targets(consent))
+                   consent_for=targets(consent), names_policies=bool(named))
 
 
 @dataclass(slots=True)
@@ -139,7 +141,9 @@ def _compile(sources: Sequence[tuple[str, bytes]], contract: Mapping[str, Any] |
     env, found = check_files(files, ToolTypes.from_schemas(tool_schemas or {}))
     diags += found
     rules = [r for f in files for r in f.rules]
-    implied_allow = ceiling is not None and not sources
+    # the note: a contract that names no policy file allows each capability; one that names policies
+    # grants only through their ALLOW rules, so compiling it without them grants nothing (fail closed)
+    implied_allow = ceiling is not None and not sources and not ceiling.names_policies
     if analyse and not any(d.is_error for d in diags):  # warnings about a broken policy are noise
         diags += rule_set_warnings(rules, [_target(t) for t in ceiling.targets] if ceiling and ceiling_warnings else None,
                                    [_target(t) for t in ceiling.consent_for] if ceiling else [],

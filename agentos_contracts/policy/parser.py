@@ -41,6 +41,7 @@ _EFFECTS = {"ALLOW": ast.Effect.ALLOW, "DENY": ast.Effect.DENY}
 # a line starting with one of these starts a new rule, even inside an unclosed bracket
 # (`policy` and `attribute` are not here: inside a statement they are names)
 _STARTERS = frozenset({"ALLOW", "DENY", "REQUIRE", "CONSENT", "AT"})
+_IMPLIED_IDS = frozenset({"contract:capabilities", "contract:consent_for"})  # the contract's rules (compiler.py)
 
 
 class _Feed(Lexer):
@@ -324,6 +325,15 @@ class _Build(Transformer):  # type: ignore[type-arg]
         if not value:
             self.diags.append(dg.make("AC307", self._tok(ch[3]), message="`@id` must not be empty",
                                       hint='write `@id("some-name")`'))
+            return ("@id", None, self._tok(name))
+        if any(c < " " or c == "\x7f" for c in value):  # a decision's reason names the id on one line
+            self.diags.append(dg.make("AC307", self._tok(ch[3]), message="`@id` must not hold control characters",
+                                      hint='write the id on one line, e.g. `@id("no-guest-delete")`'))
+            return ("@id", None, self._tok(name))
+        if value in _IMPLIED_IDS:
+            self.diags.append(dg.make("AC307", self._tok(ch[3]), message=f"`@id` `{value}` is reserved",
+                                      hint="the ids `contract:capabilities` and `contract:consent_for` name the "
+                                           "contract's implied rules; choose another id"))
             return ("@id", None, self._tok(name))
         return ("@id", value, self._tok(name))
 

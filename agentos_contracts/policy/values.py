@@ -78,6 +78,8 @@ def key(v: Any) -> Any:
         return ("l", tuple(key(x) for x in v))
     if isinstance(v, Mapping):
         return ("o", frozenset((k, key(x)) for k, x in v.items() if x is not None))
+    if v is None:  # a null inside a list: a value equal only to null, never an error
+        return ("z",)
     raise EvalError("unsupported value")
 
 
@@ -89,7 +91,9 @@ def scalar_key(v: Any, name: str) -> Any:
         return ("b", v)
     if c is int or c is float:
         return ("n", v)
-    raise EvalError(f"{name} is {kind_of(v)}; the left side of `IN` must be a number, string or boolean")
+    if c is not list and c is not tuple and isinstance(v, Mapping):
+        return key(v)  # the note makes only a list (or set) on the element side a type error
+    raise EvalError(f"{name} is {kind_of(v)}; the left side of `IN` must be a single value, not a list")
 
 
 def equal(a: Any, b: Any) -> bool:

@@ -72,6 +72,11 @@ def analyse(ts: TaskSet, *, sensitivity: bool | None = None, solver: str = "auto
     if ts.cores == 1:
         cores: list[list[Task]] | None = [list(ts.tasks)]
         bounds = check_bounds(ts.tasks, scheduler)
+    elif all(t.core is not None for t in ts.tasks):
+        # every task pinned: the one assignment is analysed core by core, so a set that misses
+        # still gets its exact response times (a failed partition search would report none)
+        method = "pinned"
+        cores = [[t for t in ts.tasks if t.core == k] for k in range(ts.cores)]
     else:
         from agentos_contracts.sched.partition import partition
 

@@ -78,6 +78,10 @@ def testing_bound(tasks: Sequence[Task], scale: Fraction = ONE, max_steps: int =
         return h if not jitter and not b_max and h >= max_d else max_d + h
     slack = scale * sum((Fraction(t.period_ns - t.effective_deadline_ns) * t.utilization for t in tasks), Fraction(0))
     la = max(Fraction(max_d), (slack + b_max) / (1 - u))
+    # for U < 1 too, h(t + H) + B(t + H) - (t + H) = h(t) + B(t) - t - (1 - U)·H once t ≥ max(D - J),
+    # so a violation beyond max(D - J) + H implies one a hyperperiod earlier; near U = 1 this is
+    # far shorter than La, which grows like 1 / (1 - U) (sensitivity's WCET searches live there)
+    la = min(la, Fraction(max_d + math.lcm(*(t.period_ns for t in tasks))))
     if b_max:
         return la
     # the synchronous busy period (jobs released at 0, then kT - J) when it is shorter

@@ -33,6 +33,15 @@ def _frac(v: Any) -> Fraction | None:
     return None if v is None else units.to_fraction(v)
 
 
+# the MCP tool descriptor a platform's tool entry carries inline (its digest is sealed)
+MCP_TOOL_FIELDS = ("name", "title", "description", "inputSchema", "outputSchema", "annotations")
+
+
+def _int(v: Any) -> Any:
+    """JSON Schema counts `2.0` as an integer; the model wants a Python int."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
 def _strs(v: Any) -> tuple[str, ...]:
     return tuple(s for _, s in str_list(v))
 
@@ -99,10 +108,10 @@ def build_contract(data: Mapping[str, Any], file: str = "", base_dir: Path | Non
         cpu_millicores=None if compute.get("cpu") is None else units.parse_millicores(compute["cpu"]),
         mem_bytes=None if compute.get("mem") is None else units.parse_bytes(compute["mem"]),
         model_allow=tuple(units.parse_ref(r) for r in _strs(mp.get("allow"))),
-        max_context_tokens=mp.get("max_context_tokens"),
-        max_output_tokens=mp.get("max_output_tokens", 256),
+        max_context_tokens=_int(mp.get("max_context_tokens")),
+        max_output_tokens=_int(mp.get("max_output_tokens", 256)),
         memory=Memory(namespace=mem.get("namespace"), retention_days=_frac(mem.get("retention_days")),
-                      top_k=rag.get("top_k"), require_grounding=bool(rag.get("require_grounding", False))),
+                      top_k=_int(rag.get("top_k")), require_grounding=bool(rag.get("require_grounding", False))),
         budgets=Budgets(**{k: _frac(budgets.get(k)) for k in
                            ("tokens", "tokens_per_minute", "calls", "calls_per_minute", "cost_per_day")}),
         policies=tuple(str(base / p) for p in _strs(data.get("policies"))),
@@ -115,20 +124,20 @@ def build_platform(data: Mapping[str, Any], file: str = "") -> Platform:
     base = Path(file).parent if file else Path(".")
     return Platform(
         name=data["name"],
-        nodes=tuple(Node(name=n["name"], placement=n["placement"], cores=n["cores"],
+        nodes=tuple(Node(name=n["name"], placement=n["placement"], cores=_int(n["cores"]),
                          mem_bytes=None if n.get("mem") is None else units.parse_bytes(n["mem"]),
                          scheduler=n.get("scheduler", "EDF"), tags=_strs(n.get("tags")))
                     for n in data.get("nodes") or []),
         models=tuple(Model(name=m["name"], version=units.parse_version(m["version"]), placement=m["placement"],
                            node=m.get("node"), onset_ns_p95=_ms(m.get("onset_ms_p95")) or 0,
-                           tokens_per_s=_frac(m.get("tokens_per_s")), max_context_tokens=m.get("max_context_tokens"),
+                           tokens_per_s=_frac(m.get("tokens_per_s")),
+                           max_context_tokens=_int(m.get("max_context_tokens")),
                            cost_per_1k_tokens=_frac(m.get("cost_per_1k_tokens")) or Fraction(0),
                            capacity_tokens_per_min=_frac(m.get("capacity_tokens_per_min")), tags=_strs(m.get("tags")))
                      for m in data.get("models") or []),
         tools=tuple(Tool(name=t["name"], version=units.parse_version(t["version"]), placement=t.get("placement"),
                          rtt_ns_p95=_ms(t.get("rtt_ms_p95")) or 0,
-                         descriptor={k: t[k] for k in ("name", "description", "inputSchema", "outputSchema", "annotations")
-                                     if k in t},
+                         descriptor={k: t[k] for k in MCP_TOOL_FIELDS if k in t},
                          tags=_strs(t.get("tags")))
                     for t in data.get("tools") or []),
         embed_stores=tuple(EmbedStore(name=e["name"], placement=e.get("placement"), tags=_strs(e.get("tags")))
@@ -186,10 +195,10 @@ def build_taskset(data: Mapping[str, Any], file: str = "", *, span_of: SpanOf | 
     tasks = []
     for i, raw in enumerate(data.get("tasks") or []):
         pointer = f"/tasks/{i}"
-        tasks.append(_task(raw["name"], _slo(LatencyClass.HRT, raw), priority=raw.get("priority"),
-                           core=raw.get("core"), span=span_of(pointer) if span_of else None, path=pointer))
+        tasks.append(_task(raw["name"], _slo(LatencyClass.HRT, raw), priority=_int(raw.get("priority")),
+                           core=_int(raw.get("core")), span=span_of(pointer) if span_of else None, path=pointer))
     return TaskSet(name=data["name"], scheduler=scheduler or Scheduler(data.get("scheduler", "RM")),
-                   cores=data.get("cores", 1), tasks=tuple(tasks), file=file,
+                   cores=_int(data.get("cores", 1)), tasks=tuple(tasks), file=file,
                    span=span_of("/name") if span_of else None)
 
 

@@ -6,6 +6,7 @@ so): each check looks only at values of the type it needs.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -62,7 +63,8 @@ def check_slo(doc: Document) -> Iterator[Diagnostic]:
             try:
                 units.ms_to_ns(v)
             except units.UnitError:
-                yield doc.diag("AC125", f"{base}/{key}", field=key)
+                yield doc.diag("AC125", f"{base}/{key}", field=key,
+                               message=None if math.isfinite(v) else f"`{key}` is not a finite number")
     for key in ("wcet_ms", "period_ms", "deadline_ms", "onset_ms", "turn_ms", "tokens_per_hour", "deadline_s"):
         v = slo.get(key)
         if is_number(v) and v <= 0:
@@ -189,13 +191,18 @@ def ref_pointers(data: Any) -> Iterator[tuple[str, str]]:
                     yield f"/binding/allow_fallbacks/{n}/substitute/{key}" + ("" if i is None else f"/{i}"), ref
 
 
+SPLIT_RANGE_HINT = 'a range in a flow list must be quoted: `["name@>=2.0,<3"]`'
+
+
 def check_refs(doc: Document) -> Iterator[Diagnostic]:
     for pointer, ref in ref_pointers(doc.data):
         try:
             units.parse_ref(ref)
         except units.UnitError as exc:
             if "valid model or tool name" in str(exc):
-                yield doc.diag("AC128", pointer, name=ref)
+                # `[m@>=2.0,<3]` unquoted: the flow list split the range at its comma
+                split = ref[:1] in ("<", ">", "=")
+                yield doc.diag("AC128", pointer, name=ref, hint=SPLIT_RANGE_HINT if split else None)
             else:
                 yield doc.diag("AC121", pointer, ref=ref, reason=str(exc))
 

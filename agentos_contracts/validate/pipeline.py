@@ -80,6 +80,10 @@ def run(
         semantic = _semantic(doc.kind or "")
         if semantic is not None:
             record(doc, semantic(doc))
+        from agentos_contracts.validate.durations import check_durations
+        from agentos_contracts.validate.partial import check_partials
+
+        record(doc, check_durations(doc) + check_partials(doc))
 
     from agentos_contracts.validate.crossref import check_documents
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from agentos_contracts import diagnostics as dg
 from agentos_contracts.diagnostics import Diagnostic
 from agentos_contracts.documents.loader import Document
 from agentos_contracts.model import units
@@ -112,4 +113,6 @@ def _reservations(doc: Document) -> Iterator[Diagnostic]:
     base = doc.source.path.parent if doc.source and doc.source.path else None
     for i, p in enumerate(res):
         if isinstance(p, str) and base is not None and not (base / p).is_file():
-            yield doc.diag("AC224", f"/reservations/{i}", path=p)
+            # the code's template says `{path}`, which `diag` already uses for the pointer
+            ptr = f"/reservations/{i}"
+            yield dg.make("AC224", doc.span(ptr), f"reservation `{p}` does not exist", path=ptr)

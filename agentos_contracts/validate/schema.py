@@ -19,6 +19,8 @@ _TYPE_WORDS = {
     "object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
     "integer": "an integer", "boolean": "a boolean (`true`/`false`)", "null": "null",
 }
+# the paper's shorthand keys, which documents.md replaces with canonical ones
+PAPER_SPELLINGS = {"latency_class": "write `class: {latency: SRT}` (the canonical keys), not `latency_class`"}
 
 
 def schema_file(kind: str) -> str:
@@ -90,7 +92,8 @@ def _located(doc: Document, err: Any) -> list[Diagnostic]:
         diags = []
         for key in sorted(k for k in inst if k not in schema.get("properties", {})):
             p = ptr.join(here, key)
-            hint = did_you_mean(key, known) or (expected(known) if known else "remove this key")
+            hint = (PAPER_SPELLINGS.get(key) if key in PAPER_SPELLINGS and "class" in known else None) \
+                or did_you_mean(key, known) or (expected(known) if known else "remove this key")
             diags.append(doc.diag("AC101", p, at_key=True, key=key, hint=hint))
         return diags
     if kw == "required" and isinstance(inst, dict):

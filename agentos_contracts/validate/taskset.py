@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Iterator
 
 from agentos_contracts.diagnostics import Diagnostic
@@ -12,6 +13,11 @@ from agentos_contracts.validate.contract import fmt_ms, is_number
 DURATIONS = ("period_ms", "wcet_ms", "deadline_ms", "jitter_ms", "blocking_ms")
 
 
+def _int(v: object) -> object:
+    """`2.0` is an integer to JSON Schema, so these checks must see it as one too."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
 def check_taskset(doc: Document) -> list[Diagnostic]:
     return list(_tasks(doc))
 
@@ -20,7 +26,7 @@ def _tasks(doc: Document) -> Iterator[Diagnostic]:
     tasks = doc.data.get("tasks")
     if not isinstance(tasks, list):
         return
-    cores = doc.data.get("cores", 1)
+    cores = _int(doc.data.get("cores", 1))
     scheduler = doc.data.get("scheduler", "RM")
     seen: set[str] = set()
     for i, task in enumerate(tasks):
@@ -39,19 +45,24 @@ def _tasks(doc: Document) -> Iterator[Diagnostic]:
             try:
                 units.ms_to_ns(v)
             except units.UnitError:
-                yield doc.diag("AC125", f"{base}/{key}", field=key)
+                yield doc.diag("AC125", f"{base}/{key}", field=key,
+                               message=None if math.isfinite(v) else f"`{key}` is not a finite number")
                 continue
             if key in ("period_ms", "wcet_ms", "deadline_ms") and v <= 0:
                 yield doc.diag("AC117", f"{base}/{key}", field=key, value=fmt_ms(v))
             elif v < 0:
                 yield doc.diag("AC130", f"{base}/{key}", field=key, value=fmt_ms(v))
-        core = task.get("core")
+        if "period_ms" not in task and "deadline_ms" not in task:
+            # like HRT contracts: each defaults to the other, so one of them is enough
+            yield doc.diag("AC102", base, at_key=True, message="missing required key `period_ms`",
+                           hint="give `period_ms` or `deadline_ms` (each defaults to the other)")
+        core = _int(task.get("core"))
         if isinstance(core, int) and not isinstance(core, bool) and isinstance(cores, int):
             if not 0 <= core < cores:
                 yield doc.diag("AC231", f"{base}/core", task=name, core=core, cores=cores)
         if scheduler == "FP" and "priority" not in task:
             yield doc.diag("AC232", base, task=name)
-        prio = task.get("priority")
+        prio = _int(task.get("priority"))
         if isinstance(prio, int) and not isinstance(prio, bool) and prio < 1:
             yield doc.diag("AC117", f"{base}/priority", field="priority", value=prio)
     if isinstance(cores, int) and not isinstance(cores, bool) and cores < 1:

@@ -83,7 +83,7 @@ def _step_kinds(doc: Document, steps: list[tuple[int, dict[str, Any]]]) -> Itera
             if not str_list(consent):
                 yield doc.diag("AC205", f"/steps/{i}", at_key=True, step=step["id"])
         elif "agent" not in step:
-            yield doc.diag("AC209", f"/steps/{i}/id", step=step["id"])
+            yield doc.diag("AC209", f"/steps/{i}", at_key=True, step=step["id"])
 
 
 def data_edges(data: Mapping[str, Any]) -> set[tuple[str, str]]:
@@ -179,10 +179,48 @@ def _overrides(doc: Document, steps: list[tuple[int, dict[str, Any]]], contracts
             if is_number(limit) and is_number(own) and limit > own:
                 yield doc.diag("AC204", f"{here}/budgets/{key}", step=step["id"],
                                what=f"budget `{key}` {fmt_ms(limit)} exceeds the agent's {fmt_ms(own)}")
+        yield from _tighter_limits(doc, step, here, base, over)
         bind = step.get("bind")
         mode = mapping(base, "binding").get("mode", "strict")
         if bind in MODE_ORDER and mode in MODE_ORDER and MODE_ORDER[bind] > MODE_ORDER[mode]:
             yield doc.diag("AC210", f"/steps/{i}/bind", step=step["id"], bind=bind, mode=mode)
+
+
+# SLO targets where a smaller number is the stricter promise (HRT `jitter_ms` is release
+# jitter, an input to the analysis, and `tokens_per_hour` a demand: neither is a target)
+DEFAULT_MAX_OUTPUT = 256  # documents.md: `max_output_tokens` (default 256)
+SLO_TARGETS = ("onset_ms", "turn_ms", "jitter_p95_pct", "deadline_ms", "deadline_s")
+
+
+def _tighter_limits(doc: Document, step: dict[str, Any], here: str, base: Mapping[str, Any],
+                    over: Mapping[str, Any]) -> Iterator[Diagnostic]:
+    """SLO targets, token limits and the binding mode an override may only tighten."""
+    b_cls, o_cls = mapping(base, "class"), mapping(over, "class")
+    if o_cls.get("latency", b_cls.get("latency")) == b_cls.get("latency"):
+        b_slo, o_slo = mapping(b_cls, "slo"), mapping(o_cls, "slo")
+        for key in SLO_TARGETS:
+            mine, own = o_slo.get(key), b_slo.get(key)
+            if is_number(mine) and is_number(own) and mine > own:
+                yield doc.diag("AC204", f"{here}/class/slo/{key}", step=step["id"],
+                               what=f"`{key}` {fmt_ms(mine)} is looser than the agent's {fmt_ms(own)}")
+    for key, default in (("max_context_tokens", None), ("max_output_tokens", DEFAULT_MAX_OUTPUT)):
+        mine, own = mapping(over, "modelPolicy").get(key), mapping(base, "modelPolicy").get(key, default)
+        if is_number(mine) and is_number(own) and mine > own:
+            yield doc.diag("AC204", f"{here}/modelPolicy/{key}", step=step["id"],
+                           what=f"`{key}` {fmt_ms(mine)} exceeds the agent's {fmt_ms(own)}")
+    for key, parse in (("cpu", units.parse_millicores), ("mem", units.parse_bytes)):
+        mine, own = mapping(over, "compute").get(key), mapping(base, "compute").get(key)
+        try:
+            looser = mine is not None and own is not None and parse(mine) > parse(own)
+        except units.UnitError:
+            looser = False  # a bad quantity is AC126 (partial.py, or the agent's own file)
+        if looser:
+            yield doc.diag("AC204", f"{here}/compute/{key}", step=step["id"],
+                           what=f"`compute.{key}` `{mine}` exceeds the agent's `{own}`")
+    mode, own_mode = mapping(over, "binding").get("mode"), mapping(base, "binding").get("mode", "strict")
+    if mode in MODE_ORDER and own_mode in MODE_ORDER and MODE_ORDER[mode] > MODE_ORDER[own_mode]:
+        yield doc.diag("AC204", f"{here}/binding/mode", step=step["id"],
+                       what=f"binding mode `{mode}` is looser than the agent's `{own_mode}`")
 
 
 def step_time_ns(step: dict[str, Any], contracts: Mapping[str, Mapping[str, Any]]) -> int | None:

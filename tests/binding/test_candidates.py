@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import copy
 
 from agentos_contracts.binding.candidates import token_rate
@@ -70,8 +72,13 @@ def test_placement_must_filters_models_tools_and_nodes(kit) -> None:  # type: ig
 
 
 def test_model_outside_allow_is_rejected(kit) -> None:  # type: ignore[no-untyped-def]
-    c = kit.candidates(kit.contract("a", modelPolicy={"allow": ["llm"]}, binding={"mode": "smooth", "prefer": {"model": ["cheap"]}}))
+    c = kit.candidates(kit.contract("a", modelPolicy={"allow": ["llm"]}, binding={"mode": "smooth", "must": {"model": ["cheap"]}}))
     assert c.reasons[0].message == "a: model `cheap@1.0.0 (cloud)` is not in `modelPolicy.allow`"
+
+
+def test_preferred_model_outside_allow_falls_back_to_allow(kit) -> None:  # type: ignore[no-untyped-def]
+    c = kit.candidates(kit.contract("a", modelPolicy={"allow": ["llm"]}, binding={"mode": "smooth", "prefer": {"model": ["cheap"]}}))
+    assert c.ok and [m.model.ident for m in c.models] == ["llm@1.1.0#prem-a"]
 
 
 def test_srt_onset_and_turn_are_checked_with_the_numbers(kit) -> None:  # type: ignore[no-untyped-def]
@@ -97,11 +104,11 @@ def test_srt_turn_boundary_is_exact(kit) -> None:  # type: ignore[no-untyped-def
 
 
 def test_dt_rate_covers_tokens_per_hour_and_the_deadline(kit) -> None:  # type: ignore[no-untyped-def]
-    def rate(**slo: object) -> tuple[int, object]:
+    def rate(**slo: object) -> tuple[object, object]:
         data = kit.contract("d", "DT", **{"class": {"latency": "DT", "slo": slo}}, budgets={"tokens": 600000})
         return token_rate(build_contract(data, "c.yaml"))
 
-    assert rate(tokens_per_hour=60001)[0] == 1001  # ceil(60001 / 60)
+    assert rate(tokens_per_hour=60001)[0] == Fraction(60001, 60)  # exact: shares are summed before comparing
     assert rate(tokens_per_hour=60000, deadline_s=600)[0] == 60000  # 600000 tokens in 10 minutes
     data = kit.contract("d", "DT", budgets={"tokens_per_minute": 500})
     r, problem = token_rate(build_contract(data, "c.yaml"))
@@ -132,6 +139,6 @@ def test_hrt_that_fails_alone_is_rejected(kit) -> None:  # type: ignore[no-untyp
 
 
 def test_node_too_small_for_compute(kit) -> None:  # type: ignore[no-untyped-def]
-    c = kit.candidates(kit.contract("big", "DT", compute={"cpu": "9", "mem": "1GiB"}))
+    c = kit.candidates(kit.contract("big", "DT", compute={"cpu": "9", "mem": "1GiB"}, modelPolicy={"allow": ["cheap"]}))
     assert c.reasons[0].message == ("big: needs 9000m CPU and 1GiB memory; the largest eligible node `prem-a` has "
                                     "8000m and 32GiB")

@@ -146,7 +146,8 @@ def test_a_time_limited_incumbent_is_admitted_with_a_warning(kit, monkeypatch) -
 
     monkeypatch.setattr(milp, "_status", lambda name, prob: ("feasible", "HiGHS: time limit reached"))
     plat = kit.platform()
-    res = resolve([build_candidates(kit.unit(kit.contract("a"), plat), plat)], Ledger(platform=plat))
+    res = resolve([build_candidates(kit.unit(kit.contract("a", modelPolicy={"allow": ["cheap"]}), plat), plat)],
+                  Ledger(platform=plat))
     assert res.status == "feasible" and res.outcomes[0].verdict == "admitted"
     assert [w.code for w in res.warnings] == ["AC531"]
     assert "not proven cost-optimal" in res.warnings[0].message

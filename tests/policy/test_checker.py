@@ -48,9 +48,18 @@ def test_type_mismatch_against_declaration() -> None:
     assert found[1].message == "`<` needs numbers, but `s` is declared a string"
 
 
-def test_literal_type_errors_are_found_without_declarations() -> None:
-    assert diags('ALLOW a IF "a" < 3\nALLOW b IF action < 3\nALLOW c IF action\nALLOW d IF 1 == "1"\n') == [
-        ("AC311", 1), ("AC311", 2), ("AC311", 3), ("AC311", 4)]
+def test_literal_type_errors_are_warnings_and_fail_closed_at_run_time() -> None:
+    # the note's own example of a condition that "cannot be evaluated" is `"a" < 3`: it compiles
+    # (AC319 warns) and fails closed; only a mismatch against a declaration or a tool schema is an error
+    found = messages('ALLOW a IF "a" < 3\nALLOW b IF action < 3\nALLOW c IF action\nALLOW d IF 1 == "1"\n'
+                     'ALLOW e IF true OR "a" < 3\nDENY f IF [1] IN ["a"]\nALLOW f\nALLOW g\n')
+    assert [(d.code, d.line) for d in found if d.code != "AC330"] == [
+        ("AC319", 1), ("AC319", 2), ("AC319", 3), ("AC319", 4), ("AC319", 5), ("AC319", 6)]
+    assert not any(d.is_error for d in found)
+    policy = compile_sources([("f.policy", b'ALLOW a IF true OR "a" < 3\nDENY f IF [1] IN ["a"]\n'
+                                           b'ALLOW f\nALLOW g\nALLOW h IF "a" < 3 OR true\n')]).policy
+    assert [policy.decide(a, {}).effect for a in "afgh"] == ["allow", "deny", "allow", "deny"]
+    assert policy.decide("f", {}).rules == ("f.policy:2",)
 
 
 def test_tool_input_schema_types_args() -> None:

@@ -153,6 +153,8 @@ def value(o: ast.Operand, ctx: Any, action: str) -> Any:
 
 
 def norm(v: Any) -> Any:
+    if v is None:
+        return ("null",)
     if isinstance(v, bool):
         return ("bool", v)
     if isinstance(v, (int, float)):
@@ -200,7 +202,7 @@ def holds(e: ast.Expr, ctx: Any, action: str) -> bool:
     elem_node, cont_node = (e.right, e.left) if e.op == "contains" else (e.left, e.right)
     x, c = value(elem_node, ctx, action), value(cont_node, ctx, action)
     if isinstance(c, list):
-        if isinstance(x, (list, dict)):
+        if isinstance(x, list):  # policy-dsl.md: a list or set on the element side is a type error
             raise Err
         found = any(norm(x) == norm(y) for y in c)
     elif isinstance(c, str):
