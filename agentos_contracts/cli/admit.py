@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, PATHS, Format, exit_code, guarded, print_json
+from agentos_contracts.cli.options import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, IGNORE, PATHS, Format, drop_ignored,
+                                          exit_code, guarded, print_json)
 from agentos_contracts.diagnostics import Diagnostic, Severity, Span
 
 if TYPE_CHECKING:
@@ -58,15 +59,17 @@ def command(
     time_limit: float = typer.Option(60.0, "--time-limit", min=0.0, help="Seconds for the solver and exact re-checks; no answer in time is verdict unknown."),
     solver: Solver = typer.Option(Solver.auto, "--solver", help="MILP solver: HiGHS, else CBC."),
     fmt: Format = FORMAT,
+    ignore: list[str] = IGNORE,
 ) -> None:
     """Bind contracts and workflows against a platform, check every SLO, and seal a manifest for each."""
     guarded(lambda: _run(paths, platform, key, unsigned, out_dir, dry_run, optimize, existing, pub, existing_unsigned,
-                         issued_at, valid_for, sequence, time_limit, solver, fmt))
+                         issued_at, valid_for, sequence, time_limit, solver, fmt, ignore))
 
 
 def _run(paths: list[str], platform: str, key_file: str | None, unsigned: bool, out_dir: str, dry_run: bool,
          optimize: Optimize, existing: list[str], pubs: list[str], existing_unsigned: bool, issued_at: str | None,
-         valid_for: str | None, sequence: int | None, time_limit: float, solver: Solver, fmt: Format) -> int:
+         valid_for: str | None, sequence: int | None, time_limit: float, solver: Solver, fmt: Format,
+         ignore: list[str] | tuple[str, ...] = ()) -> int:
     from agentos_contracts.admit import AdmitOptions, admit
 
     usage: list[Diagnostic] = []
@@ -83,6 +86,7 @@ def _run(paths: list[str], platform: str, key_file: str | None, unsigned: bool, 
                            seal=not dry_run, key=key, sequence=sequence, **clock)
     result = admit(paths, platform, options)
     manifests = {} if dry_run else _write(result, Path(out_dir))
+    result.diagnostics[:] = drop_ignored(result.diagnostics, ignore)  # rejections stay: they are verdicts
     _emit(result, [], manifests, fmt)
     code = exit_code(result.diagnostics)
     if code == EXIT_USAGE:
@@ -192,7 +196,9 @@ def _write(result: AdmitResult, out_dir: Path) -> dict[str, str]:
 
 
 def _emit(result: AdmitResult | None, usage: list[Diagnostic], manifests: dict[str, str], fmt: Format) -> None:
-    diags = usage + (result.diagnostics if result else [])
+    from agentos_contracts.diagnostics import sort_diagnostics
+
+    diags = sort_diagnostics(usage + (result.diagnostics if result else []))
     if fmt is Format.json:
         print_json(_json(result, diags, manifests))
         return

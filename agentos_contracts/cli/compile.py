@@ -59,7 +59,9 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
                 digest = "sha256:" + hashlib.sha256(result.policy.data).hexdigest()
                 doc["outputs"].append({"path": out, "digest": digest})
                 doc["rules"] = len(result.policy.rule_ids)
-    diags = drop_ignored(diags, ignore)
+    from agentos_contracts.diagnostics import sort_diagnostics
+
+    diags = sort_diagnostics(drop_ignored(diags, ignore))
     doc["ok"] = bool(doc["outputs"]) and not any(d.is_error for d in diags)
     doc["diagnostics"] = [d.to_json() for d in diags]
     if fmt is Format.json:

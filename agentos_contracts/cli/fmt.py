@@ -61,7 +61,9 @@ def _run(paths: list[str], check: bool, fmt: Format, ignore: list[str]) -> int:
                 sys.stdout.write(out)
         elif changed and not check:
             Path(name).write_text(out, encoding="utf-8")
-    diags = drop_ignored(diags, ignore)
+    from agentos_contracts.diagnostics import sort_diagnostics
+
+    diags = sort_diagnostics(drop_ignored(diags, ignore))
     ok = not any(d.is_error for d in diags) and not (check and changed_any)
     if fmt is Format.json:
         print_json({"ok": ok, "diagnostics": [d.to_json() for d in diags], "files": results})

@@ -63,11 +63,17 @@ def print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def usage_error(message: str, hint: str = "") -> NoReturn:
-    """Report a usage problem the way every command does and exit 2."""
+def usage_error(message: str, hint: str = "", json_doc: dict[str, Any] | None = None) -> NoReturn:
+    """Report a usage problem the way every command does and exit 2.
+
+    Under ``--format json`` a command passes its empty report as ``json_doc``: standard
+    output must still hold exactly one JSON document, carrying the diagnostic.
+    """
     from agentos_contracts.report import text as text_report
 
     diag = Diagnostic(Span("<command line>"), Severity.ERROR, "AC901", message, "", hint)
+    if json_doc is not None:
+        print_json({**json_doc, "ok": False, "diagnostics": [diag.to_json()]})
     text_report.render_diagnostics([diag], {}, sys.stderr)
     raise typer.Exit(EXIT_USAGE)
 

@@ -71,7 +71,8 @@ def _run(paths: list[str], format: Format, gantt: str | None, horizon: float | N
                 raise UnitError("not positive")
         except UnitError:
             usage_error(f"`--horizon {horizon}` is not a positive number of ms with at most 6 decimals",
-                        "give the simulated window in milliseconds, e.g. `--horizon 100`")
+                        "give the simulated window in milliseconds, e.g. `--horizon 100`",
+                        json_doc={"reports": []} if format is Format.json else None)
     override = Scheduler(scheduler.value) if scheduler else None
     inputs = collect(paths, override, cores or 1)
     diags = list(inputs.diagnostics)

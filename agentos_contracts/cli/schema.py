@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from agentos_contracts.cli.options import guarded, usage_error
+from agentos_contracts.cli.options import FORMAT, Format, guarded, usage_error
 
 SCHEMAS = {
     "AgentContract": "AgentContract.schema.json",
@@ -19,8 +19,11 @@ SCHEMAS = {
 }
 
 
-def command(kind: str = typer.Argument(..., help="AgentContract, Workflow, Platform, TaskSet, PolicyTest, CompiledPolicy or BindingManifest.")) -> None:
-    """Print the JSON Schema of a document kind."""
+def command(
+    kind: str = typer.Argument(..., help="AgentContract, Workflow, Platform, TaskSet, PolicyTest, CompiledPolicy or BindingManifest."),
+    fmt: Format = FORMAT,
+) -> None:
+    """Print the JSON Schema of a document kind (JSON whatever `--format` says: a schema is a JSON document)."""
 
     def run() -> int:
         from agentos_contracts.resources import schema_text
@@ -28,7 +31,8 @@ def command(kind: str = typer.Argument(..., help="AgentContract, Workflow, Platf
 
         match = {k.lower(): k for k in SCHEMAS}.get(kind.lower())
         if match is None:
-            usage_error(f"unknown kind `{kind}`", did_you_mean(kind, SCHEMAS) or "one of: " + ", ".join(SCHEMAS))
+            usage_error(f"unknown kind `{kind}`", did_you_mean(kind, SCHEMAS) or "one of: " + ", ".join(SCHEMAS),
+                        json_doc={} if fmt is Format.json else None)
         sys.stdout.write(schema_text(SCHEMAS[match]))
         return 0
 

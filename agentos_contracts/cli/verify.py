@@ -180,7 +180,9 @@ def _usage(message: str, hint: str) -> Diagnostic:
 
 
 def _emit(reports: list[FileReport], usage: list[Diagnostic], fmt: Format) -> None:
-    diags = usage + [d for r in reports for d in r.diagnostics]
+    from agentos_contracts.diagnostics import sort_diagnostics
+
+    diags = sort_diagnostics(usage + [d for r in reports for d in r.diagnostics])
     if fmt is Format.json:
         print_json({
             "ok": bool(reports) and not usage and all(r.ok for r in reports),

@@ -87,12 +87,17 @@ class AuditLog:
             conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'durable' else 'NORMAL'}")
             conn.executescript(_SCHEMA)
             log_id = _ensure_meta(conn)
+            signed = conn.execute("SELECT 1 FROM checkpoints LIMIT 1").fetchone() is not None
         except sqlite3.DatabaseError as exc:
             lock.close()
             raise AuditError(f"`{target}` is not a usable audit log: {exc}") from None
         except BaseException:
             lock.close()
             raise
+        if signed and checkpoint_key is None:  # unsigned records after signed ones would read as forged
+            conn.close()
+            lock.close()
+            raise AuditError(f"`{target}` is a signed audit log: open it with its `checkpoint_key`")
         return cls(target, conn, lock, log_id, durability=durability, batch_size=batch_size,
                    checkpoint_key=checkpoint_key, clock=clock)
 
@@ -241,8 +246,14 @@ def verify(log: str | Path, public_keys: Sequence[Any] | None = None, *,
             tuple(stored.checkpoints) + tuple(checkpoints), list(public_keys), stored.log_id, report.heads, last)
         problems.extend(cp_problems)
         warnings.extend(cp_warnings)
-        if attested < last and not cp_problems:
-            span = f"{attested + 1}" if attested + 1 == last else f"{attested + 1}..{last}"
+        span = f"{attested + 1}" if attested + 1 == last else f"{attested + 1}..{last}"
+        if 0 < attested < last:
+            # the writer commits each checkpoint with its records and a signed log only opens with its
+            # key, so records after the newest valid checkpoint were added by someone without the key
+            problems.append(chain.Problem(seq=attested + 1, kind="inserted",
+                                          message=f"record(s) {span} come after the last signed checkpoint "
+                                                  f"(record {attested}): added without the checkpoint key (inserted)"))
+        elif attested < last and not cp_problems:
             warnings.append(f"record(s) {span} are not covered by a signed checkpoint")
     elif stored.checkpoints:
         warnings.append("signed checkpoints were not checked (no public key given)")

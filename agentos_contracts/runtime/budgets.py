@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, Callable, Mapping
 
@@ -31,6 +32,7 @@ KEYS: dict[str, tuple[str, int | None]] = {
     "cost_per_day": ("cost", DAY_NS),
 }
 METRICS = ("calls", "tokens", "cost")
+MAX_EXPONENT = 1000  # decimal exponents beyond this are refused, not computed
 
 
 Amount = int | Fraction  # exact either way; plain ints keep the common path fast
@@ -40,8 +42,19 @@ def amount_of(value: Any) -> Amount:
     """An exact amount: ints as they are, anything else through its decimal text."""
     if value.__class__ is int:
         return value  # type: ignore[no-any-return]
+    if isinstance(value, str) and not _modest(value):
+        raise UnitError("amount is out of range")
     exact = to_fraction(value)
     return exact.numerator if exact.denominator == 1 else exact
+
+
+def _modest(text: str) -> bool:
+    """Whether decimal text has a sane exponent: `1e999999999` would take minutes to make exact."""
+    try:
+        d = Decimal(text.strip())
+    except InvalidOperation:
+        return True  # to_fraction reports it
+    return not d.is_finite() or -MAX_EXPONENT <= d.adjusted() <= MAX_EXPONENT
 
 
 class BudgetError(ValueError):
@@ -88,6 +101,9 @@ class Budgets:
             return None
         now = self._clock() if at is None else at
         ask = {"calls": amount_of(calls), "tokens": amount_of(tokens), "cost": amount_of(cost)}
+        for metric, want in ask.items():  # a negative ask would make `used + want` fit an exhausted limit
+            if want < 0:
+                return f"a request cannot ask a negative amount of {metric}"
         for lim in self.limits:
             used = self._used(lim, now)
             want = ask[lim.metric]

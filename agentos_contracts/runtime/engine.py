@@ -8,6 +8,7 @@ the audit log does not show did not happen.
 from __future__ import annotations
 
 import contextvars
+import copy
 import functools
 import inspect
 import threading
@@ -21,10 +22,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 from agentos_contracts.model.manifest import Fallback
 from agentos_contracts.runtime import telemetry as telemetry_
 from agentos_contracts.runtime.audit import AuditLog, Durability
-from agentos_contracts.runtime.authorize import Authorizer, Decision, StepCeiling
-from agentos_contracts.runtime.budgets import Budgets, BudgetError
+from agentos_contracts.runtime.authorize import Authorizer, Decision, StepCeiling, args_digest
+from agentos_contracts.runtime.budgets import Budgets, BudgetError, amount_of
 from agentos_contracts.runtime.chain import RecordError, format_time_ns
-from agentos_contracts.runtime.consent import Approver, ConsentGate, DEFAULT_TTL_NS
+from agentos_contracts.runtime.consent import Approver, ConsentGate, ConsentOutcome, DEFAULT_TTL_NS
 from agentos_contracts.runtime.manifest import LoadedManifest, ManifestRefused, load_manifest, read_public_keys
 from agentos_contracts.runtime.tools import ToolSchemaError, build_validators
 from agentos_contracts.seal import keys as keys_
@@ -131,7 +132,7 @@ class Runtime:
         with self._lock:
             try:
                 self.log.append({**header, **fields}, retain_args=retain if self.retain_args else None)
-            except RecordError:
+            except (RecordError, RecursionError):  # a context nested too deep must not hide the decision
                 if "context" not in fields:
                     raise
                 rest = {k: v for k, v in fields.items() if k != "context"}
@@ -141,8 +142,8 @@ class Runtime:
     # --- deciding --------------------------------------------------------------------------------
 
     @contextmanager
-    def context(self, **values: Any) -> Iterator[None]:
-        """Attributes every decision inside the block sees (per thread and task)."""
+    def context(self, /, **values: Any) -> Iterator[None]:
+        """Attributes every decision inside the block sees (per thread and task); any key, even `self`."""
         token = _current_context.set({**_current_context.get(), **values})
         try:
             yield
@@ -191,6 +192,12 @@ class Runtime:
                     agent: str | None = None, timeout_s: float | None = None,
                     escalate_to: str | None = None) -> Decision:
         """The consent gate for a `consent` decision: an allow (counted) or a deny, both recorded."""
+        misuse = _consent_misuse(decision, args)
+        if misuse is not None:  # a person may only turn a `consent` into an allow, for the arguments decided
+            self.record("consent.denied", agent=agent, action=str(decision.action), step=step, decision="deny",
+                        reason=misuse, rules=list(decision.rules))
+            return Decision(effect="deny", rules=decision.rules, reason=misuse, stage="consent",
+                            action=decision.action, args_digest=decision.args_digest)
         # the request stays valid for as long as the approver may take (both rounds when it escalates)
         ttl = None if timeout_s is None else int(timeout_s * (2 if escalate_to else 1) * 1e9) + 1_000_000_000
         req = self.gate.request(action=decision.action, args=args, args_digest=decision.args_digest,
@@ -206,6 +213,11 @@ class Runtime:
                         step=step, approver=outcome.escalated_to)
         with self._lock:
             now = self._clock()
+            if outcome.granted:  # other calls may have spent the budget while the approver thought
+                over = self._budget_after_consent(now)
+                if over is not None:
+                    outcome = ConsentOutcome(granted=False, reason=f"approved, but {over}", approver=outcome.approver,
+                                             escalated_to=outcome.escalated_to)
             kind = "consent.granted" if outcome.granted else "consent.denied"
             self.record(kind, agent=agent, action=req.action, call_digest=req.call_digest, step=step,
                         decision="allow" if outcome.granted else "deny", reason=outcome.reason,
@@ -217,6 +229,12 @@ class Runtime:
                         else f"approved by {outcome.approver}", stage="consent", action=decision.action,
                         args_digest=decision.args_digest)
 
+    def _budget_after_consent(self, now: int) -> str | None:
+        try:
+            return self.budgets.check(calls=1, at=now)
+        except Exception as exc:  # fail closed
+            return f"budget check failed ({type(exc).__name__})"
+
     # --- guarded calls ---------------------------------------------------------------------------
 
     def call(self, action: str, args: Mapping[str, Any] | None, fn: Callable[..., Any], *,
@@ -225,7 +243,7 @@ class Runtime:
              agent: str | None = None, consent_for: Sequence[str] = (), timeout_s: float | None = None,
              escalate_to: str | None = None) -> Any:
         """Authorize, pass the consent gate, run ``fn(**args)``, record the outcome; PolicyDenied if refused."""
-        call_args = dict(args or {})
+        call_args = _snapshot(dict(args or {}))  # what is decided, approved and run is one private copy
         return self._guarded(action, call_args, lambda: fn(**call_args), context=context, tokens=tokens, cost=cost,
                              usage=usage, step=step, agent=agent, consent_for=consent_for, timeout_s=timeout_s,
                              escalate_to=escalate_to)
@@ -241,8 +259,12 @@ class Runtime:
             def guarded(*a: Any, **kw: Any) -> Any:
                 bound = signature.bind(*a, **kw)
                 bound.apply_defaults()
+                frozen = _snapshot(dict(bound.arguments))
+                if isinstance(frozen, dict):  # run on the copy that was decided, never the caller's live objects
+                    bound = inspect.BoundArguments(signature, frozen)  # type: ignore[arg-type]
                 ctx = context() if callable(context) else context
-                return self._guarded(name, _arguments(bound), lambda: fn(*bound.args, **bound.kwargs),
+                args = _arguments(bound) if isinstance(frozen, dict) else frozen
+                return self._guarded(name, args, lambda: fn(*bound.args, **bound.kwargs),
                                      context=ctx, usage=usage)
 
             return guarded  # type: ignore[return-value]
@@ -270,13 +292,12 @@ class Runtime:
                 self.record("tool.failed", agent=agent, action=action, step=step, args_digest=decision.args_digest,
                             outcome="error", error=type(exc).__name__)
                 raise
-            used = dict(usage(result)) if usage is not None else {}
-            spent = {k: used[k] for k in ("tokens", "cost") if used.get(k)}
+            spent, refused = _usage_report(usage, result)
             with self._lock:
                 now = self._clock()
                 self.budgets.charge(**spent, at=now)
                 self.record("tool.completed", agent=agent, action=action, step=step,
-                            args_digest=decision.args_digest, outcome="ok",
+                            args_digest=decision.args_digest, outcome="ok", error=refused,
                             usage={k: str(v) for k, v in spent.items()} or None, at=now)
             return result
 
@@ -330,6 +351,43 @@ def _request_context(context: Any) -> Any:
     if isinstance(context, Mapping):
         return {**_current_context.get(), **context}
     return context
+
+
+def _consent_misuse(decision: Decision, args: Any) -> str | None:
+    if decision.effect != "consent":
+        return f"consent cannot overturn a `{decision.effect}` decision"
+    try:
+        same = isinstance(args, Mapping) and args_digest(args) == decision.args_digest
+    except Exception:
+        same = False
+    return None if same else "consent asked for other arguments than those decided"
+
+
+class _Unreadable:
+    """Arguments that could not be copied: they have no canonical form either, so they are denied."""
+
+
+def _snapshot(args: dict[str, Any]) -> Any:
+    """A deep copy of the arguments, so a caller cannot change them between decision and call."""
+    try:
+        return copy.deepcopy(args)
+    except Exception:  # (too deep, uncopyable): deny, never run on the live objects
+        return _Unreadable()
+
+
+def _usage_report(usage: Callable[[Any], Mapping[str, Any]] | None, result: Any) -> tuple[dict[str, Any], str | None]:
+    """``(amounts to charge, why the report was refused)``: a report that is not a mapping of
+    non-negative finite numbers charges nothing and says so in the record, since the tool already ran."""
+    if usage is None:
+        return {}, None
+    try:
+        used = dict(usage(result))
+        spent = {k: amount_of(used[k]) for k in ("tokens", "cost") if used.get(k)}
+        if any(v < 0 for v in spent.values()):
+            return {}, "usage report refused (negative amount)"
+        return spent, None
+    except Exception as exc:
+        return {}, f"usage report refused ({type(exc).__name__})"
 
 
 def _arguments(bound: inspect.BoundArguments) -> dict[str, Any]:

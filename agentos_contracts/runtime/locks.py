@@ -21,7 +21,9 @@ class Locked(Exception):
 
 
 def lock_path(target: Path) -> Path:
-    return target.with_name(target.name + ".lock")
+    """Beside the real file: a symlink or a `..` path to the same log must meet the same lock."""
+    real = target.resolve()
+    return real.with_name(real.name + ".lock")
 
 
 def take_lock(target: Path, what: str) -> IO[bytes]:

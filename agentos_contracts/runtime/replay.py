@@ -75,19 +75,29 @@ def replay(log: str | Path, loaded: LoadedManifest, tools: Sequence[Mapping[str,
         except ValueError:
             continue
         kind = record.get("type")
-        if kind in chain.DECISION_TYPES:
-            outcome = _redecide(record, at, authorizer, retained)
-            if isinstance(outcome, str):
-                skipped.append((record.get("seq", 0), outcome))
-            elif outcome is not None:
-                diffs.append(outcome)
-                replayed += 1
-            else:
-                same += 1
-                replayed += 1
-        _charge(authorizer, record, at)
+        try:  # a tampered record may hold anything: it is reported (the chain already fails), never a crash
+            outcome = _redecide(record, at, authorizer, retained) if kind in chain.DECISION_TYPES else False
+            _charge(authorizer, record, at)
+        except Exception as exc:
+            skipped.append((_seq(record), f"record cannot be replayed ({type(exc).__name__})"))
+            continue
+        if outcome is False:
+            continue
+        if isinstance(outcome, str):
+            skipped.append((_seq(record), outcome))
+        elif outcome is not None:
+            diffs.append(outcome)
+            replayed += 1
+        else:
+            same += 1
+            replayed += 1
     return ReplayReport(replayed=replayed, same=same, differences=tuple(diffs), skipped=tuple(skipped),
                         chain_problems=tuple(walked.problems))
+
+
+def _seq(record: dict[str, Any]) -> int:
+    seq = record.get("seq")
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
 
 
 def _redecide(record: dict[str, Any], at: int, authorizer: Authorizer,
