@@ -16,7 +16,7 @@ from agentos_contracts.diagnostics import Diagnostic
 from agentos_contracts.documents import pointer as ptr
 from agentos_contracts.documents.loader import Document
 from agentos_contracts.model import units
-from agentos_contracts.validate.contract import DURATIONS_MS, is_number
+from agentos_contracts.validate.contract import DURATIONS_MS
 
 # free-form subtrees whose keys are not ours (MCP schemas, policy-test request data)
 OPAQUE = frozenset({"inputSchema", "outputSchema", "annotations", "context", "args"})
@@ -40,28 +40,37 @@ def _already_checked(kind: str | None, pointer: str) -> bool:
     return False
 
 
-def _walk(value: Any, pointer: str) -> Iterator[tuple[str, str, Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str) or key in OPAQUE:
-                continue
-            here = ptr.join(pointer, key)
-            yield here, key, item
-            yield from _walk(item, here)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _walk(item, f"{pointer}/{i}")
+def _floats(value: Any) -> Iterator[tuple[tuple[str | int, ...], str, float]]:
+    """(path, key, value) of every float under a duration-named key; whole numbers are always exact.
+
+    An explicit stack and no pointer strings until something is found: this runs on every
+    document of a CI run.
+    """
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while stack:
+        path, cur = stack.pop()
+        if isinstance(cur, dict):
+            for key, item in cur.items():
+                if item.__class__ is float:
+                    if _converter(key) is not None:
+                        yield (*path, key), key, item
+                elif isinstance(item, (dict, list)) and key not in OPAQUE:
+                    stack.append(((*path, key), item))
+        elif isinstance(cur, list):
+            for i, item in enumerate(cur):
+                if isinstance(item, (dict, list)):
+                    stack.append(((*path, i), item))
 
 
 def check_durations(doc: Document) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    for pointer, key, value in _walk(doc.data, ""):
-        convert = _converter(key)
-        if convert is None or not is_number(value) or _already_checked(doc.kind, pointer):
+    for parts, key, value in _floats(doc.data):
+        pointer = ptr.from_parts(parts)
+        if _already_checked(doc.kind, pointer):
             continue
         try:
-            convert(value)
+            _converter(key)(value)  # type: ignore[misc]
         except units.UnitError:
             message = None if math.isfinite(value) else f"`{key}` is not a finite number"
             found.append(doc.diag("AC125", pointer, field=key, message=message))
-    return found
+    return sorted(found, key=lambda d: (d.line, d.column))
