@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from agentos_contracts.documents.pointer import split as pointer_split
 from agentos_contracts.seal import keys
 from agentos_contracts.seal.manifest import seal_manifest, verify_manifest
 from agentos_contracts.seal.schema import predicate_errors
@@ -39,20 +40,16 @@ def test_invalid_manifest_fixtures_fail_with_their_code(path: Path) -> None:
     assert [p.code for p in result.problems] == [expected]
 
 
-def _pointer_parts(pointer: str) -> list[str]:
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-
-
 def _apply(doc: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     for pointer, value in case.get("set", {}).items():
-        *parents, last = _pointer_parts(pointer)
+        *parents, last = pointer_split(pointer)
         node: Any = out
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]
         node[int(last) if isinstance(node, list) else last] = value
     for pointer in case.get("remove", []):
-        *parents, last = _pointer_parts(pointer)
+        *parents, last = pointer_split(pointer)
         node = out
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]

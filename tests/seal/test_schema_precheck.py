@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from agentos_contracts import resources
+from agentos_contracts.documents.pointer import split as pointer_split
 from agentos_contracts.seal import schema as seal_schema
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "seal"
@@ -34,20 +35,16 @@ def _reference(part: str) -> Draft202012Validator:
 REFERENCE = {part: _reference(part) for part in ERRORS}
 
 
-def _pointer_parts(pointer: str) -> list[str]:
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-
-
 def _case_doc(case: dict[str, Any]) -> dict[str, Any]:
     out = json.loads((FIXTURES / "valid" / f"{case['base']}.predicate.json").read_text("utf-8"))
     for pointer, value in case.get("set", {}).items():
-        *parents, last = _pointer_parts(pointer)
+        *parents, last = pointer_split(pointer)
         node: Any = out
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]
         node[int(last) if isinstance(node, list) else last] = value
     for pointer in case.get("remove", []):
-        *parents, last = _pointer_parts(pointer)
+        *parents, last = pointer_split(pointer)
         node = out
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]
