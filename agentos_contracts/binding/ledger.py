@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 from agentos_contracts.binding.options import Candidates, Capacity, Choice, exact, rate_json
-from agentos_contracts.model.platform import Platform
+from agentos_contracts.model.platform import Node, Platform
 from agentos_contracts.model.tasks import Task
 from agentos_contracts.validate.build import build_reserved_task
 
@@ -91,6 +91,9 @@ def _held(rec: Mapping[str, Any], label: str, source: str, owner: tuple[str, str
     return Held(source=source, label=label, owner=owner, models=models, tokens_per_min=_rate(rec.get("tokens_per_min", 0)),
                 node=rec.get("node"), core=None if core is None else int(core), cpu_mc=cpu,
                 mem_bytes=int(rec.get("mem_bytes", 0)), task=task)
+
+
+_NODE_INDEX: dict[int, tuple[Platform, dict[str, Node]]] = {}  # id(platform) → (platform, nodes by name)
 
 
 @dataclass(slots=True)
@@ -181,14 +184,22 @@ class Ledger:
             return None
         return exact(m.capacity_tokens_per_min - self.tokens.get(ident, 0))
 
+    def _node(self, name: str) -> Node:
+        """By name through a dict built once per platform (``Platform.node`` scans the list)."""
+        index = _NODE_INDEX.get(id(self.platform))
+        if index is None or index[0] is not self.platform:
+            if len(_NODE_INDEX) > 8:  # a long-lived process that loads platform after platform
+                _NODE_INDEX.clear()
+            index = (self.platform, {n.name: n for n in self.platform.nodes})
+            _NODE_INDEX[id(self.platform)] = index
+        return index[1][name]
+
     def free_cpu(self, node: str) -> Fraction:
-        n = self.platform.node(node)
-        assert n is not None
+        n = self._node(node)
         return n.cores * 1000 - self.cpu_mc.get(node, Fraction(0))
 
     def free_mem(self, node: str) -> int | None:
-        n = self.platform.node(node)
-        assert n is not None
+        n = self._node(node)
         return None if n.mem_bytes is None else n.mem_bytes - self.mem_bytes.get(node, 0)
 
     def capacity(self) -> Capacity:

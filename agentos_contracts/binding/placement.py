@@ -204,8 +204,9 @@ def _nodes(unit: Unit, platform: Platform, cpu: int | Fraction) -> tuple[list[No
                               detail=f"needs {fmt_num(cpu)}m CPU and {mem_text(mem)} memory; the largest eligible node "
                                      f"`{biggest.name}` has {biggest.cores * 1000}m and {mem_text(biggest.mem_bytes)}"))
         return [], reasons
-    order = sorted(range(len(fitting)), key=lambda i: (preference(c, 0, fitting[i].placement, fitting[i].tags),
-                                                       platform.nodes.index(fitting[i])))
+    # `fitting` keeps catalog order, so its own index is the catalog tie-break (``platform.nodes.index``
+    # compared whole dataclasses node by node: O(nodes²) per unit)
+    order = sorted(range(len(fitting)), key=lambda i: (preference(c, 0, fitting[i].placement, fitting[i].tags), i))
     return [fitting[i] for i in order], reasons
 
 

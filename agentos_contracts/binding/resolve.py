@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from agentos_contracts.binding import explain, hrt, milp
+from agentos_contracts.binding import explain, greedy, hrt, milp
 from agentos_contracts.binding.ledger import Ledger
 from agentos_contracts.binding.milp import Atom, Solution
 from agentos_contracts.binding.options import Candidates, Choice, Reason, Unit
@@ -29,6 +29,8 @@ from agentos_contracts.binding.settle import settle
 from agentos_contracts.sched.result import Verdict
 
 MAX_ROUNDS = 60
+GREEDY_MESSAGE = ("the solver found no answer in time: the contracts admitted were placed greedily (every constraint "
+                  "re-checked exactly); the others are `unknown`, not proven impossible")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +62,9 @@ def resolve(cands: list[Candidates], reserved: Ledger, *, optimize: str = "cost"
     """Bind every unit in ``cands`` against what ``reserved`` leaves free."""
     bad_groups = {c.unit.group for c in cands if not c.ok}
     live = [c for c in cands if c.unit.group not in bad_groups]
+    narrowed: set[str] = set()
+    if greedy.option_count(live) > greedy.LARGE_OPTIONS:
+        live, narrowed = greedy.preplace(live, reserved)
     run = _Run(live, reserved, time_limit, solver, max_rounds)
     groups = sorted({c.unit.group for c in live})
     sol = Solution(status="none")
@@ -76,12 +81,19 @@ def resolve(cands: list[Candidates], reserved: Ledger, *, optimize: str = "cost"
             warnings.append(Reason(code="AC531", message=explain.not_optimal_message(optimize)))
     ledger = reserved.copy()
     choices: dict[str, Choice] = {}
+    fallback = not sol.has_solution and sol.status != "infeasible" and bool(live)
     if sol.has_solution:
         for c in live:
             if c.unit.group in sol.admitted:
-                choice = to_choice(c, sol.assignments[c.unit.key])
-                choices[c.unit.key] = choice
-                ledger.add_choice(c, choice)
+                choices[c.unit.key] = to_choice(c, sol.assignments[c.unit.key])
+    elif fallback:  # the MILP found nothing in time: admit what a greedy placement proves
+        choices = greedy.place_groups(live, reserved, optimize)
+        if choices:
+            warnings.append(Reason(code="AC531", message=GREEDY_MESSAGE))
+    if choices:
+        for c in live:
+            if c.unit.key in choices:
+                ledger.add_choice(c, choices[c.unit.key])
         choices = settle(live, choices, ledger, optimize)
     outcomes = []
     for c in cands:
@@ -90,9 +102,15 @@ def resolve(cands: list[Candidates], reserved: Ledger, *, optimize: str = "cost"
             outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="rejected", reasons=tuple(own)))
         elif c.unit.key in choices:
             outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="admitted", choice=choices[c.unit.key]))
-        elif not sol.has_solution and sol.status != "infeasible":
+        elif fallback:
+            why = sol.reason + "; a greedy placement found no room for it, which does not prove there is none" \
+                if choices else sol.reason
             outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="unknown",
-                                    reasons=(explain.unknown_reason(c, sol.reason),)))
+                                    reasons=(explain.unknown_reason(c, why),)))
+        elif narrowed:
+            outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="unknown", reasons=(explain.unknown_reason(
+                c, "not admitted after the fleet-sized search placed units on nodes and cores greedily; "
+                   "that narrowing does not prove it cannot fit"),)))
         else:
             outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="rejected",
                                     reasons=tuple(explain.explain_unit(c, ledger, run.undecided))))
