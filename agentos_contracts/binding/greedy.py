@@ -106,19 +106,29 @@ def _place(c: Candidates, ledger: Ledger) -> NodeOption | CoreOption | None:
     if not c.cores or c.task is None:
         return None
     task = c.task
-    fits: list[tuple[CoreOption, Fraction]] = []
+    roomy: dict[str, bool] = {}
+    comfortable: list[CoreOption] = []
+    loaded: list[CoreOption] = []
     for o in c.cores:
-        held = ledger.tasks.get((o.node.name, o.core), [])
-        u = sum((t.utilization for t in held), task.utilization)
-        if u <= 1 and _room(c, o.node.name, ledger):
-            fits.append((o, u))
-    # a core that stays comfortably loaded first (as the MILP's spreading stage), then any
-    ordered = sorted(fits, key=lambda f: f[1] > SPREAD_LEVEL.get(f[0].node.scheduler, Fraction(1)))  # stable
-    for o, _ in ordered:
+        node = o.node.name
+        if node not in roomy:
+            roomy[node] = _room(c, node, ledger)
+        if not roomy[node]:
+            continue
+        u = _core_util(ledger, node, o.core) + task.utilization
+        if u <= SPREAD_LEVEL.get(o.node.scheduler, Fraction(1)):
+            comfortable.append(o)  # stays comfortably loaded, as the MILP's spreading stage prefers
+        elif u <= 1:
+            loaded.append(o)
+    for o in comfortable + loaded:
         held = ledger.tasks.get((o.node.name, o.core), [])
         if hrt.is_schedulable(held + [task], o.node.scheduler):
             return o
     return None
+
+
+def _core_util(ledger: Ledger, node: str, core: int) -> Fraction:
+    return sum((t.utilization for t in ledger.tasks.get((node, core), ())), Fraction(0))
 
 
 def _room(c: Candidates, node: str, ledger: Ledger) -> bool:

@@ -162,6 +162,7 @@ class _Run:
     def loop(self, objective: str, admit: dict[str, bool]) -> Solution:
         """Solve, re-check, cut; preferences are settled once an exact answer exists (then checked again)."""
         ties = False
+        settled: Solution | None = None  # an answer that passed the exact re-checks, before the ties stage
         for round_ in range(self.max_rounds):
             remaining = max(self.deadline - time.monotonic(), 0.0)
             if remaining <= 0 and round_:  # the first solve always runs: its own status says why it stopped
@@ -176,12 +177,16 @@ class _Run:
             self.rounds += 1
             self.solver_name = sol.solver
             if not sol.has_solution:
+                if settled is not None:  # no time left to settle `prefer` ranks: keep the checked answer
+                    return Solution(status="feasible", reason=sol.reason, solver=settled.solver,
+                                    admitted=settled.admitted, assignments=settled.assignments)
                 return sol
             found = self.verify(sol)
             if not found:
                 if ties or not problem.ties or sol.status != "optimal":
                     return sol
                 ties = True
+                settled = sol
                 continue
             self.cuts.extend(c for c in found if c not in self.cuts)
         return Solution(status="unknown", solver=self.solver_name,
