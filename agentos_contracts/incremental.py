@@ -64,12 +64,15 @@ class Admission:
         """Decide the contracts and workflows in ``paths`` against the reservations (nothing is recorded)."""
         from agentos_contracts.validate import validate_paths
 
+        from agentos_contracts.documents.discover import find_files
+
         out = AdmitResult()
-        files, found = batch._files(list(paths), self.platform_path)
+        files, found = find_files(list(paths))
         out.diagnostics += found
         if any(d.is_error for d in found):
             return out
-        report = validate_paths(files, check_policies=True)  # with the platform: tenants and tool schemas
+        # the platform, validated once, joins the cross-document checks (tenants, tool schemas)
+        report = validate_paths(files, check_policies=True, context=(self.pdoc,))
         out.diagnostics += report.diagnostics
         out.sources = report.sources
         if not report.ok:

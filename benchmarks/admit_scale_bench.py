@@ -55,6 +55,7 @@ def write_inputs(root: Path, contracts: int, nodes: int, seed: int, hrt_load: fl
 
 def batch(root: Path, n: int, args: argparse.Namespace, key: keys.PrivateKey) -> tuple[float, object]:
     folder = write_inputs(root, n, args.nodes, args.seed, args.hrt_load)
+    spent = admit_bench._timed()
     start = time.perf_counter()
     result = admit([str(folder)], str(root / "platform.yaml"),
                    AdmitOptions(key=key, time_limit=args.time_limit, issued_at="2026-12-03T00:00:00Z", sequence=1))
@@ -66,6 +67,8 @@ def batch(root: Path, n: int, args: argparse.Namespace, key: keys.PrivateKey) ->
           f"rejected {verdicts['rejected']}, unknown {verdicts['unknown']}  (solver {result.solver.get('status')}, "
           f"{result.solver.get('rounds')} rounds)  every contract has a verdict: {'yes' if every else 'NO'}  "
           f"reasons {dict(sorted(reasons.items()))}", flush=True)
+    print("  of which: " + ", ".join(f"{k} {v:.2f} s" for k, v in spent.items())
+          + f", layering/policies/manifests/seal {took - sum(spent.values()):.2f} s", flush=True)
     return took, result
 
 

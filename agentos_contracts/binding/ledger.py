@@ -106,6 +106,7 @@ class Ledger:
     mem_bytes: dict[str, int] = field(default_factory=dict)
     tasks: dict[tuple[str, int], list[Task]] = field(default_factory=dict)
     holders: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (kind, resource) → labels
+    cached: Capacity | None = field(default=None, compare=False, repr=False)  # ``capacity()`` until a change
 
     def copy(self) -> Ledger:
         return Ledger(platform=self.platform, tokens=dict(self.tokens), cpu_mc=dict(self.cpu_mc),
@@ -119,6 +120,7 @@ class Ledger:
 
     def add_held(self, held: Held) -> list[str]:
         """Count a reservation; returns why parts of it could not be placed on this platform."""
+        self.cached = None
         problems: list[str] = []
         for name, version, node, placement in held.models:
             m = next((m for m in self.platform.models if m.name == name and m.version_text == version
@@ -144,6 +146,7 @@ class Ledger:
         return problems
 
     def add_choice(self, c: Candidates, choice: Choice) -> None:
+        self.cached = None
         label = c.unit.key
         if choice.model is not None and c.tokens_per_min:
             ident = choice.model.model.ident
@@ -159,6 +162,7 @@ class Ledger:
 
     def remove_choice(self, c: Candidates, choice: Choice) -> None:
         """Undo ``add_choice`` (a unit moving to another option)."""
+        self.cached = None
         label = c.unit.key
         if choice.model is not None and c.tokens_per_min:
             ident = choice.model.model.ident
@@ -203,6 +207,14 @@ class Ledger:
         return None if n.mem_bytes is None else n.mem_bytes - self.mem_bytes.get(node, 0)
 
     def capacity(self) -> Capacity:
+        """What is free, as fresh dicts (callers may keep them); computed once until the ledger changes."""
+        if self.cached is None:
+            self.cached = self._capacity()
+        c = self.cached
+        return Capacity(tokens=dict(c.tokens), cpu_mc=dict(c.cpu_mc), mem_bytes=dict(c.mem_bytes),
+                        core_util=dict(c.core_util))
+
+    def _capacity(self) -> Capacity:
         cap = Capacity()
         for m in self.platform.models:
             cap.tokens[m.ident] = self.free_tokens(m.ident)

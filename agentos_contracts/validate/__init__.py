@@ -8,6 +8,7 @@ that need them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agentos_contracts.diagnostics import Diagnostic, has_errors, sort_diagnostics
@@ -41,10 +42,12 @@ def validate_paths(
     check_policies: bool = True,
     ignore: frozenset[str] = frozenset(),
     warnings_as_errors: bool = False,
+    context: Sequence[Document] = (),
 ) -> ValidationReport:
     from agentos_contracts.validate.pipeline import run
 
-    return run(paths, check_policies=check_policies, ignore=ignore, warnings_as_errors=warnings_as_errors)
+    return run(paths, check_policies=check_policies, ignore=ignore, warnings_as_errors=warnings_as_errors,
+               context=context)
 
 
 __all__ = ["ValidationReport", "validate_paths", "sort_diagnostics"]

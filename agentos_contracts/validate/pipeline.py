@@ -7,7 +7,7 @@ types, so one run reports everything it can.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 from agentos_contracts import diagnostics as dg
 from agentos_contracts.diagnostics import Diagnostic, Span, sort_diagnostics
@@ -57,7 +57,10 @@ def run(
     check_policies: bool = True,
     ignore: frozenset[str] = frozenset(),
     warnings_as_errors: bool = False,
+    context: Sequence[Document] = (),
 ) -> ValidationReport:
+    """``context``: documents validated earlier (a platform kept by a long-running admission)
+    that take part in the cross-document checks without being read or reported again."""
     files, docs, sources, diags = load_documents(paths)
     invalid: set[tuple[str, int]] = set()
     checked: list[Document] = []
@@ -87,8 +90,10 @@ def run(
 
     from agentos_contracts.validate.crossref import check_documents
 
-    for doc, found in check_documents(checked, check_policies=check_policies):
-        record(doc, found)
+    known = {id(d) for d in context}
+    for doc, found in check_documents(checked + list(context), check_policies=check_policies):
+        if id(doc) not in known:
+            record(doc, found)
     if not docs and files and not any(d.is_error for d in diags):
         diags.append(dg.make("AC014", Span.file_start(files[0])))
     final = sort_diagnostics(d for d in diags if d.code not in ignore)
