@@ -69,20 +69,30 @@ def resolve(cands: list[Candidates], reserved: Ledger, *, optimize: str = "cost"
     groups = sorted({c.unit.group for c in live})
     sol = Solution(status="none")
     warnings: list[Reason] = []
+    greedy_choices: dict[str, Choice] | None = None
     if live:
         sol = run.loop(optimize, {g: True for g in groups})
-        if sol.status == "infeasible":
+        if sol.status == "infeasible" and narrowed:
+            # fleet-sized and not everything fits: the groups left out are `unknown` either way (the
+            # search was narrowed), so the greedy pass picks them instead of a second, larger MILP
+            greedy_choices = greedy.place_groups(live, reserved, optimize)
+            warnings.append(Reason(code="AC531", message="not every contract fits: " + GREEDY_MESSAGE.split(": ", 1)[1]))
+            sol = Solution(status="feasible", solver=sol.solver, reason="not every contract fits",
+                           admitted=frozenset(c.unit.group for c in live if c.unit.key in greedy_choices))
+        elif sol.status == "infeasible":
             first = run.loop("admit", {})
             if first.status == "feasible":
                 warnings.append(Reason(code="AC531", message="the solver stopped at the time limit while choosing which "
                                        "contracts to admit: the admitted set may not be the largest possible"))
             sol = run.loop(optimize, {g: g in first.admitted for g in groups}) if first.has_solution else first
-        if sol.status == "feasible":
+        if sol.status == "feasible" and greedy_choices is None:
             warnings.append(Reason(code="AC531", message=explain.not_optimal_message(optimize)))
     ledger = reserved.copy()
     choices: dict[str, Choice] = {}
     fallback = not sol.has_solution and sol.status != "infeasible" and bool(live)
-    if sol.has_solution:
+    if greedy_choices is not None:
+        choices = greedy_choices
+    elif sol.has_solution:
         for c in live:
             if c.unit.group in sol.admitted:
                 choices[c.unit.key] = to_choice(c, sol.assignments[c.unit.key])
