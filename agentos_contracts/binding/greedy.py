@@ -2,16 +2,16 @@
 
 Two uses, both fail-closed:
 
-- ``preplace``: above ``LARGE_OPTIONS`` node/core choices, SRT/DT units are put on their
-  best-ranked node with room and HRT units on a core where the exact test passes, one
-  unit after another in command-line order; the MILP then keeps only model and tool
+- ``preplace``: above ``LARGE_OPTIONS`` node/core choices, HRT units are put on a core
+  where the exact test passes, then SRT/DT units on their best-ranked node with room, each
+  kind in command-line order; the MILP then keeps only model and tool
   choices for them. Node and core choices do not enter the cost or latency objective,
   and a unit placed on its best-ranked option has the best `prefer` rank it could have,
   so where every unit gets its first option nothing is lost. A unit that finds no room
   keeps all its options. Because the search was narrowed, a group the MILP then cannot
   admit is reported ``unknown`` (not proven impossible), never ``rejected``.
-- ``place_groups``: when the MILP stops without any answer, each group in order is
-  placed greedily (cheapest model with tokens left, best-ranked tools that keep the turn
+- ``place_groups``: when the MILP stops without any answer, each group (those with HRT
+  units first, then command-line order) is placed greedily (cheapest model with tokens left, best-ranked tools that keep the turn
   bound, nodes and cores as above); a group all of whose units fit is admitted, the
   others stay ``unknown`` with their reason. Every capacity is checked in exact
   arithmetic on the ledger and every HRT core with the exact test, like a MILP answer.
@@ -40,7 +40,7 @@ def preplace(live: list[Candidates], reserved: Ledger) -> tuple[list[Candidates]
     ledger = reserved.copy()
     out: list[Candidates] = []
     narrowed: set[str] = set()
-    for c in sorted(live, key=lambda c: c.unit.order):
+    for c in sorted(live, key=_most_constrained_first):
         spot = _place(c, ledger)
         if spot is None:
             out.append(c)
@@ -57,7 +57,8 @@ def place_groups(live: list[Candidates], reserved: Ledger, objective: str) -> di
     """Choices for every group that fits whole, greedily and in command-line order (checked exactly)."""
     ledger = reserved.copy()
     groups: dict[str, list[Candidates]] = {}
-    for c in sorted(live, key=lambda c: c.unit.order):
+    hard = {c.unit.group for c in live if c.cores}
+    for c in sorted(live, key=lambda c: (c.unit.group not in hard, c.unit.order)):
         groups.setdefault(c.unit.group, []).append(c)
     out: dict[str, Choice] = {}
     for units in groups.values():
@@ -74,6 +75,12 @@ def place_groups(live: list[Candidates], reserved: Ledger, objective: str) -> di
             for c, ch in placed:
                 ledger.remove_choice(c, ch)
     return out
+
+
+def _most_constrained_first(c: Candidates) -> tuple[bool, int]:
+    """HRT units first (a core on a scheduler-declaring node, the scarcest thing), then command-line order:
+    SRT/DT units placed first would fill those nodes' CPU with work that could run anywhere."""
+    return (not c.cores, c.unit.order)
 
 
 def _choose(c: Candidates, ledger: Ledger, objective: str) -> Choice | None:
