@@ -24,7 +24,7 @@ from agentos_contracts.runtime import telemetry as telemetry_
 from agentos_contracts.runtime.audit import AuditLog, Durability
 from agentos_contracts.runtime.authorize import Authorizer, Decision, StepCeiling, args_digest
 from agentos_contracts.runtime.budgets import Budgets, BudgetError, amount_of
-from agentos_contracts.runtime.chain import RecordError, format_time_ns
+from agentos_contracts.runtime.chain import SCHEMA_VERSION, RecordError, format_time_ns
 from agentos_contracts.runtime.consent import Approver, ConsentGate, ConsentOutcome, DEFAULT_TTL_NS
 from agentos_contracts.runtime.manifest import LoadedManifest, ManifestRefused, load_manifest, read_public_keys
 from agentos_contracts.runtime.tools import ToolSchemaError, build_validators
@@ -83,14 +83,19 @@ class Runtime:
         self.manifest = m
         self.digest = loaded.digest
         self.log = log
-        self.trace_id = trace_id or uuid.uuid4().hex
         self.retain_args = retain_args
         self.telemetry = telemetry or telemetry_.Telemetry()
+        self.trace = self.telemetry.start_trace(f"invoke_agent {m.name}", {
+            "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": m.name,
+            "agentos.manifest.digest": loaded.digest, "agentos.tenant": m.tenant}, trace_id)
+        self.trace_id = self.trace.trace_id  # the OTel trace id when tracing is on
         self._clock = clock
         self.authorizer = authorizer or build_authorizer(loaded, tools, clock)
         self.budgets = self.authorizer.budgets
         self.gate = ConsentGate(approver, clock=clock, ttl_ns=consent_ttl_ns)
         self.active_fallbacks: list[Fallback] = []
+        # MCP tools sealed from the catalog are `extension`s in GenAI terms; plain functions are `function`s
+        self._tool_types = {t.name: "extension" for t in m.resolved.tools}
         self._lock = threading.RLock()
         self._finished = False
         self.record("agent.started", detail={"kind": m.kind, "name": m.name, "signed_by": list(loaded.signed_by)})
@@ -126,7 +131,8 @@ class Runtime:
     def record(self, type_: str, *, agent: str | None = None, retain: Mapping[str, Any] | None = None,
                at: int | None = None, **fields: Any) -> None:
         """Append one record with this run's header (trace, agent, tenant, manifest digest)."""
-        header = {"type": type_, "trace_id": self.trace_id, "agent": agent or self.manifest.name,
+        header = {"schema_version": SCHEMA_VERSION, "type": type_, "trace_id": self.trace_id,
+                  "span_id": self.trace.span_id, "agent": agent or self.manifest.name,
                   "tenant": self.manifest.tenant, "manifest": self.digest,
                   "occurred_at": format_time_ns(at) if at is not None else None}
         with self._lock:
@@ -157,7 +163,12 @@ class Runtime:
         ``step`` (a workflow step id) holds the request to that step's own ceiling first.
         """
         agent = self._step_agent(step)
-        return self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent)
+        with self.trace.span(f"authorize {action}", {"gen_ai.operation.name": "authorize", "gen_ai.tool.name": action,
+                                                     "agentos.manifest.digest": self.digest,
+                                                     "gen_ai.agent.name": agent or self.manifest.name}) as span:
+            decision = self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent)
+            _set(span, decision)
+        return decision
 
     def _step_agent(self, step: str | None) -> str | None:
         plan = self.manifest.workflow
@@ -275,8 +286,9 @@ class Runtime:
                  usage: Callable[[Any], Mapping[str, Any]] | None, tokens: Any = 0, cost: Any = 0,
                  step: str | None = None, agent: str | None = None, consent_for: Sequence[str] = (),
                  timeout_s: float | None = None, escalate_to: str | None = None) -> Any:
-        base = {"agentos.manifest.digest": self.digest, "gen_ai.agent.name": agent or self.manifest.name}
-        with self.telemetry.tool_span(action, base) as span:
+        base = {"agentos.manifest.digest": self.digest, "gen_ai.agent.name": agent or self.manifest.name,
+                "gen_ai.tool.call.id": uuid.uuid4().hex, "gen_ai.tool.type": self._tool_types.get(action, "function")}
+        with self.telemetry.tool_span(action, base, self.trace) as span:
             decision = self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
                                        consent_for=consent_for)
             if decision.effect == "consent":
@@ -284,11 +296,13 @@ class Runtime:
                                             escalate_to=escalate_to)
             _set(span, decision)
             if decision.effect != "allow":
+                telemetry_.mark_failed(span, "PolicyDenied", decision.reason)
                 raise PolicyDenied(decision)
             try:
                 result = run()
             except Exception as exc:
                 span.record_exception(exc)
+                telemetry_.mark_failed(span, type(exc).__qualname__, str(exc))
                 self.record("tool.failed", agent=agent, action=action, step=step, args_digest=decision.args_digest,
                             outcome="error", error=type(exc).__name__)
                 raise
@@ -332,6 +346,7 @@ class Runtime:
         try:
             self.finish()
         finally:
+            self.trace.end()
             self.log.close()
 
     def __enter__(self) -> Runtime:
@@ -341,6 +356,7 @@ class Runtime:
         try:
             self.finish("ok" if exc_type is None else "failed")
         finally:
+            self.trace.end()
             self.log.close()
 
 

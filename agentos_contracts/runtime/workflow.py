@@ -205,7 +205,7 @@ def run_workflow(rt: Runtime, steps: Any, inputs: Mapping[str, Any], journal: Jo
         rt.record("step.started", agent=step.agent, step=step.id, input_digest=digest, detail={"attempt": attempt})
         try:
             with rt.telemetry.agent_span(step.agent or "hitl", {"agentos.step": step.id,
-                                                                 "agentos.manifest.digest": rt.digest}):
+                                                                 "agentos.manifest.digest": rt.digest}, rt.trace):
                 outputs = _run_step(rt, step, impls[step.id], step_inputs, ctx)
         except Exception as exc:
             reason = exc.reason if isinstance(exc, PolicyDenied) else f"{type(exc).__name__}: {exc}"
