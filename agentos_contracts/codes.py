@@ -227,6 +227,13 @@ CODES: dict[str, Code] = {
     "AC732": Code("compensation-failed", "compensation of step `{step}` failed: {reason}", "undo that step's effects by hand; the audit log lists what ran"),
     "AC733": Code("journal-unusable", "{message}", "one run uses a journal at a time; pass another `--journal` or wait for the other run"),
     "AC734": Code("bad-inputs", "{message}", "pass `--input name=value` (repeatable) or `--inputs FILE.json` holding a JSON object"),
+    # --- run-time signals, lifecycle and revocations (AC770-AC799) ---
+    "AC770": Code("revocations-untrusted", "{message}", "point `--revocations` (or AGENTOS_REVOCATIONS) at the list `agentos ctl` wrote, signed by a key you pass with `--pub`"),
+    "AC771": Code("manifest-revoked", "{message}", "this manifest was revoked with `agentos ctl revoke`; admit and seal a new one"),
+    "AC772": Code("revocations-rolled-back", "{message}", "a revocation list never goes back to an older sequence; restore the newest list"),
+    "AC773": Code("ctl-target", "{message}", "pass a manifest file or its digest `sha256:...` (as `agentos verify` prints it)"),
+    "AC774": Code("ctl-transition", "{message}", "revocation is final: admit and seal a new manifest instead of resuming a revoked one"),
+    "AC775": Code("ctl-key", "{message}", "pass `--key KEY.pem` (or AGENTOS_SIGNING_KEY): the list is signed with the manifests' signing key"),
     # --- end runtime ---
     # --- tool errors (AC9xx) ---
     "AC901": Code("usage", "{message}", "{hint}"),

@@ -40,7 +40,7 @@ EVENT_TYPES = frozenset({
     "step.started", "step.completed", "step.failed", "step.skipped", "step.compensated",
     "step.compensation_failed", "fallback.activated",
     # run-time signals: SLO monitors, breakers, fallbacks, canary, lifecycle
-    "slo.breach", "breaker.opened", "breaker.half_open", "breaker.closed", "fallback.deactivated",
+    "slo.breach", "slo.recovered", "breaker.opened", "breaker.half_open", "breaker.closed", "fallback.deactivated",
     "tool.retried", "canary.rolled_back", "agent.paused", "agent.resumed", "agent.revoked", "call.refused",
 })
 # record types that hold one authorize() decision: what `audit replay` re-decides
