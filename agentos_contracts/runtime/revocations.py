@@ -200,3 +200,26 @@ def watch_for(loaded: Any, path: str | Path | None, public_keys: Sequence[keys_.
         reason = watch.current.revoked.get(loaded.digest) or "no reason given"
         raise ManifestRefused(loaded.path, [("AC771", f"manifest {loaded.digest} is revoked by `{chosen}` ({reason})")])
     return watch
+
+
+def change(path: str | Path, digest: str, action: str, key: keys_.PrivateKey,
+           public_keys: Sequence[keys_.PublicKey] = (), reason: str = "") -> Revocations:
+    """Apply ``pause``, ``resume`` or ``revoke`` of ``digest`` to the list at ``path`` (created if absent),
+    signed with ``key``; one writer at a time. The existing list must verify with ``key``'s public key
+    or one of ``public_keys``, so a list cannot be silently replaced by one nobody trusted."""
+    from agentos_contracts.runtime.locks import Locked, take_lock
+
+    if action not in ("pause", "resume", "revoke"):
+        raise ValueError(f"unknown lifecycle action `{action}`")
+    target = Path(path)
+    try:
+        lock = take_lock(target, "revocation list")
+    except Locked as exc:
+        raise RevocationError("AC770", f"{exc}; try again") from None
+    try:
+        current = read(target, [key.public_key(), *public_keys])
+        fresh = current.changed(**{action: [digest]}, reason=reason)  # type: ignore[arg-type]
+        write(target, fresh, key)
+        return fresh
+    finally:
+        lock.close()
