@@ -26,7 +26,7 @@ class PolicyDenied(Exception):
 def refused(action: str, reason: str) -> PolicyDenied:
     """A call stopped before any decision (paused, revoked, breaker open): PolicyDenied, stage `lifecycle`."""
     return PolicyDenied(Decision(effect="deny", rules=("runtime:lifecycle",), reason=reason, stage="lifecycle",
-                                 action=action))
+                                 action=action, args_digest=""))
 
 
 class Controls:
@@ -66,9 +66,10 @@ class Controls:
         if action == KILL_SWITCH:
             self.pause(str((context or {}).get("reason", "")) if isinstance(context, Mapping) else "")
             return Decision(effect="allow", rules=("builtin:agent.pause",), reason="kill switch: agent paused",
-                            stage="lifecycle", action=action)
+                            stage="lifecycle", action=action, args_digest="")
         problem = self.watch.check(wait=False)
         if problem is None:
             return None
         self.watch.refuse(action, problem, agent=agent, step=step)
-        return Decision(effect="deny", rules=("runtime:lifecycle",), reason=problem, stage="lifecycle", action=action)
+        return Decision(effect="deny", rules=("runtime:lifecycle",), reason=problem, stage="lifecycle", action=action,
+                        args_digest="")

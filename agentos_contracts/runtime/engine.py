@@ -28,7 +28,7 @@ from agentos_contracts.runtime.chain import SCHEMA_VERSION, RecordError, format_
 from agentos_contracts.runtime.consent import Approver, ConsentGate, ConsentOutcome, DEFAULT_TTL_NS
 from agentos_contracts.runtime.manifest import LoadedManifest, ManifestRefused, load_manifest, read_public_keys
 from agentos_contracts.runtime import revocations as revocations_
-from agentos_contracts.runtime.controls import Controls, PolicyDenied, refused
+from agentos_contracts.runtime.controls import Controls, PolicyDenied, refused as refusal
 from agentos_contracts.runtime.lifecycle import KILL_SWITCH
 from agentos_contracts.runtime.revocations import RevocationWatch
 from agentos_contracts.runtime.tools import ToolSchemaError, build_validators
@@ -165,9 +165,9 @@ class Runtime(Controls):
         """
         agent = self._step_agent(step)
         if action == KILL_SWITCH or self.watch.lifecycle.state != "running" or self.watch.revocations is not None:
-            refusal = self._lifecycle_decision(action, context, agent, step)
-            if refusal is not None:
-                return refusal
+            stopped = self._lifecycle_decision(action, context, agent, step)
+            if stopped is not None:
+                return stopped
         with self.trace.span(f"authorize {action}", {"gen_ai.operation.name": "authorize", "gen_ai.tool.name": action,
                                                      "agentos.manifest.digest": self.digest,
                                                      "gen_ai.agent.name": agent or self.manifest.name}) as span:
@@ -301,7 +301,7 @@ class Runtime(Controls):
             if problem is not None:
                 self.watch.refuse(action, problem, agent=agent, step=step)
                 telemetry_.mark_failed(span, "PolicyDenied", problem)
-                raise refused(action, problem)
+                raise refusal(action, problem)
             decision = self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
                                        consent_for=consent_for)
             if decision.effect == "consent":

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from agentos_contracts.model.manifest import Fallback
-from agentos_contracts.runtime.breaker import OPEN, Breaker, BreakerSettings, Signals, breaker_signals, slo_signals
+from agentos_contracts.runtime.breaker import HALF_OPEN, OPEN, Breaker, BreakerSettings, Signals, breaker_signals, slo_signals
 from agentos_contracts.runtime.canary import CanaryRouter
 from agentos_contracts.runtime.consent import call_digest
 from agentos_contracts.runtime.lifecycle import Lifecycle, Transition
@@ -250,10 +250,13 @@ class Watch:
         action = f"model:{unit}"
         problem = self.check(wait=True)
         blocked = None if problem is not None else self.allow(unit)
-        sub = None
-        if blocked is not None:  # the breaker is open: a sealed fallback naming a model takes over
-            sub = next((f.substitute for f in reversed(self.signals.active) if f.substitute.get("model")), None)
-            problem = None if sub is not None else blocked
+        with self._lock:
+            probe = unit in self.breakers and self.breakers[unit].state == HALF_OPEN
+        # an active sealed fallback naming a model takes over (breaker open, SLO breached, or an application
+        # signal), except for the half-open probe that tests whether the bound model has recovered
+        sub = None if probe else self._model_fallback()
+        if sub is None and problem is None:
+            problem = blocked
         if problem is not None:
             self.refuse(action, problem)
             raise refused(action, problem)
@@ -275,6 +278,11 @@ class Watch:
             if turn is not None and turn.onset is None:
                 turn.onset = handle._first_output or end
             self.done(handle.unit, (end - start) / 1e6, ok, tokens=handle.tokens_used, canary=handle.canary)
+
+    def _model_fallback(self) -> Mapping[str, Any] | None:
+        with self.rt._lock:
+            active = list(self.rt.active_fallbacks)
+        return next((f.substitute for f in reversed(active) if f.substitute.get("model")), None)
 
     @contextmanager
     def turn(self) -> Iterator[None]:
