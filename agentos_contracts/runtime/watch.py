@@ -69,6 +69,7 @@ class Watch:
         self.signals = Signals(m.fallbacks)
         self.canary = CanaryRouter(m.canary, m.resolved.models) if m.canary is not None and m.canary.previous else None
         self.lifecycle = Lifecycle(pause_wait_s=pause_wait_s)
+        self.lifecycle.move("running", "loaded")  # admitted → running: `agent.started` records it
         self.revocations = revocations
         self.idempotent = frozenset(t.name for t in m.resolved.tools if _idempotent(t.descriptor))
         self.models = {mm.name: f"{mm.name}@{mm.version}" for mm in m.resolved.models}
@@ -85,9 +86,6 @@ class Watch:
         if problem is not None:
             return problem
         state = self.lifecycle.state
-        if state == "admitted":
-            self._moved(self.lifecycle.move("running", "first call"))
-            state = self.lifecycle.state
         if state == "paused" and wait:
             state = self.lifecycle.wait_while_paused(self._sync)
             problem = self._sync()
