@@ -157,8 +157,11 @@ class Watch:
     def done(self, unit: str, ms: float, ok: bool, *, tokens: float = 0, canary: bool = False) -> None:
         """A call of ``unit`` ended after ``ms``: feed the monitors, the breaker and the canary."""
         metrics = self.rt.telemetry.metrics
-        metrics.duration(ms, {"agentos.unit": unit, "agentos.metric": "call", "agentos.outcome": "ok" if ok else "error"})
-        slow = self.monitor.call_ms is not None and ms > self.monitor.call_ms
+        if metrics.active:
+            metrics.duration(ms, {"agentos.unit": unit, "agentos.metric": "call", "agentos.outcome": "ok" if ok
+                                  else "error"})
+        bound = self.monitor.call_ms
+        slow = bound is not None and ms > bound
         with self._lock:
             changes = self.monitor.call(unit, ms, tokens)
             breaker = self.breakers.get(unit)

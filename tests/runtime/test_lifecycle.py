@@ -114,8 +114,10 @@ def test_the_environment_names_the_list(sealer, tmp_path, monkeypatch) -> None:
         Runtime.load(manifest, sealer.pub, audit=tmp_path / "b.db")
 
 
-def test_an_untrusted_list_refuses_the_load_and_a_later_bad_one_refuses_calls(sealer, tmp_path) -> None:
+def test_an_untrusted_list_refuses_the_load_and_a_later_bad_one_refuses_calls(sealer, tmp_path, monkeypatch) -> None:
     from agentos_contracts.seal import keys
+
+    monkeypatch.setattr(rev, "CHECK_EVERY_NS", 0)  # stat on every call (the default is at most once per ms)
 
     listing = tmp_path / "revocations.json"
     rev.write(listing, rev.Revocations(sequence=1), keys.generate_private_key())  # someone else's key

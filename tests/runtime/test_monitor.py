@@ -96,3 +96,18 @@ def test_turn_onset_and_jitter_against_the_sealed_srt_bounds(sealer, tmp_path: P
     [activated] = records(log, "fallback.activated")
     assert activated["signal"] == "slo_breach:turn" and activated["fallback"]["model"] == "small@1.2.0"
     assert "jitter" not in breaches  # (1250 - 1100) / 1100 = 13.6 % <= 50 %
+
+
+def test_hrt_jobs_and_workflow_runs_are_held_to_their_sealed_deadline(sealer, tmp_path: Path) -> None:
+    clock = Clock()
+    log = tmp_path / "a.db"
+    manifest = sealer.seal(**srt_manifest(latency_class="HRT", slo={"wcet_ms": 5, "period_ms": 20}))
+    with Runtime.load(manifest, sealer.pub, audit=log, clock=clock) as rt:
+        with rt.job():
+            clock.advance(12)
+        with rt.job():
+            clock.advance(26)
+        with rt.model_call({"q": 1}) as m:  # `slo_breach:deadline` has no sealed fallback here: the binding stays
+            assert m.model == "llm@2.0.0"
+    [miss] = records(log, "slo.breach")
+    assert (miss["metric"], miss["unit"], miss["measured"], miss["bound"]) == ("deadline", "job", 26, 20)

@@ -201,3 +201,52 @@ def _seal_for(folder: Path) -> Path:
     path = folder / "u.manifest.json"
     path.write_bytes(seal_manifest(doc, [("contract:x.yaml", b"x")], None))
     return path
+
+
+def test_latency_histograms_and_breach_counters_are_otel_metrics(sealer, tmp_path: Path) -> None:
+    pytest.importorskip("opentelemetry.sdk", reason="opentelemetry-sdk is not installed (it is optional)")
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from .watchkit import Clock, srt_manifest
+
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("t")
+    clock = Clock()
+    tel = telemetry_.Telemetry(enabled=True, meter=meter)
+    manifest = sealer.seal(**srt_manifest(breaker={"slow_call_ms": 100, "min_samples": 1, "failures": 100}))
+    with Runtime.load(manifest, sealer.pub, audit=tmp_path / "a.db", clock=clock, telemetry=tel) as rt:
+        rt.call("inventory.lookup", {"item": "a"}, lambda item: clock.advance(250))
+    metrics = {m.name: m for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics
+               for m in sm.metrics}
+    [duration] = metrics["agentos.runtime.duration"].data.data_points
+    assert duration.sum == 250 and duration.count == 1 and duration.attributes["agentos.unit"] == "inventory.lookup"
+    [breach] = metrics["agentos.runtime.slo.breaches"].data.data_points
+    assert breach.value == 1 and breach.attributes["agentos.metric"] == "call"
+
+
+def test_a_workflow_run_is_one_trace_with_steps_and_calls_as_children(sealer, tmp_path: Path) -> None:
+    from agentos_contracts.model.manifest import WorkflowPlan, WorkflowStep
+    from agentos_contracts.runtime.journal import Journal
+    from agentos_contracts.runtime.workflow import run_workflow
+
+    exporter, tel = _exporter()
+    plan = WorkflowPlan(steps=(WorkflowStep(id="plan", agent="planner", capabilities=("summarize",)),
+                               WorkflowStep(id="write", agent="writer", capabilities=("summarize",),
+                                            depends_on=("plan",))), deadline_ms=60_000)
+    log = tmp_path / "a.db"
+    with Runtime.load(sealer.seal(file="wf", kind="Workflow", name="wf", workflow=plan, slo={"deadline_ms": 60_000}),
+                      sealer.pub, audit=log, telemetry=tel) as rt:
+        with Journal.open(tmp_path / "j.db") as journal:
+            steps = {s: (lambda i, ctx: {f"n{ctx.step.id}": ctx.call("summarize", {"text": "x"}, lambda text: 1)})
+                     for s in ("plan", "write")}
+            assert run_workflow(rt, steps, {}, journal).ok
+    spans = exporter.get_finished_spans()
+    assert {f"{s.context.trace_id:032x}" for s in spans} == {rt.trace_id}
+    root = next(s for s in spans if s.parent is None)
+    step_spans = [s for s in spans if s.name.startswith("invoke_agent ") and s.parent is not None]
+    assert {s.parent.span_id for s in step_spans} == {root.context.span_id} and len(step_spans) == 2
+    calls = [s for s in spans if s.name == "execute_tool summarize"]
+    assert {c.parent.span_id for c in calls} == {s.context.span_id for s in step_spans}
+    completed = [r for r in _records(log) if r["type"] == "tool.completed"]
+    assert {r["span_id"] for r in completed} == {f"{c.context.span_id:016x}" for c in calls}
