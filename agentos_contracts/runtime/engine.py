@@ -202,6 +202,8 @@ class Runtime(Controls):
                                 args_digest=decision.args_digest)
             if decision.effect == "allow":
                 self.budgets.charge(calls=1, at=now)
+        if self.telemetry.metrics.active:
+            self.telemetry.metrics.decision(decision.effect, {"gen_ai.tool.name": str(action)})
         return decision
 
     def ask_consent(self, decision: Decision, args: Mapping[str, Any], *, step: str | None = None,

@@ -98,6 +98,7 @@ class SloMonitor:
         default_call = self.turn_ms if latency_class == "SRT" else (self.deadline_ms if latency_class == "HRT" else None)
         self.call_ms = slow_call_ms if slow_call_ms is not None else default_call
         self._windows: dict[tuple[str, str], Window] = {}
+        self._calls: dict[str, Window] = {}  # the `call` windows by unit, looked up on every call
         self._broken: set[tuple[str, str]] = set()
         self._tokens: dict[str, deque[tuple[float, float]]] = {}
 
@@ -114,7 +115,15 @@ class SloMonitor:
 
     def call(self, unit: str, ms: float, tokens: float = 0) -> list[Change]:
         """A model or tool call took ``ms``; ``tokens`` (model calls) feed the DT throughput."""
-        out = self._p95("call", unit, ms, self.call_ms)
+        w = self._calls.get(unit)
+        if w is None:
+            w = self._calls[unit] = self.window("call", unit)
+        w.add(ms)
+        out: list[Change] = []
+        if self.call_ms is not None and len(w) >= self.min_samples:
+            p95 = w.quantile(0.95)
+            if p95 is not None and (p95 > self.call_ms) != (("call", unit) in self._broken):
+                out = self._judge("call", unit, p95, self.call_ms)
         if self.tokens_per_hour is not None and tokens > 0:
             out += self._throughput(unit, ms, tokens)
         return out

@@ -50,17 +50,27 @@ def _load(module: str) -> Any:
 
 
 def _load_tracer() -> Any:
+    """The global tracer, or None when no TracerProvider is configured: the API's stand-in would make
+    spans that go nowhere at several microseconds each, and ids that are not real (all zero)."""
     trace = _load("opentelemetry.trace")
-    return None if trace is None else trace.get_tracer(TRACER_NAME)
+    if trace is None or isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return None
+    return trace.get_tracer(TRACER_NAME)
 
 
 def _load_meter() -> Any:
+    """The global meter, or None when no MeterProvider is configured (same reason as for tracers)."""
     metrics = _load("opentelemetry.metrics")
-    return None if metrics is None else metrics.get_meter(TRACER_NAME)
+    if metrics is None or type(metrics.get_meter_provider()).__name__ in ("_ProxyMeterProvider", "NoOpMeterProvider"):
+        return None
+    return metrics.get_meter(TRACER_NAME)
 
 
 class Telemetry:
-    """A tracer and a meter, or nothing; the runtime makes one and uses it for every span and figure."""
+    """A tracer and a meter, or nothing; the runtime makes one and uses it for every span and figure.
+
+    Without arguments it takes the global providers as configured *when it is made* (so configure
+    OpenTelemetry before loading the runtime); pass ``tracer=`` / ``meter=`` to choose others."""
 
     def __init__(self, tracer: Any = None, *, enabled: bool = True, meter: Any = None) -> None:
         self._tracer = (tracer if tracer is not None else _load_tracer()) if enabled else None
@@ -184,8 +194,8 @@ class Metrics:
                                               description="circuit breaker state changes")
 
     def duration(self, ms: float, attributes: Mapping[str, Any]) -> None:
-        if self.active:
-            self._duration.record(ms, _clean(attributes))
+        if self.active:  # attributes: no None values (callers build them so; this runs on every call)
+            self._duration.record(ms, attributes)
 
     def decision(self, effect: str, attributes: Mapping[str, Any]) -> None:
         if self.active:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from agentos_contracts.model.manifest import Fallback
-from agentos_contracts.runtime.breaker import HALF_OPEN, OPEN, Breaker, BreakerSettings, Signals, breaker_signals, slo_signals
+from agentos_contracts.runtime.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, BreakerSettings, Signals, breaker_signals, slo_signals
 from agentos_contracts.runtime.canary import CanaryRouter
 from agentos_contracts.runtime.consent import call_digest
 from agentos_contracts.runtime.lifecycle import Lifecycle, Transition
@@ -77,6 +77,8 @@ class Watch:
         self.now = time.perf_counter_ns if rt._clock is time.time_ns else rt._clock
         self._lock = threading.Lock()
         self._paused_by_list = False
+        self._synced: Any = None  # the list version last obeyed
+        self._attrs: dict[tuple[str, bool], dict[str, Any]] = {}  # metric attributes per unit and outcome
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -101,9 +103,12 @@ class Watch:
         rw = self.revocations
         if rw is None:
             return None
-        rw.refresh()
+        seen = rw.current
+        if rw.refresh() is seen and rw.error is None and self._synced is seen:
+            return None  # nothing new since the last look (the common case: one clock read)
         if rw.error is not None:
             return f"{rw.error} (failing closed)"
+        self._synced = rw.current
         listed = rw.state_of(self.rt.digest)
         if listed == "revoked" and self.lifecycle.state != "revoked":
             self._moved(self.lifecycle.move("revoked", rw.current.revoked.get(self.rt.digest, ""), "revocations"))
@@ -141,6 +146,9 @@ class Watch:
 
     def allow(self, unit: str) -> str | None:
         """``None`` when the unit's breaker lets a call start, else why not."""
+        found = self.breakers.get(unit)
+        if found is not None and found.state == CLOSED:  # the common case, without the lock
+            return None
         with self._lock:
             breaker = self.breakers.get(unit)
             if breaker is None:
@@ -158,8 +166,11 @@ class Watch:
         """A call of ``unit`` ended after ``ms``: feed the monitors, the breaker and the canary."""
         metrics = self.rt.telemetry.metrics
         if metrics.active:
-            metrics.duration(ms, {"agentos.unit": unit, "agentos.metric": "call", "agentos.outcome": "ok" if ok
-                                  else "error"})
+            attrs = self._attrs.get((unit, ok))
+            if attrs is None:
+                attrs = self._attrs[(unit, ok)] = {"agentos.unit": unit, "agentos.metric": "call",
+                                                   "agentos.outcome": "ok" if ok else "error"}
+            metrics.duration(ms, attrs)
         bound = self.monitor.call_ms
         slow = bound is not None and ms > bound
         with self._lock:
