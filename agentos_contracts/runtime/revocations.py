@@ -125,10 +125,10 @@ def _document(doc: Any, name: str) -> Revocations:
     lists: dict[str, dict[str, str]] = {}
     for key in ("revoked", "paused"):
         items = doc.get(key, []) if isinstance(doc, dict) else None
-        entries = {e.get("digest"): e.get("reason", "") for e in items if isinstance(e, dict)} \
-            if isinstance(items, list) else {}
+        entries = {e["digest"]: e.get("reason", "") for e in items
+                   if isinstance(e, dict) and isinstance(e.get("digest"), str)} if isinstance(items, list) else {}
         if not isinstance(items, list) or len(entries) != len(items) or not all(
-                isinstance(d, str) and d.startswith("sha256:") and isinstance(r, str) for d, r in entries.items()):
+                d.startswith("sha256:") and isinstance(r, str) for d, r in entries.items()):
             ok = False
         lists[key] = entries
     if not ok:
