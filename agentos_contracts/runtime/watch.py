@@ -191,23 +191,28 @@ class Watch:
         self.rt.record(kind, unit=unit, state=state)
         self.rt.telemetry.metrics.breaker({"agentos.unit": unit, "agentos.state": state})
         if state == OPEN:
-            self._activate(self.signals.raise_(*breaker_signals(unit)), f"breaker_open:{unit}")
-        elif state == "closed":
-            self._deactivate(self.signals.clear(*breaker_signals(unit)), f"breaker_open:{unit}")
+            with self._lock:
+                fresh = self.signals.raise_(*breaker_signals(unit))
+            self._activate(fresh, f"breaker_open:{unit}")
+        elif state == CLOSED:
+            with self._lock:
+                gone = self.signals.clear(*breaker_signals(unit))
+            self._deactivate(gone, f"breaker_open:{unit}")
 
     def _changes(self, changes: list[Change]) -> None:
         for c in changes:
             if c.breached:
                 self.rt.record("slo.breach", unit=c.unit, metric=c.metric, measured=c.measured, bound=c.bound)
                 self.rt.telemetry.metrics.breach({"agentos.unit": c.unit, "agentos.metric": c.metric})
-                if c.metric != "deadline" or not self._raised(c.signal):
-                    self._activate(self.signals.raise_(*slo_signals(c.metric)), c.signal)
+                with self._lock:  # an HRT miss repeats while broken; its signal is raised once
+                    fresh = [] if c.metric == "deadline" and c.signal in self.signals.raised \
+                        else self.signals.raise_(*slo_signals(c.metric))
+                self._activate(fresh, c.signal)
             else:
                 self.rt.record("slo.recovered", unit=c.unit, metric=c.metric, measured=c.measured, bound=c.bound)
-                self._deactivate(self.signals.clear(*slo_signals(c.metric)), c.signal)
-
-    def _raised(self, signal: str) -> bool:
-        return signal in self.signals.raised
+                with self._lock:
+                    gone = self.signals.clear(*slo_signals(c.metric))
+                self._deactivate(gone, c.signal)
 
     def _activate(self, fresh: list[Fallback], signal: str) -> None:
         for f in fresh:
@@ -262,8 +267,8 @@ class Watch:
         action = f"model:{unit}"
         problem = self.check(wait=True)
         blocked = None if problem is not None else self.allow(unit)
-        with self._lock:
-            probe = unit in self.breakers and self.breakers[unit].state == HALF_OPEN
+        with self._lock:  # this call holds a half-open probe slot: it must test the bound model
+            probe = blocked is None and unit in self.breakers and self.breakers[unit].state == HALF_OPEN
         # an active sealed fallback naming a model takes over (breaker open, SLO breached, or an application
         # signal), except for the half-open probe that tests whether the bound model has recovered
         sub = None if probe else self._model_fallback()
