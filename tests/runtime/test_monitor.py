@@ -111,3 +111,11 @@ def test_hrt_jobs_and_workflow_runs_are_held_to_their_sealed_deadline(sealer, tm
             assert m.model == "llm@2.0.0"
     [miss] = records(log, "slo.breach")
     assert (miss["metric"], miss["unit"], miss["measured"], miss["bound"]) == ("deadline", "job", 26, 20)
+
+
+def test_jitter_is_the_spread_of_turns_against_jitter_p95_pct() -> None:
+    m = SloMonitor({"turn_ms": 5000, "jitter_p95_pct": 20}, "SRT", min_samples=10)
+    changes = [c for ms in [1000.0] * 19 + [2000.0] for c in m.turn(ms, None)]
+    assert changes == []  # one slow turn in 20 is within the p95
+    changes = [c for ms in (2000.0, 2000.0) for c in m.turn(ms, None)]
+    assert [(c.metric, c.breached, c.measured, c.bound) for c in changes] == [("jitter", True, 100.0, 20.0)]
