@@ -23,6 +23,7 @@ from agentos_contracts.runtime.consent import call_digest
 from agentos_contracts.runtime.lifecycle import Lifecycle, Transition
 from agentos_contracts.runtime.monitor import Change, SloMonitor
 from agentos_contracts.runtime.revocations import RevocationWatch
+from agentos_contracts.runtime.telemetry import mark_failed
 
 if TYPE_CHECKING:
     from agentos_contracts.runtime.engine import Runtime
@@ -286,8 +287,17 @@ class Watch:
             handle = ModelCall(unit=unit, model=self.models.get(unit, unit))
         start = self.now()
         ok = False
+        attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": handle.model,
+                 "agentos.manifest.digest": self.rt.digest, "agentos.canary": handle.canary,
+                 "agentos.fallback": handle.fallback is not None}
         try:
-            yield handle
+            with self.rt.trace.span(f"chat {handle.model}", attrs) as span:
+                try:
+                    yield handle
+                except Exception as exc:
+                    span.record_exception(exc)
+                    mark_failed(span, type(exc).__qualname__, str(exc))
+                    raise
             ok = True
         finally:
             end = self.now()

@@ -250,3 +250,19 @@ def test_a_workflow_run_is_one_trace_with_steps_and_calls_as_children(sealer, tm
     assert {c.parent.span_id for c in calls} == {s.context.span_id for s in step_spans}
     completed = [r for r in _records(log) if r["type"] == "tool.completed"]
     assert {r["span_id"] for r in completed} == {f"{c.context.span_id:016x}" for c in calls}
+
+
+def test_model_calls_are_chat_spans_with_the_model_actually_called(sealer, tmp_path: Path) -> None:
+    from .watchkit import srt_manifest
+
+    exporter, tel = _exporter()
+    with Runtime.load(sealer.seal(**srt_manifest()), sealer.pub, audit=tmp_path / "a.db", telemetry=tel) as rt:
+        with rt.model_call({"q": 1}):
+            pass
+        with pytest.raises(ValueError):
+            with rt.model_call({"q": 2}):
+                raise ValueError("bad answer")
+    ok, failed = [s for s in exporter.get_finished_spans() if s.name.startswith("chat ")]
+    assert ok.name == "chat llm@2.0.0" and ok.attributes["gen_ai.request.model"] == "llm@2.0.0"
+    assert f"{ok.context.trace_id:032x}" == rt.trace_id and "error.type" not in ok.attributes
+    assert failed.attributes["error.type"] == "ValueError" and failed.status.status_code.name == "ERROR"
