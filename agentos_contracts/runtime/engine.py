@@ -315,9 +315,7 @@ class Runtime(Controls):
                 telemetry_.mark_failed(span, "PolicyDenied", decision.reason)
                 raise PolicyDenied(decision)
 
-            def failed(exc: Exception) -> None:
-                span.record_exception(exc)
-                telemetry_.mark_failed(span, type(exc).__qualname__, str(exc))
+            def failed(exc: Exception) -> None:  # each failed attempt
                 self.record("tool.failed", agent=agent, action=action, step=step, args_digest=decision.args_digest,
                             outcome="error", error=type(exc).__name__)
 
@@ -325,7 +323,12 @@ class Runtime(Controls):
                 return self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
                                        consent_for=consent_for).effect == "allow"
 
-            result = self.watch.run(action, run, again, failed)
+            try:
+                result = self.watch.run(action, run, again, failed)
+            except Exception as exc:  # the call failed for good (after any retries)
+                span.record_exception(exc)
+                telemetry_.mark_failed(span, type(exc).__qualname__, str(exc))
+                raise
             spent, refused = _usage_report(usage, result)
             with self._lock:
                 now = self._clock()
