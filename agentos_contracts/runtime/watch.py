@@ -79,6 +79,7 @@ class Watch:
         self._lock = threading.Lock()
         self._paused_by_list = False
         self._synced: Any = None  # the list version last obeyed
+        self._open_units: set[str] = set()  # units whose breaker signals are raised
         self._attrs: dict[tuple[str, bool], dict[str, Any]] = {}  # metric attributes per unit and outcome
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -191,13 +192,15 @@ class Watch:
         kind = {"open": "breaker.opened", "half_open": "breaker.half_open", "closed": "breaker.closed"}[state]
         self.rt.record(kind, unit=unit, state=state)
         self.rt.telemetry.metrics.breaker({"agentos.unit": unit, "agentos.state": state})
-        if state == OPEN:
+        if state == OPEN:  # raised once per outage: a failed half-open probe re-opens, it does not raise again
             with self._lock:
-                fresh = self.signals.raise_(*breaker_signals(unit))
+                fresh = [] if unit in self._open_units else self.signals.raise_(*breaker_signals(unit))
+                self._open_units.add(unit)
             self._activate(fresh, f"breaker_open:{unit}")
         elif state == CLOSED:
             with self._lock:
-                gone = self.signals.clear(*breaker_signals(unit))
+                gone = self.signals.clear(*breaker_signals(unit)) if unit in self._open_units else []
+                self._open_units.discard(unit)
             self._deactivate(gone, f"breaker_open:{unit}")
 
     def _changes(self, changes: list[Change]) -> None:

@@ -117,3 +117,66 @@ def test_a_retry_the_budget_refuses_is_not_made(sealer, tmp_path) -> None:
             rt.call("inventory.lookup", {"item": "bolt"}, lookup)
     assert len(calls) == 2  # the third attempt was decided, and the budget said no
     assert [r["decision"] for r in records(tmp_path / "a.db", "constraint.failed")] == ["deny"]
+
+
+def test_many_threads_keep_breaker_and_fallback_records_consistent(sealer, tmp_path) -> None:
+    """Real threads and real time (open_s 10 ms): whatever the interleaving, the log tells one story."""
+    import random
+    import threading
+
+    from agentos_contracts.runtime.audit import verify
+
+    manifest = sealer.seal(**srt_manifest(breaker={"failures": 3, "window_s": 60, "open_s": 0.01, "probes": 1,
+                                                   "min_samples": 1000}))
+    log = tmp_path / "a.db"
+    with Runtime.load(manifest, sealer.pub, audit=log, durability="batched") as rt:
+        def worker(seed: int) -> None:
+            rng = random.Random(seed)
+            for i in range(150):
+                try:
+                    with rt.model_call({"t": seed, "i": i}):
+                        if rng.random() < 0.4:
+                            raise ConnectionError("flaky")
+                except (ConnectionError, PolicyDenied):
+                    pass
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert verify(log).ok
+    states = [r["state"] for r in records(log) if r["type"].startswith("breaker.") and r["unit"] == "llm"]
+    assert states and states[0] == "open"
+    for before, after in zip(states, states[1:]):  # closed → open → half_open → (closed | open)
+        assert (before, after) in {("open", "half_open"), ("half_open", "closed"), ("half_open", "open"),
+                                   ("closed", "open")}
+    fallbacks = [r["type"] for r in records(log) if r["type"].startswith("fallback.")]
+    for before, after in zip(fallbacks, fallbacks[1:]):
+        assert before != after  # activated and deactivated alternate
+    outages = sum(1 for i, s in enumerate(states) if s == "open" and (i == 0 or states[i - 1] != "half_open"))
+    assert fallbacks.count("fallback.activated") == outages  # a failed probe does not activate it again
+    assert fallbacks.count("fallback.deactivated") == states.count("closed")  # and each recovery ends it
+    assert len(rt.active_fallbacks) == (0 if states[-1] == "closed" else 1)
+
+
+def test_a_failed_probe_keeps_the_fallback_and_the_next_recovery_ends_it(sealer, tmp_path) -> None:
+    clock = Clock()
+    log = tmp_path / "a.db"
+    with Runtime.load(sealer.seal(**srt_manifest()), sealer.pub, audit=log, clock=clock) as rt:
+        def fail() -> None:
+            with pytest.raises(ConnectionError):
+                with rt.model_call({"q": "x"}):
+                    raise ConnectionError("down")
+
+        for _ in range(3):
+            fail()
+        clock.advance(10_000)
+        fail()  # the probe fails: open again
+        clock.advance(10_000)
+        with rt.model_call({"q": "y"}) as m:  # the next probe succeeds
+            assert m.model == "llm@2.0.0"
+        assert rt.active_fallbacks == []
+    kinds = [r["type"] for r in records(log) if r["type"].startswith(("breaker.", "fallback."))]
+    assert kinds == ["breaker.opened", "fallback.activated", "breaker.half_open", "breaker.opened",
+                     "breaker.half_open", "breaker.closed", "fallback.deactivated"]
