@@ -124,9 +124,12 @@ class Watch:
         return None
 
     def move(self, state: str, reason: str) -> bool:
-        """A local lifecycle change (``Runtime.pause``/``resume``/``revoke``/``finish``)."""
-        if state == "running":
-            self._paused_by_list = False
+        """A local lifecycle change (``Runtime.pause``/``resume``/``revoke``/``finish``); a pause the
+        signed list imposes is lifted only by the list (``agentos ctl resume``), never locally."""
+        if state == "running" and self.revocations is not None:
+            self._sync()
+            if self._paused_by_list:
+                return False
         return self._moved(self.lifecycle.move(state, reason))
 
     def _moved(self, t: Transition | None) -> bool:

@@ -176,3 +176,16 @@ def test_pause_and_revoke_reach_a_runtime_in_another_process(sealer, tmp_path) -
     ctl_log = records(tmp_path / "ctl.db")
     assert [r["type"] for r in ctl_log] == ["agent.paused", "agent.resumed", "agent.revoked"]
     assert {r["manifest"] for r in ctl_log} == {records(child_log)[0]["manifest"]}
+
+
+def test_a_pause_from_the_list_is_lifted_only_by_the_list(sealer, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(rev, "CHECK_EVERY_NS", 0)
+    listing = tmp_path / "revocations.json"
+    with Runtime.load(sealer.seal(), sealer.pub, audit=tmp_path / "a.db", revocations=listing,
+                      pause_wait_s=0.01) as rt:
+        _sign_list(sealer, listing, pause=[rt.digest])
+        assert rt.authorize("summarize", {}, {"text": "t"}).effect == "deny" and rt.state == "paused"
+        assert not rt.resume()  # a local resume cannot lift what the signed list says
+        assert rt.authorize("summarize", {}, {"text": "t"}).effect == "deny"
+        _sign_list(sealer, listing, resume=[rt.digest])
+        assert rt.authorize("summarize", {}, {"text": "t"}).effect == "allow" and rt.state == "running"
