@@ -241,6 +241,7 @@ CODES: dict[str, Code] = {
     "AC842": Code("bad-review", "malformed AdmissionReview: {reason}", "send an `admission.k8s.io/v1` AdmissionReview with a `request` holding `uid`, `operation` and `object`"),
     "AC843": Code("policy-outside-root", "policy `{path}` is outside the webhook's policy folder", "name policy files relative to the folder given to `--policies`, without `..` or absolute paths"),
     "AC844": Code("reservations-unusable", "cannot use the reservation folder `{folder}`: {reason}", "give `--reservations` a folder the webhook can read and write"),
+    "AC845": Code("name-taken", "{kind} `{name}` is already admitted in namespace `{other}`", "the reservation store keys admissions by kind and name across namespaces: choose another name, or delete the other one first"),
     "AC850": Code("bad-namespace", "`{namespace}` is not a valid namespace name", "use a DNS label: lowercase letters, digits and `-`, at most 63 characters"),
     "AC851": Code("bad-listen", "`{listen}` is not HOST:PORT", "write e.g. `0.0.0.0:8443` or `127.0.0.1:9443`"),
     "AC852": Code("tls-unusable", "cannot load the TLS certificate `{cert}` with key `{key}`: {reason}", "pass a PEM certificate chain and its private key"),

@@ -23,9 +23,9 @@ class ResourceKind:
 
 
 KINDS: tuple[ResourceKind, ...] = (
-    ResourceKind("AgentContract", "agentcontracts", "agentcontract", ("ac", "agc"), True, "AgentContract"),
-    ResourceKind("Workflow", "workflows", "workflow", ("awf",), True, "Workflow"),
-    ResourceKind("Platform", "platforms", "platform", ("apf",), False, "Platform"),
+    ResourceKind("AgentContract", "agentcontracts", "agentcontract", ("agc",), True, "AgentContract.schema.json"),
+    ResourceKind("Workflow", "workflows", "workflow", ("awf",), True, "Workflow.schema.json"),
+    ResourceKind("Platform", "platforms", "platform", ("apf",), False, "Platform.schema.json"),
 )
 BY_KIND = {k.kind: k for k in KINDS}
 BY_PLURAL = {k.plural: k for k in KINDS}
