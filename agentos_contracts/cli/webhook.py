@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 
 from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json
-from agentos_contracts.diagnostics import Diagnostic, Span
+from agentos_contracts.diagnostics import Diagnostic, Severity, Span
 
 app = typer.Typer(name="webhook", help="The Kubernetes admission webhook for agentos custom resources.",
                   no_args_is_help=True, add_completion=False)
@@ -56,7 +56,14 @@ def _run(platform: str, cert: str, key: str, listen: str, reservations: str | No
     if report.ok and not report.valid_documents("Platform"):
         usage.append(make("AC500", Span.file_start(platform), file=platform))
     from agentos_contracts.k8s.admission import Reviewer, WebhookSettings
-    from agentos_contracts.k8s.server import CertificateReloader, serve
+
+    try:
+        from agentos_contracts.k8s.server import CertificateReloader, serve
+    except ImportError as exc:
+        hint = "install the server extra: pip install 'agentos-contracts[k8s]'"
+        _report([Diagnostic(Span("<command line>"), Severity.ERROR, "AC901", f"cannot serve: {exc}", "", hint)],
+                {}, fmt)
+        return EXIT_USAGE
 
     reloader = None
     try:
