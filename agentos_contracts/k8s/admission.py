@@ -188,7 +188,8 @@ class Reviewer:
             paths += [str(p) for p in self.store.objects("AgentContract", request.namespace, agents)]
         limit = max(deadline - time.monotonic() - SOLVER_MARGIN_S, 0.01)
         existing = (str(self.store.folder),) if self.store is not None else ()
-        options = AdmitOptions(time_limit=limit, existing=existing, existing_unsigned=True, seal=True, key=None)
+        keep = not request.dry_run and self.store is not None  # only a kept reservation needs its manifest
+        options = AdmitOptions(time_limit=limit, existing=existing, existing_unsigned=True, seal=keep, key=None)
         result = admit(paths, self.settings.platform, options)
         if time.monotonic() > deadline:
             return timed_out(self.settings.budget_ms)
@@ -203,10 +204,10 @@ class Reviewer:
             why = "verdict unknown" if rejected.verdict == "unknown" else "rejected"
             return Verdict(allowed=False, reason=why, findings=tuple(findings))
         errors = sum(1 for f in findings if f.severity == "error")
-        if errors or mine is None or mine.envelope is None:
+        if errors or mine is None or (keep and mine.envelope is None):
             return Verdict(allowed=False, reason=f"{errors} error(s)" if errors else "not decided",
                            findings=tuple(findings))
-        if not request.dry_run and self.store is not None:
+        if keep and mine.envelope is not None and self.store is not None:
             if not ticket.commit():
                 return timed_out(self.settings.budget_ms)
             self.store.put(request.kind, request.namespace, request.name, mine.envelope, obj)
