@@ -20,7 +20,7 @@ from agentos_contracts.k8s.resources import KINDS
 NAME = "agentos-webhook"
 PORT = 8443
 LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "agentos"}
-CONFIG = "/etc/agentos"  # platform and policies, from the ConfigMap
+CONFIG = "/etc/agentos"  # platform/ and policies/, one ConfigMap each (contracts name `policies/x.policy`)
 TLS = "/etc/agentos-tls"  # tls.crt and tls.key, from the Secret (kubelet refreshes it: rotation without restart)
 STATE = "/var/lib/agentos"
 BUDGET_MS = 2500
@@ -51,7 +51,7 @@ def deployment(namespace: str, image: str) -> dict[str, Any]:
         "imagePullPolicy": "IfNotPresent",
         "command": ["agentos"],
         "env": [{"name": "XDG_CACHE_HOME", "value": "/tmp/cache"}],
-        "args": ["webhook", "serve", "--platform", f"{CONFIG}/platform.yaml", "--policies", CONFIG,
+        "args": ["webhook", "serve", "--platform", f"{CONFIG}/platform/platform.yaml", "--policies", CONFIG,
                  "--tls-cert", f"{TLS}/tls.crt", "--tls-key", f"{TLS}/tls.key", "--listen", f"0.0.0.0:{PORT}",
                  "--reservations", STATE, "--budget-ms", str(BUDGET_MS)],
         "ports": [{"name": "https", "containerPort": PORT, "protocol": "TCP"}],
@@ -62,7 +62,8 @@ def deployment(namespace: str, image: str) -> dict[str, Any]:
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "runAsNonRoot": True, "runAsUser": 65532, "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": [{"name": "config", "mountPath": CONFIG, "readOnly": True},
+        "volumeMounts": [{"name": "platform", "mountPath": f"{CONFIG}/platform", "readOnly": True},
+                         {"name": "policies", "mountPath": f"{CONFIG}/policies", "readOnly": True},
                          {"name": "tls", "mountPath": TLS, "readOnly": True},
                          {"name": "state", "mountPath": STATE},
                          {"name": "tmp", "mountPath": "/tmp"}],
@@ -73,7 +74,8 @@ def deployment(namespace: str, image: str) -> dict[str, Any]:
             "serviceAccountName": NAME,
             "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
             "containers": [container],
-            "volumes": [{"name": "config", "configMap": {"name": "agentos-platform"}},
+            "volumes": [{"name": "platform", "configMap": {"name": "agentos-platform"}},
+                        {"name": "policies", "configMap": {"name": "agentos-policies"}},
                         {"name": "tls", "secret": {"secretName": f"{NAME}-tls"}},
                         {"name": "state", "persistentVolumeClaim": {"claimName": f"{NAME}-reservations"}},
                         {"name": "tmp", "emptyDir": {}}],
