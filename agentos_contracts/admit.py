@@ -221,9 +221,10 @@ def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tupl
         diags += missing
     seen: set[str] = set()
     for path in paths:
-        if os.path.realpath(path) in seen:
+        real = os.path.realpath(path)
+        if real in seen:
             continue
-        seen.add(os.path.realpath(path))
+        seen.add(real)
         source, bad = read_source(path)
         diags += bad
         if source is None:

@@ -124,6 +124,8 @@ def _positions(src: PositionMap, spec: dict[str, Any], kind: str) -> PositionMap
                 dest[doc_pointer] = table[cr_pointer]
         if kind == "AgentContract" and "tenant" not in spec and "/metadata/namespace" in table:
             dest["/tenant"] = table["/metadata/namespace"]
+    if "/spec" in src.keys:  # the document's own mapping is `spec`: a key it lacks is reported at `spec:`
+        out.values[""] = src.keys["/spec"]
     return out
 
 

@@ -38,6 +38,14 @@ def test_validate_locates_diagnostics_in_the_custom_resource_file() -> None:
     assert "`wcet_ms` 12 exceeds `deadline_ms` 10" in d.message
 
 
+def test_missing_key_is_reported_at_spec(tmp_path: Path) -> None:
+    f = tmp_path / "m.yaml"
+    f.write_text("apiVersion: agentos.dev/v1alpha1\nkind: AgentContract\nmetadata:\n  name: a\nspec:\n"
+                 "  capabilities: [x.y]\n")
+    [d] = [d for d in validate_paths([str(f)]).diagnostics if d.code == "AC102"]
+    assert (d.line, d.column, d.path) == (5, 1, "/spec/class")
+
+
 def test_spec_tenant_must_match_the_namespace() -> None:
     report = validate_paths([str(FIX / "tenant-mismatch-cr.yaml")])
     [d] = [d for d in report.diagnostics if d.code == "AC834"]
