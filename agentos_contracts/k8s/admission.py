@@ -181,11 +181,11 @@ class Reviewer:
         from agentos_contracts.admit import AdmitOptions, admit
 
         paths = [path]
-        if request.kind == "Workflow" and self.store is not None:
-            steps = (obj.get("spec") or {}).get("steps")
-            agents = {s["agent"] for s in steps if isinstance(s, dict) and isinstance(s.get("agent"), str)} \
-                if isinstance(steps, list) else set()
-            paths += [str(p) for p in self.store.objects("AgentContract", request.namespace, agents)]
+        if request.kind == "Workflow":
+            missing, found = self._step_agents(obj, request.namespace)
+            if missing:
+                return Verdict(allowed=False, reason="step agents not admitted", findings=tuple(missing))
+            paths += found
         limit = max(deadline - time.monotonic() - SOLVER_MARGIN_S, 0.01)
         existing = (str(self.store.folder),) if self.store is not None else ()
         keep = not request.dry_run and self.store is not None  # only a kept reservation needs its manifest
@@ -212,6 +212,21 @@ class Reviewer:
                 return timed_out(self.settings.budget_ms)
             self.store.put(request.kind, request.namespace, request.name, mine.envelope, obj)
         return Verdict(allowed=True, findings=tuple(findings))
+
+
+    def _step_agents(self, obj: dict[str, Any], namespace: str | None) -> tuple[list[Finding], list[str]]:
+        """The admitted contracts a workflow's steps name (same namespace), and a finding per one missing."""
+        steps = (obj.get("spec") or {}).get("steps")
+        named = {i: s["agent"] for i, s in enumerate(steps) if isinstance(s, dict) and isinstance(s.get("agent"), str)} \
+            if isinstance(steps, list) else {}
+        have = self.store.objects("AgentContract", namespace, set(named.values())) if self.store is not None else []
+        admitted = {p.name.split(".")[2] for p in have}
+        where = f"namespace `{namespace}`" if namespace else "the cluster"
+        missing = [Finding(severity="error", code="AC208", path=f"/spec/steps/{i}/agent",
+                           message=f"step `{steps[i].get('id')}` names agent `{agent}`, which is not among the "
+                                   f"contracts admitted in {where}")
+                   for i, agent in sorted(named.items()) if agent not in admitted]
+        return missing, [str(p) for p in have]
 
 
 def _finding(d: Diagnostic, path: str) -> Finding:

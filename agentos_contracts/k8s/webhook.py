@@ -137,7 +137,7 @@ def respond(request: ReviewRequest, verdict: Verdict, subject: str) -> dict[str,
 
 def status_message(subject: str, verdict: Verdict) -> str:
     """``denied AgentContract `x`: reason`` then one line per error (warnings go to ``warnings``)."""
-    errors = verdict.errors
+    errors = verdict.errors or verdict.findings  # a denial without errors still says what was found
     head = f"agentos denied {subject}: {verdict.reason or f'{len(errors)} error(s)'}"
     lines = [head] + [f.line() for f in errors[:MESSAGE_MAX_FINDINGS]]
     if len(errors) > MESSAGE_MAX_FINDINGS:

@@ -183,3 +183,26 @@ def test_tls_is_required(webhook: Webhook) -> None:
     with pytest.raises(httpx.HTTPError):
         httpx.get(plain + "/healthz", timeout=5)
     assert ssl  # the client context in conftest refuses unknown CAs: no test disables verification
+
+
+def _workflow(namespace: str) -> dict[str, Any]:
+    from agentos_contracts.documents.loader import load_text
+    from agentos_contracts.k8s.resources import to_resource
+
+    path = Path(__file__).resolve().parents[2] / "contracts" / "workflows" / "city-permit-assistant.yaml"
+    return to_resource(load_text(str(path), path.read_text()).documents[0].data, namespace)
+
+
+def test_workflow_is_admitted_with_the_contracts_admitted_in_its_namespace(tmp_path: Path) -> None:
+    with running_webhook(tmp_path) as hook:
+        wf = _workflow("city-planning")
+        first = _post(hook, review(wf, dry_run=True))
+        assert first["allowed"] is False  # its agents are not admitted yet
+        assert "error[AC208] /spec/steps/0/agent: step `plan` names agent `planner`, which is not among the " \
+               "contracts admitted in namespace `city-planning`" in first["status"]["message"]
+        for name in ("planner", "browser-agent", "doc-rag-planner"):
+            assert _post(hook, review(example(name)))["allowed"] is True
+        assert _post(hook, review(wf))["allowed"] is True
+        assert hook.reviewer.store.manifest_path("Workflow", "city-planning", wf["metadata"]["name"]).exists()
+        other = _post(hook, review(_workflow("elsewhere"), dry_run=True))  # agents of another namespace do not count
+        assert other["allowed"] is False
