@@ -23,9 +23,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    quoted = not value or resolve_plain(value) != value or value != value.strip()
-    if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    quoted = not value or resolve_plain(value) != value or value != value.strip() or not value.isprintable()
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if quoted else None)
 
 

@@ -151,6 +151,8 @@ class Reviewer:
         meta = obj.get("metadata")
         if isinstance(meta, dict):
             meta = {k: v for k, v in meta.items() if k in ("name", "namespace")}
+            if request.name:
+                meta.setdefault("name", request.name)  # generated names are filled in on the request
             if request.namespace and request.kind != "Platform":
                 meta.setdefault("namespace", request.namespace)
             obj["metadata"] = meta
