@@ -91,6 +91,11 @@ class Reviewer:
         try:
             return self._decide(request, deadline, ticket)
         except Exception as exc:  # noqa: BLE001 - the one boundary: any bug denies, never admits
+            import sys
+            import traceback
+
+            sys.stderr.write(f"agentos webhook: internal error reviewing {subject(request)} (uid {request.uid}):\n")
+            traceback.print_exc(file=sys.stderr)  # the log gets the details; the response only the message
             return internal_error(exc)
 
     def _decide(self, request: ReviewRequest, deadline: float, ticket: Ticket) -> Verdict:
@@ -138,7 +143,7 @@ class Reviewer:
                     severity="error", code="AC845", path="/metadata/name",
                     message=f"{request.kind} `{request.name}` is already admitted in namespace `{others[0]}`"),))
         with tempfile.TemporaryDirectory(prefix="agentos-review-") as tmp:
-            path = os.path.join(tmp, f"{request.kind}.{request.name or 'unnamed'}.yaml")
+            path = os.path.join(tmp, "object.yaml")
             Path(path).write_text(json.dumps(obj), encoding="utf-8")
             if request.kind == "Platform":
                 return self._validate_only(path)

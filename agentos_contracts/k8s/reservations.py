@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 CLUSTER = "_cluster"  # the namespace part for cluster-scoped kinds
+_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,252}\Z")  # no dots: they separate the parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,10 @@ class ReservationStore:
             os.close(fd)  # closing releases the lock
 
     def _stem(self, kind: str, namespace: str | None, name: str) -> str:
+        """``Kind.namespace.name``; anything that could leave the folder or split differently is refused."""
+        for part in (kind, namespace or CLUSTER, name):
+            if not _PART.match(part):
+                raise ValueError(f"`{part}` cannot name a reservation file")
         return f"{kind}.{namespace or CLUSTER}.{name}"
 
     def manifest_path(self, kind: str, namespace: str | None, name: str) -> Path:
@@ -66,7 +72,9 @@ class ReservationStore:
         _replace(self.manifest_path(kind, namespace, name), manifest)
 
     def remove(self, kind: str, namespace: str | None, name: str) -> bool:
-        """Free a reservation; False when there was none."""
+        """Free a reservation; False when there was none (a name no reservation file can have holds none)."""
+        if not all(_PART.match(p) for p in (kind, namespace or CLUSTER, name)):
+            return False
         found = False
         for path in (self.manifest_path(kind, namespace, name), self.object_path(kind, namespace, name)):
             try:

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from agentos_contracts.k8s.admission import Reviewer, Ticket, subject, timed_out
+from agentos_contracts.k8s.admission import Reviewer, Ticket, internal_error, subject, timed_out
 from agentos_contracts.k8s.webhook import BadReview, error_body, parse_review, respond
 
 WORKERS = 4
@@ -103,6 +103,9 @@ def build_app(reviewer: Reviewer, reloader: CertificateReloader | None = None) -
             verdict = await asyncio.wait_for(asyncio.shield(future), max(deadline - time.monotonic(), 0.0))
         except asyncio.TimeoutError:
             verdict = timed_out(reviewer.settings.budget_ms) if ticket.abandon() else await future
+        except Exception as exc:  # noqa: BLE001 - the pool itself failed: deny, never a traceback
+            ticket.abandon()
+            verdict = internal_error(exc)
         return JSONResponse(respond(review, verdict, subject(review)))
 
     async def healthz(request: Request) -> PlainTextResponse:
@@ -119,15 +122,9 @@ def build_app(reviewer: Reviewer, reloader: CertificateReloader | None = None) -
                 "certificate_reloads": reloader.reloads if reloader is not None else 0}
         return JSONResponse(body, status_code=200 if not problems else 503)
 
-    app = Starlette(routes=[Route("/validate", validate, methods=["POST"]),
-                            Route("/healthz", healthz, methods=["GET"]),
-                            Route("/readyz", readyz, methods=["GET"])])
-
-    async def bad_request(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(error_body(f"{type(exc).__name__}"), status_code=400)
-
-    app.add_exception_handler(ValueError, bad_request)
-    return app
+    return Starlette(routes=[Route("/validate", validate, methods=["POST"]),
+                             Route("/healthz", healthz, methods=["GET"]),
+                             Route("/readyz", readyz, methods=["GET"])])
 
 
 def make_server(reviewer: Reviewer, reloader: CertificateReloader, host: str, port: int) -> Any:

@@ -206,3 +206,12 @@ def test_workflow_is_admitted_with_the_contracts_admitted_in_its_namespace(tmp_p
         assert hook.reviewer.store.manifest_path("Workflow", "city-planning", wf["metadata"]["name"]).exists()
         other = _post(hook, review(_workflow("elsewhere"), dry_run=True))  # agents of another namespace do not count
         assert other["allowed"] is False
+
+
+def test_names_that_cannot_name_a_file_never_reach_the_store(webhook: Webhook) -> None:
+    obj = example("planner")
+    obj["metadata"]["name"] = "../../escape"
+    body = review(obj)
+    assert _post(webhook, body)["allowed"] is False
+    assert _post(webhook, review(obj, "DELETE"))["allowed"] is True  # nothing to free, nothing refused
+    assert not list(webhook.reviewer.store.folder.parent.glob("escape*"))
