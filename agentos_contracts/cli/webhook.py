@@ -84,6 +84,7 @@ def _run(platform: str, cert: str, key: str, listen: str, reservations: str | No
         _report(problems, report.sources, fmt)
         return EXIT_USAGE if usage else EXIT_FINDINGS
     assert reloader is not None
+    reviewer.warm_up()
     sys.stderr.write(f"agentos webhook: serving https://{listen}/validate (platform {platform}, "
                      f"{reviewer.store.count() if reviewer.store else 0} reservations, budget {budget_ms} ms)\n")
     serve(reviewer, reloader, host.strip("[]"), int(port_text))

@@ -86,6 +86,19 @@ class Reviewer:
         self.policy_root = os.path.realpath(settings.policies)
         self.lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """Import what admission needs (solver, policy parser) before the first review, not during it.
+
+        A fresh process spends seconds importing PuLP, HiGHS and Lark; without this the first
+        review after a start or a rollout could run out of its budget and be denied.
+        """
+        import agentos_contracts.admit  # noqa: F401
+        import agentos_contracts.binding.milp  # noqa: F401
+        import agentos_contracts.binding.resolve  # noqa: F401
+        import agentos_contracts.policy.parser  # noqa: F401
+        import agentos_contracts.validate.contract  # noqa: F401
+        import agentos_contracts.validate.schema  # noqa: F401
+
     def decide(self, request: ReviewRequest, deadline: float, ticket: Ticket) -> Verdict:
         """The verdict; internal errors deny (fail closed)."""
         try:

@@ -70,7 +70,7 @@ def test_serve_answers_reviews_from_a_subprocess(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "agentos_contracts", "webhook", "serve", "--platform", str(PLATFORM),
            "--policies", str(REPO / "contracts"), "--tls-cert", str(tmp_path / "tls.crt"),
            "--tls-key", str(tmp_path / "tls.key"), "--listen", f"127.0.0.1:{port}",
-           "--reservations", str(tmp_path / "state")]
+           "--reservations", str(tmp_path / "state"), "--budget-ms", "30000"]  # wiring, not speed, on a busy machine
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
     ctx = ssl.create_default_context()
     ca.configure_trust(ctx)
