@@ -239,7 +239,7 @@ CODES: dict[str, Code] = {
     "AC840": Code("admission-timed-out", "admission timed out after {budget_ms} ms", "the request was denied (fail closed); apply it again, or give the webhook a larger `--budget-ms`"),
     "AC841": Code("webhook-internal", "internal error while reviewing: {reason}", "the request was denied (fail closed); the webhook's log has the details"),
     "AC842": Code("bad-review", "malformed AdmissionReview: {reason}", "send an `admission.k8s.io/v1` AdmissionReview with a `request` holding `uid`, `operation` and `object`"),
-    "AC843": Code("policy-outside-root", "policy `{path}` is outside the webhook's policy folder", "name policy files relative to the folder given to `--policies`, without `..` or absolute paths"),
+    "AC843": Code("file-outside-root", "file `{path}` is outside the webhook's policy folder", "name policy (and reservation) files relative to the folder given to `--policies`, without `..` or absolute paths"),
     "AC844": Code("reservations-unusable", "cannot use the reservation folder `{folder}`: {reason}", "give `--reservations` a folder the webhook can read and write"),
     "AC845": Code("name-taken", "{kind} `{name}` is already admitted in namespace `{other}`", "the reservation store keys admissions by kind and name across namespaces: choose another name, or delete the other one first"),
     "AC850": Code("bad-namespace", "`{namespace}` is not a valid namespace name", "use a DNS label: lowercase letters, digits and `-`, at most 63 characters"),

@@ -176,17 +176,24 @@ class Reviewer:
             obj["metadata"] = meta
         problems: list[Finding] = []
         spec = obj.get("spec")
-        policies = spec.get("policies") if isinstance(spec, dict) else None
-        if isinstance(policies, list):
-            resolved = []
-            for i, p in enumerate(policies):
-                full = os.path.realpath(os.path.join(self.policy_root, p)) if isinstance(p, str) else None
-                if full is not None and (os.path.isabs(p) or os.path.commonpath([full, self.policy_root]) != self.policy_root):
-                    problems.append(Finding(severity="error", code="AC843", path=f"/spec/policies/{i}",
-                                            message=f"policy `{p}` is outside the webhook's policy folder"))
-                resolved.append(full if full is not None else p)
-            spec["policies"] = resolved
+        if isinstance(spec, dict):
+            for pointer, holder, key in _path_lists(spec):
+                holder[key] = self._rooted(holder[key], pointer, problems)
         return obj, problems
+
+    def _rooted(self, paths: list[Any], pointer: str, problems: list[Finding]) -> list[Any]:
+        """File paths resolved under the policy folder; any that would leave it is a finding."""
+        out = []
+        for i, p in enumerate(paths):
+            if not isinstance(p, str):
+                out.append(p)  # validation reports the wrong type
+                continue
+            full = os.path.realpath(os.path.join(self.policy_root, p))
+            if os.path.isabs(p) or os.path.commonpath([full, self.policy_root]) != self.policy_root:
+                problems.append(Finding(severity="error", code="AC843", path=f"{pointer}/{i}",
+                                        message=f"file `{p}` is outside the webhook's policy folder"))
+            out.append(full)
+        return out
 
     def _validate_only(self, path: str) -> Verdict:
         from agentos_contracts.validate import validate_paths
@@ -247,6 +254,33 @@ class Reviewer:
                                    f"contracts admitted in {where}")
                    for i, agent in sorted(named.items()) if agent not in admitted]
         return missing, [str(p) for p in have]
+
+
+def _path_lists(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+    """Where a spec names files: `policies` (contract, step override, platform layers), `reservations`."""
+    out: list[tuple[str, dict[str, Any], str]] = []
+
+    def take(holder: Any, pointer: str, key: str) -> None:
+        if isinstance(holder, dict) and isinstance(holder.get(key), list):
+            out.append((f"{pointer}/{key}", holder, key))
+
+    take(spec, "/spec", "policies")
+    take(spec, "/spec", "reservations")
+    take(spec.get("defaults"), "/spec/defaults", "policies")
+    steps = spec.get("steps")
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
+        if isinstance(step, dict):
+            take(step.get("contract"), f"/spec/steps/{i}/contract", "policies")
+    tenants = spec.get("tenants")
+    for i, tenant in enumerate(tenants if isinstance(tenants, list) else []):
+        if not isinstance(tenant, dict):
+            continue
+        take(tenant.get("defaults"), f"/spec/tenants/{i}/defaults", "policies")
+        roles = tenant.get("roles")
+        for j, role in enumerate(roles if isinstance(roles, list) else []):
+            if isinstance(role, dict):
+                take(role.get("defaults"), f"/spec/tenants/{i}/roles/{j}/defaults", "policies")
+    return out
 
 
 def _finding(d: Diagnostic, path: str) -> Finding:

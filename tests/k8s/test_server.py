@@ -119,7 +119,7 @@ def test_foreign_kinds_are_allowed_untouched(webhook: Webhook) -> None:
 def test_policy_paths_cannot_leave_the_policy_folder(webhook: Webhook) -> None:
     obj = edited(example("planner"), policies=["../../etc/passwd"])
     resp = _post(webhook, review(obj, dry_run=True))
-    assert resp["allowed"] is False and "error[AC843] /spec/policies/0" in resp["status"]["message"]
+    assert resp["allowed"] is False and "error[AC843] /spec/policies/0: file `../../etc/passwd`" in resp["status"]["message"]
 
 
 def test_fifty_concurrent_reviews_are_all_answered_correctly(webhook: Webhook) -> None:
@@ -215,3 +215,16 @@ def test_names_that_cannot_name_a_file_never_reach_the_store(webhook: Webhook) -
     assert _post(webhook, body)["allowed"] is False
     assert _post(webhook, review(obj, "DELETE"))["allowed"] is True  # nothing to free, nothing refused
     assert not list(webhook.reviewer.store.folder.parent.glob("escape*"))
+
+
+def test_platform_objects_are_validated_only(webhook: Webhook) -> None:
+    from agentos_contracts.documents.loader import load_text
+    from agentos_contracts.k8s.resources import to_resource
+
+    path = Path(__file__).resolve().parents[2] / "contracts" / "platforms" / "city-edge.yaml"
+    platform = to_resource(load_text(str(path), path.read_text()).documents[0].data)
+    assert _post(webhook, review(platform))["allowed"] is True
+    assert not list(webhook.reviewer.store.folder.glob("Platform.*"))  # nothing held: the webhook binds against --platform
+    platform["spec"]["nodes"][0]["cores"] = 0
+    denied = _post(webhook, review(platform, "UPDATE"))
+    assert denied["allowed"] is False and "/spec/nodes/0/cores" in denied["status"]["message"]
