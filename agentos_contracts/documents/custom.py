@@ -24,7 +24,6 @@ GROUP = "agentos.dev"
 VERSION = "v1alpha1"
 CR_API_VERSION = f"{GROUP}/{VERSION}"
 CR_KINDS = ("AgentContract", "Workflow", "Platform")
-NAMESPACED = frozenset({"AgentContract", "Workflow"})
 TOP_KEYS = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
 HEADER = frozenset({"apiVersion", "kind", "name"})  # document keys that never sit in `spec`
 

@@ -28,9 +28,8 @@ KINDS: tuple[ResourceKind, ...] = (
     ResourceKind("Platform", "platforms", "platform", ("apf",), False, "Platform.schema.json"),
 )
 BY_KIND = {k.kind: k for k in KINDS}
-BY_PLURAL = {k.plural: k for k in KINDS}
 
-__all__ = ["GROUP", "VERSION", "CR_API_VERSION", "KINDS", "BY_KIND", "BY_PLURAL", "ResourceKind", "to_resource"]
+__all__ = ["GROUP", "VERSION", "CR_API_VERSION", "KINDS", "BY_KIND", "ResourceKind", "to_resource"]
 
 
 def to_resource(document: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:

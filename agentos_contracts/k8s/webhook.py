@@ -115,15 +115,6 @@ def parse_review(body: bytes) -> ReviewRequest:
                          object=obj, old_object=old, dry_run=req.get("dryRun") is True)
 
 
-def review_uid(body: bytes) -> str | None:
-    """The uid of a review whose body is JSON, even when the rest is malformed (for logs)."""
-    try:
-        uid = json.loads(body)["request"]["uid"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return None
-    return uid if isinstance(uid, str) else None
-
-
 def respond(request: ReviewRequest, verdict: Verdict, subject: str) -> dict[str, Any]:
     """The AdmissionReview response for ``verdict`` about ``subject`` (``AgentContract `x```)."""
     response: dict[str, Any] = {"uid": request.uid, "allowed": verdict.allowed}
