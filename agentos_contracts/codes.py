@@ -45,6 +45,11 @@ CODES: dict[str, Code] = {
     "AC014": Code("no-documents", "no documents found in the given paths", "pass YAML files (*.yaml, *.yml) or folders that contain them"),
     "AC015": Code("non-string-key", "mapping key must be a string, found {found}", "quote the key"),
     "AC016": Code("unsupported-yaml", "unsupported YAML feature: {what}", "use plain YAML mappings, lists and scalars"),
+    # --- the paper's document forms and `agentos migrate` (AC050–AC053) ---
+    "AC050": Code("paper-form", "this is the Agent-OS paper's form of a{n} {kind}; `agentos migrate {file}` rewrites it as agentos/v0.2", "run `agentos migrate {file}` to see the rewrite, `--write` to apply it; the findings below are what would remain"),
+    "AC051": Code("cannot-carry-over", "`{key}` has no place in the canonical {kind}; it is left as written", "move or remove it by hand (docs/migrate.md lists what maps where)"),
+    "AC052": Code("not-a-number", "`{key}` is `{value}`, not a number; it cannot be carried over", "write the measured number; migrate never guesses a value"),
+    "AC053": Code("would-overwrite", "`{file}` exists with other content; not overwritten", "rename or remove the existing file, then migrate again"),
     # --- contract schema and semantics (AC1xx) ---
     "AC100": Code("schema", "{message}", "{hint}"),
     "AC101": Code("unknown-key", "unknown key `{key}`", "{hint}"),

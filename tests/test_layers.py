@@ -13,7 +13,7 @@ LAYER = {
     "diagnostics": 0, "codes": 0, "resources": 0, "schemacheck": 0, "model": 0, "__init__": 0,
     "documents": 1,
     "policy": 2, "sched": 2,
-    "validate": 3, "binding": 3, "seal": 3,
+    "validate": 3, "binding": 3, "seal": 3, "migrate": 3,
     "admit": 4, "runtime": 4,
     "report": 5,
     "cli": 6, "__main__": 6,
@@ -28,6 +28,7 @@ ONLY_IN = {
     "typer": ("cli/",),
     "rich": ("cli/", "report/text.py"),
     "yaml": ("documents/",),
+    "ruamel": ("migrate/rewrite.py", "migrate/files.py"),
     "jsonschema": ("validate/schema.py", "seal/", "runtime/", "policy/cases.py"),
 }
 RUNTIME_MAY_USE = {"diagnostics", "codes", "resources", "schemacheck", "model", "seal", "runtime",

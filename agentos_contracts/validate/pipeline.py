@@ -32,6 +32,22 @@ def _semantic(kind: str) -> PerDocument | None:
     return None
 
 
+def check_alone(doc: Document) -> list[Diagnostic]:
+    """Every check that needs no other document: header, schema, semantics, durations, partials."""
+    found = check_header(doc)
+    if found:
+        return found
+    from agentos_contracts.validate.durations import check_durations
+    from agentos_contracts.validate.partial import check_partials
+    from agentos_contracts.validate.schema import check_schema
+
+    found = check_schema(doc)
+    semantic = _semantic(doc.kind or "")
+    if semantic is not None:
+        found += semantic(doc)
+    return found + check_durations(doc) + check_partials(doc)
+
+
 def load_documents(paths: list[str]) -> tuple[list[str], list[Document], dict[str, str], list[Diagnostic]]:
     """Every document in ``paths`` with its file's text; an empty result is itself an error."""
     files, diags = find_files(paths)
@@ -70,20 +86,13 @@ def run(
 
     for doc in docs:
         head = check_header(doc)
-        record(doc, head)
         if head:
+            from agentos_contracts.validate.paper import check_paper_form
+
+            record(doc, check_paper_form(doc, check_alone) or head)
             continue
         checked.append(doc)
-        from agentos_contracts.validate.schema import check_schema
-
-        record(doc, check_schema(doc))
-        semantic = _semantic(doc.kind or "")
-        if semantic is not None:
-            record(doc, semantic(doc))
-        from agentos_contracts.validate.durations import check_durations
-        from agentos_contracts.validate.partial import check_partials
-
-        record(doc, check_durations(doc) + check_partials(doc))
+        record(doc, check_alone(doc))
 
     from agentos_contracts.validate.crossref import check_documents
 
