@@ -77,20 +77,31 @@ def _verify_command(manifests: list[str], pubs: list[str], min_sequence: int | N
 
 
 def _drift(contracts: list[str], platform: str, pubs: list[str], optimize: str) -> DriftCheck:
-    """Re-admit once (unsealed) and compare each intact manifest with its re-admitted self."""
+    """Re-admit (unsealed) and compare each intact manifest with its re-admitted self.
+
+    A manifest was admitted together with others: they share cores and capacity, so its
+    numbers depend on them. The manifests beside it (same folder) stand for that company:
+    they are passed as existing reservations, and those being re-admitted now are skipped
+    by admission itself, so checking one manifest alone re-creates what it was admitted with.
+    """
+    import os
+
     from agentos_contracts.admit import AdmitOptions, AdmitResult, admit, drift
     from agentos_contracts.diagnostics import make
 
-    cache: list[AdmitResult] = []
+    cache: dict[str, AdmitResult] = {}
 
     def check(file: str, result: VerifyResult) -> list[Diagnostic]:
-        if not cache:
+        folder = "" if file == "-" else os.path.dirname(file) or "."
+        if folder not in cache:
             keys = _load_keys(pubs, [])
-            cache.append(admit(contracts, platform, AdmitOptions(seal=False, optimize=optimize, trusted_keys=tuple(keys))))
-        io = [d for d in cache[0].diagnostics if d.code in {"AC001", "AC007"}]
+            cache[folder] = admit(contracts, platform, AdmitOptions(seal=False, optimize=optimize, trusted_keys=tuple(keys),
+                                                                    existing=(folder,) if folder else ()))
+        again = cache[folder]
+        io = [d for d in again.diagnostics if d.code in {"AC001", "AC007"}]
         if io:
             return io[:1]
-        return [make("AC535", Span.file_start(file), detail=p) for p in drift(result.statement or {}, cache[0])]
+        return [make("AC535", Span.file_start(file), detail=p) for p in drift(result.statement or {}, again)]
 
     return check
 
