@@ -86,12 +86,15 @@ def _run(paths: list[str], platform: str, key_file: str | None, unsigned: bool, 
                            seal=not dry_run, key=key, sequence=sequence, **clock)
     result = admit(paths, platform, options)
     manifests = {} if dry_run else _write(result, Path(out_dir))
-    result.diagnostics[:] = drop_ignored(result.diagnostics, ignore)  # rejections stay: they are verdicts
+    # `--ignore` silences warnings and notes only: an error kept something from admission (or stopped
+    # it), and hiding it would drop units silently; rejections stay too, they are verdicts
+    result.diagnostics[:] = drop_ignored(result.diagnostics, ignore, keep_errors=True)
     _emit(result, [], manifests, fmt)
     code = exit_code(result.diagnostics)
     if code == EXIT_USAGE:
         return code
-    return EXIT_FINDINGS if result.rejected or code == EXIT_FINDINGS else EXIT_OK
+    decided = bool(result.admitted or result.rejected)
+    return EXIT_FINDINGS if result.rejected or code == EXIT_FINDINGS or not decided else EXIT_OK
 
 
 def _usage(message: str, hint: str) -> Diagnostic:
@@ -227,7 +230,7 @@ def _json(result: AdmitResult | None, diags: list[Diagnostic], manifests: dict[s
     if result is None:
         return {"ok": False, "diagnostics": [d.to_json() for d in diags], "admitted": [], "rejected": []}
     return {
-        "ok": result.ok and not any(d.is_error for d in diags),
+        "ok": result.ok and not any(d.is_error for d in diags) and bool(result.admitted or result.rejected),
         "diagnostics": [d.to_json() for d in diags],
         "admitted": [{"name": a.name, "kind": a.kind, "file": a.file, "manifest": manifests.get(f"{a.kind}:{a.name}"),
                       "models": list(a.models), "placement": [{"node": n, "core": c} for n, c in a.placement],

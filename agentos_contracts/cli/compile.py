@@ -11,6 +11,7 @@ The input helpers here are shared by ``eval`` and ``test``.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 from typing import Any, List, Optional
@@ -37,14 +38,17 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
          ignore: list[str]) -> int:
     from agentos_contracts.policy.compiler import compile_sources
 
+    from agentos_contracts.documents.discover import is_stdin
+
     inputs = load_inputs(paths, contract_path, platform)
     diags = list(inputs.diagnostics)
     doc: dict[str, Any] = {"ok": False, "diagnostics": [], "outputs": []}
-    if not diags:
-        if not inputs.sources and inputs.contract is None:
-            diags.append(usage("give at least one policy file, or `--contract`"))
-        elif output is None and (not inputs.first or inputs.first == "-"):
-            diags.append(usage("reading standard input: give `-o OUT`"))
+    if not diags and not inputs.sources and inputs.contract is None:
+        diags.append(usage("give at least one policy file, or `--contract`",
+                           "pass policy files or folders, `-` for standard input, or `--contract FILE`"))
+    if output is None and inputs.first and is_stdin(inputs.first):
+        output = "-"  # like a filter: standard input in, the compiled document on standard output
+    report = sys.stderr if output == "-" else sys.stdout  # standard output then holds the document alone
     if not any(d.is_error for d in diags):
         result = compile_sources(inputs.sources, inputs.contract, tool_schemas=inputs.tool_schemas)
         diags += result.diagnostics
@@ -52,7 +56,11 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
         if result.ok and result.policy.data is not None:
             out = output or inputs.first + ".compiled.json"
             try:
-                Path(out).write_bytes(result.policy.data)
+                if out == "-":
+                    sys.stdout.buffer.write(result.policy.data + (b"" if result.policy.data.endswith(b"\n") else b"\n"))
+                    sys.stdout.flush()
+                else:
+                    Path(out).write_bytes(result.policy.data)
             except OSError as exc:
                 diags.append(make("AC001", Span.file_start(out), file=out, reason=exc.strerror or str(exc)))
             else:
@@ -65,15 +73,15 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
     doc["ok"] = bool(doc["outputs"]) and not any(d.is_error for d in diags)
     doc["diagnostics"] = [d.to_json() for d in diags]
     if fmt is Format.json:
-        print_json(doc)
+        report.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     else:
         from agentos_contracts.report.text import render_diagnostics, summary
 
-        render_diagnostics(diags, inputs.texts, sys.stdout)
+        render_diagnostics(diags, inputs.texts, report)
         for o in doc["outputs"]:
-            sys.stdout.write(f"compiled {doc['rules']} rules from {len(inputs.sources)} file(s) into {o['path']} ({o['digest']})\n")
+            report.write(f"compiled {doc['rules']} rules from {len(inputs.sources)} file(s) into {o['path']} ({o['digest']})\n")
         if not doc["outputs"] or diags:
-            sys.stdout.write(summary(diags, max(1, len(inputs.sources))) + "\n")
+            report.write(summary(diags, max(1, len(inputs.sources))) + "\n")
     return exit_code(diags, findings=not doc["ok"])
 
 
@@ -108,7 +116,7 @@ def load_inputs(paths: list[str], contract_path: str | None, platform: str | Non
     inputs = Inputs()
     files, inputs.diagnostics = find_files(paths, POLICY_PATTERNS)
     if paths and not files and not inputs.diagnostics:
-        inputs.diagnostics.append(usage(f"no policy files (*.policy, *.dsl) in `{' '.join(paths)}`"))
+        inputs.diagnostics.append(make("AC904", Span("<command line>"), paths=" ".join(paths)))
     for name in files:
         source, bad = read_source(name)
         inputs.diagnostics += bad

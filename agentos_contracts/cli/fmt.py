@@ -29,11 +29,15 @@ def command(
 
 
 def _run(paths: list[str], check: bool, fmt: Format, ignore: list[str]) -> int:
-    from agentos_contracts.documents.discover import POLICY_PATTERNS, find_files, read_source
+    from agentos_contracts.documents.discover import POLICY_PATTERNS, find_files, is_stdin, read_source
     from agentos_contracts.policy.compiler import decode
     from agentos_contracts.policy.fmt import format_text
 
     files, diags = find_files(paths, POLICY_PATTERNS)
+    if not files and not diags:  # a mistyped folder must not pass CI
+        from agentos_contracts.diagnostics import Span, make
+
+        diags.append(make("AC904", Span("<command line>"), paths=" ".join(paths)))
     texts: dict[str, str] = {}
     results: list[dict[str, Any]] = []
     changed_any = False
@@ -54,7 +58,7 @@ def _run(paths: list[str], check: bool, fmt: Format, ignore: list[str]) -> int:
         changed = out != text
         changed_any |= changed
         results.append({"path": name, "changed": changed})
-        if name == "-":
+        if is_stdin(name):  # never rewrite the file --stdin-filename names
             if fmt is Format.json:
                 results[-1]["formatted"] = out  # stdout holds the one JSON document
             elif not check:
@@ -70,10 +74,10 @@ def _run(paths: list[str], check: bool, fmt: Format, ignore: list[str]) -> int:
     else:
         from agentos_contracts.report.text import render_diagnostics
 
-        stream = sys.stderr if "-" in files else sys.stdout
+        stream = sys.stderr if any(is_stdin(f) for f in files) else sys.stdout
         render_diagnostics(diags, texts, stream)
         for r in results:
-            if r["changed"] and r["path"] != "-":
+            if r["changed"] and not is_stdin(r["path"]):
                 stream.write(f"{'would reformat' if check else 'reformatted'} {r['path']}\n")
         n = sum(1 for r in results if r["changed"])
         verb = "would be reformatted" if check else "reformatted"

@@ -20,8 +20,10 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
-# diagnostics that mean "could not read or use the input" rather than "found a problem in it"
-IO_CODES = frozenset({"AC001", "AC007", "AC901"})
+# diagnostics that mean "could not read or use the input" rather than "found a problem in it";
+# a path that yields nothing to read (no documents, no policy files, no cases, no task sets) is one
+NOTHING_TO_READ = frozenset({"AC014", "AC354", "AC403", "AC904"})
+IO_CODES = frozenset({"AC001", "AC007", "AC901", "AC905"}) | NOTHING_TO_READ
 
 
 class Format(str, Enum):
@@ -53,9 +55,10 @@ def exit_code(diags: Iterable[Diagnostic], findings: bool = False, warnings_as_e
     return code
 
 
-def drop_ignored(diags: Iterable[Diagnostic], ignore: Iterable[str]) -> list[Diagnostic]:
+def drop_ignored(diags: Iterable[Diagnostic], ignore: Iterable[str], keep_errors: bool = False) -> list[Diagnostic]:
+    """Silence the codes in ``ignore``; with ``keep_errors`` errors stay (they decided something)."""
     skip = {c.strip().upper() for c in ignore}
-    return [d for d in diags if d.code not in skip]
+    return [d for d in diags if d.code not in skip or (keep_errors and d.is_error)]
 
 
 def print_json(doc: Any) -> None:

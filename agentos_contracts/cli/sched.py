@@ -18,7 +18,7 @@ import typer
 from agentos_contracts.cli.options import FORMAT, IGNORE, PATHS, Format, drop_ignored, guarded, print_json
 
 GANTT_MAX_JOBS = 5_000
-OUTPUT_CODES = frozenset({"AC001", "AC007", "AC901", "AC405", "AC406"})  # could not read input or write output
+OUTPUT_CODES = frozenset({"AC001", "AC007", "AC901", "AC905", "AC405", "AC406", "AC014", "AC403"})  # nothing read or written
 
 
 class SchedulerChoice(str, Enum):
