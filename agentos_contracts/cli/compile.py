@@ -18,7 +18,8 @@ from typing import Any, List, Optional
 
 import typer
 
-from agentos_contracts.cli.options import FORMAT, IGNORE, Format, drop_ignored, exit_code, guarded, print_json
+from agentos_contracts.cli.options import (FORMAT, IGNORE, QUIET, STDIN_FILENAME, Format, drop_ignored, exit_code, guarded,
+                                          say, settings, start)
 from agentos_contracts.diagnostics import Diagnostic, Span
 
 
@@ -27,11 +28,14 @@ def command(
     contract: Optional[str] = typer.Option(None, "--contract", "-c", help="AgentContract YAML: its capabilities are the ceiling.", metavar="FILE"),
     platform: Optional[str] = typer.Option(None, "--platform", "-p", help="Platform YAML: tools' MCP inputSchemas type `args.*`.", metavar="FILE"),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Where to write the compiled document.", metavar="OUT"),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
     ignore: List[str] = IGNORE,
+    stdin_filename: Optional[str] = STDIN_FILENAME,
+    quiet: bool = QUIET,
 ) -> None:
     """Parse, check and compile policies into the compiled JSON form."""
-    guarded(lambda: _run(policies or [], contract, platform, output, fmt, ignore))
+    guarded(lambda: _run(policies or [], contract, platform, output, start(fmt, stdin_filename=stdin_filename, quiet=quiet),
+                         ignore))
 
 
 def _run(paths: list[str], contract_path: str | None, platform: str | None, output: str | None, fmt: Format,
@@ -40,7 +44,7 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
 
     from agentos_contracts.documents.discover import is_stdin
 
-    inputs = load_inputs(paths, contract_path, platform)
+    inputs = load_inputs(paths, contract_path, platform or settings.config.platform)
     diags = list(inputs.diagnostics)
     doc: dict[str, Any] = {"ok": False, "diagnostics": [], "outputs": []}
     if not diags and not inputs.sources and inputs.contract is None:
@@ -69,7 +73,7 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
                 doc["rules"] = len(result.policy.rule_ids)
     from agentos_contracts.diagnostics import sort_diagnostics
 
-    diags = sort_diagnostics(drop_ignored(diags, ignore))
+    diags = sort_diagnostics(drop_ignored(diags, ignore, texts=inputs.texts))
     doc["ok"] = bool(doc["outputs"]) and not any(d.is_error for d in diags)
     doc["diagnostics"] = [d.to_json() for d in diags]
     if fmt is Format.json:
@@ -79,9 +83,9 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
 
         render_diagnostics(diags, inputs.texts, report)
         for o in doc["outputs"]:
-            report.write(f"compiled {doc['rules']} rules from {len(inputs.sources)} file(s) into {o['path']} ({o['digest']})\n")
+            say(report, f"compiled {doc['rules']} rules from {len(inputs.sources)} file(s) into {o['path']} ({o['digest']})\n")
         if not doc["outputs"] or diags:
-            report.write(summary(diags, max(1, len(inputs.sources))) + "\n")
+            say(report, summary(diags, max(1, len(inputs.sources))) + "\n")
     return exit_code(diags, findings=not doc["ok"])
 
 

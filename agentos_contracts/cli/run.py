@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import typer
 
-from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json
+from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json, start
 from agentos_contracts.diagnostics import Diagnostic, Span
 
 
@@ -43,11 +43,11 @@ def command(
                                           "(environment attributes the policies read, e.g. unsafe_environment).",
                                           metavar="JSON"),
     allow_unsigned: bool = typer.Option(False, "--allow-unsigned", help="Accept an unsigned manifest (local tests)."),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Execute an admitted workflow: every tool call decided, gated and recorded."""
     guarded(lambda: _run(manifest, steps, pub, audit, journal, input_, inputs_file, tools, checkpoint_key, batched,
-                         retain_args, allow_unsigned, fmt, context))
+                         retain_args, allow_unsigned, start(fmt), context))
 
 
 def _run(manifest: str, steps_ref: str, pubs: list[str], audit_path: str, journal_path: str | None,
