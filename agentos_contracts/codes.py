@@ -46,7 +46,6 @@ CODES: dict[str, Code] = {
     "AC015": Code("non-string-key", "mapping key must be a string, found {found}", "quote the key"),
     "AC016": Code("unsupported-yaml", "unsupported YAML feature: {what}", "use plain YAML mappings, lists and scalars"),
     "AC017": Code("not-agentos", "skipped: not an agentos document ({reason})", "found by searching a folder, only YAML with `apiVersion: agentos/...` (or `agentos.dev/...`) is checked; name the file, or pass `--strict`, to check it anyway", Severity.NOTE),
-    "AC018": Code("unused-suppression", "`# agentos: ignore[{code}]` silences nothing on this line", "remove the comment, or fix the code it names", W),
     # --- contract schema and semantics (AC1xx) ---
     "AC100": Code("schema", "{message}", "{hint}"),
     "AC101": Code("unknown-key", "unknown key `{key}`", "{hint}"),

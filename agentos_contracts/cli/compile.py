@@ -83,7 +83,7 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
 
         render_diagnostics(diags, inputs.texts, report)
         for o in doc["outputs"]:
-            say(report, f"compiled {doc['rules']} rules from {len(inputs.sources)} file(s) into {o['path']} ({o['digest']})\n")
+            say(report, f"compiled {doc['rules']} rules from {len(inputs.sources)} file(s) into {'standard output' if o['path'] == '-' else o['path']} ({o['digest']})\n")
         if not doc["outputs"] or diags:
             say(report, summary(diags, max(1, len(inputs.sources))) + "\n")
     return exit_code(diags, findings=not doc["ok"])
