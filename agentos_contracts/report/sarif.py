@@ -76,10 +76,13 @@ def _rules(used: list[str]) -> list[dict[str, Any]]:
 
 
 def build(report: Any) -> dict[str, Any]:
-    used = sorted({d.code for d in report.diagnostics})
+    from agentos_contracts.report import findings
+
+    shown = findings(report.diagnostics)
+    used = sorted({d.code for d in shown})
     index = {code: i for i, code in enumerate(used)}
     results = []
-    for d in report.diagnostics:
+    for d in shown:
         text = d.message + (f" (hint: {d.hint})" if d.hint else "")
         result: dict[str, Any] = {
             "ruleId": d.code,
