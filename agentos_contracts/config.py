@@ -117,12 +117,13 @@ def load_config(start: Path | None = None) -> tuple[Config, list[Diagnostic]]:
     else:
         problems.append("`per-file-ignores` must be a table of glob = [codes]")
     platform, output = text("platform"), text("output")
+    ignore = codes(table.get("ignore", []), "ignore")
     if problems:
         return Config(), [dg.make("AC905", span, file=shown, reason="; ".join(problems))]
     return Config(
         file=str(path),
         platform=_relative(base / platform) if platform else None,
-        ignore=codes(table.get("ignore", []), "ignore"),
+        ignore=ignore,
         per_file_ignores=tuple(per_file),
         format=fmt,
         output=_relative(base / output) if output else None,

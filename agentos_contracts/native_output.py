@@ -15,7 +15,6 @@ included: commands render only after their solvers return, which is all the CLI 
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import threading
@@ -40,6 +39,8 @@ def is_verbose() -> bool:
 
 def _flush_c_stdio() -> None:
     """Flush the C library's stdio buffers: a banner still buffered there would leak out later."""
+    import ctypes  # only when a native call is made: `validate` never pays for it
+
     try:
         ctypes.CDLL(None).fflush(None)
     except (OSError, AttributeError, TypeError):  # no libc to call (unusual platforms): nothing buffered we can reach

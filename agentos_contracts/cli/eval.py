@@ -87,8 +87,9 @@ def _load_policy(paths: list[str], contract: str | None, platform: str | None) -
     inputs = load_inputs(paths, contract, platform)
     if inputs.diagnostics:
         render_diagnostics(inputs.diagnostics, inputs.texts, sys.stderr)
-        raise typer.Exit(EXIT_USAGE if any(d.code in ("AC001", "AC007", "AC901") for d in inputs.diagnostics)
-                         else EXIT_FINDINGS)
+        from agentos_contracts.cli.options import IO_CODES
+
+        raise typer.Exit(EXIT_USAGE if any(d.code in IO_CODES for d in inputs.diagnostics) else EXIT_FINDINGS)
     result = compile_sources(inputs.sources, inputs.contract, tool_schemas=inputs.tool_schemas, analyse=False)
     if not result.ok:
         render_diagnostics([d for d in result.diagnostics if d.is_error], result.sources, sys.stderr)

@@ -149,3 +149,16 @@ def test_github_commands_are_one_line_each_with_escaped_properties(message: str,
     props = dict(p.split("=", 1) for p in m.group(2).split(","))
     unescape = lambda s: s.replace("%2C", ",").replace("%3A", ":").replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")  # noqa: E731
     assert unescape(props["file"]) == file and props["line"] == "3"
+
+
+def test_skipped_files_are_skipped_test_cases_and_no_code_scanning_results() -> None:
+    note = Diagnostic(Span(".github/ci.yml", 1, 1), Severity.NOTE, "AC017", "skipped: not an agentos document", "", "")
+    report = Report([".github/ci.yml"], [note])
+    text = junit_of(report)
+    JUNIT_XSD.validate(text)
+    case = ET.fromstring(text.encode())[0][0]
+    assert case.find("skipped") is not None and case.find("failure") is None
+    assert sarif_of(report)["runs"][0]["results"] == []
+    out = io.StringIO()
+    github.render(report, out)
+    assert out.getvalue() == ""
