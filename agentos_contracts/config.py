@@ -17,9 +17,8 @@ win over the file. Paths in the file (``platform``, ``output``, the globs of
 from __future__ import annotations
 
 import os
-import tomllib
+import re
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from agentos_contracts import diagnostics as dg
 from agentos_contracts.diagnostics import Diagnostic, Span
 
 FILES = ("agentos.toml", "pyproject.toml")
+_INLINE_TABLE = re.compile(rb"^\s*agentos\s*=\s*\{", re.MULTILINE)  # `agentos = {...}` inside a `[tool]` table
 KEYS = ("platform", "ignore", "per-file-ignores", "format", "output")
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -46,6 +46,8 @@ class Config:
         """Codes silenced for ``file``: ``ignore`` plus every matching ``per-file-ignores`` glob."""
         codes = set(self.ignore)
         if self.per_file_ignores and self.file is not None and not file.startswith("<"):
+            from fnmatch import fnmatch
+
             base = Path(self.file).parent
             try:
                 rel = Path(os.path.relpath(Path(file).resolve(), base.resolve())).as_posix()
@@ -67,10 +69,17 @@ def find_config(start: Path) -> Path | None:
             if name == "agentos.toml":
                 return candidate
             try:
-                with candidate.open("rb") as fh:
-                    if "agentos" in (tomllib.load(fh).get("tool") or {}):
-                        return candidate
-            except (OSError, tomllib.TOMLDecodeError):
+                data = candidate.read_bytes()
+            except OSError:
+                return candidate  # reported by load_config rather than silently passed over
+            if b"tool.agentos" not in data and not _INLINE_TABLE.search(data):
+                continue  # most pyproject.toml files: no TOML parser needed (start-up budget)
+            import tomllib
+
+            try:
+                if "agentos" in (tomllib.loads(data.decode("utf-8")).get("tool") or {}):
+                    return candidate
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
                 return candidate  # ours or not, a broken file is reported rather than silently passed over
     return None
 
@@ -80,6 +89,8 @@ def load_config(start: Path | None = None) -> tuple[Config, list[Diagnostic]]:
     path = find_config((start or Path.cwd()).resolve())
     if path is None:
         return Config(), []
+    import tomllib
+
     shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
     span = Span.file_start(shown)
     try:

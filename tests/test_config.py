@@ -57,3 +57,12 @@ def test_any_file_gives_a_config_or_a_located_problem(tmp_path_factory: pytest.T
     config, problems = load_config(folder)
     assert isinstance(config, Config)
     assert all(p.code == "AC905" and p.line == 1 for p in problems)
+
+
+def test_inline_tool_table_is_found_and_project_named_agentos_is_not_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "agentos-x"\n[project.scripts]\nagentos = "m:f"\n',
+                                             encoding="utf-8")
+    assert find_config(tmp_path) is None or find_config(tmp_path) != tmp_path / "pyproject.toml"
+    (tmp_path / "pyproject.toml").write_text('[tool]\nagentos = {format = "json"}\n', encoding="utf-8")
+    assert find_config(tmp_path) == tmp_path / "pyproject.toml"
+    assert load_config(tmp_path)[0].format == "json"
