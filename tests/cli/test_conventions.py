@@ -190,3 +190,12 @@ def test_quiet_prints_findings_only(tmp_path: Path) -> None:
     code, out, _ = run("validate", str(INVALID / "hrt-wcet-over-deadline.yaml"), "--quiet")
     assert code == 1 and "AC112" in out and "error," not in out.splitlines()[-1]
     assert run("test", str(ROOT / "contracts" / "policies"), "-q")[1] == ""
+
+
+def test_fmt_stdin_filename_names_the_file_and_never_rewrites_it(tmp_path: Path) -> None:
+    real = tmp_path / "p.policy"
+    real.write_text("ALLOW   x\n", encoding="utf-8")
+    code, out, _ = run("fmt", "-", "--stdin-filename", str(real), input="ALLOW   x\n")
+    assert code == 0 and out == "ALLOW x\n" and real.read_text(encoding="utf-8") == "ALLOW   x\n"
+    code, out, _ = run("fmt", "-", "--stdin-filename", str(real), "--format", "json", input="ALLOW (\n")
+    assert code == 1 and {d["file"] for d in json.loads(out)["diagnostics"]} == {str(real)}
