@@ -315,7 +315,7 @@ def _solve(prob: Any, solver: str, time_limit: float) -> str:
     with warnings.catch_warnings():  # PuLP 3 deprecates its bundled CBC in favour of `pulp[cbc]`
         warnings.simplefilter("ignore", DeprecationWarning)
         cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(time_limit, 0.01), threads=1)
-        with contained():  # HiGHS prints its banner on descriptor 1
+        with contained():  # CBC's output, like HiGHS's, stays off descriptor 1
             prob.solve(cmd)
     status, sol = prob.status, prob.sol_status
     if sol == pulp.LpSolutionOptimal:
