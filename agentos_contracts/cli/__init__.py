@@ -30,7 +30,7 @@ COMMANDS = {
     "explain": "explain",
 }
 # command groups: name → module exposing a `typer.Typer` named `app`
-GROUPS = {"audit": "audit"}
+GROUPS = {"audit": "audit", "ctl": "ctl", "webhook": "webhook", "k8s": "k8s"}
 
 
 def _print_version(value: bool) -> None:
