@@ -50,6 +50,7 @@ CODES: dict[str, Code] = {
     "AC051": Code("cannot-carry-over", "`{key}` has no place in the canonical {kind}; it is left as written", "move or remove it by hand (docs/migrate.md lists what maps where)"),
     "AC052": Code("not-a-number", "`{key}` is `{value}`, not a number; it cannot be carried over", "write the measured number; migrate never guesses a value"),
     "AC053": Code("would-overwrite", "`{file}` exists with other content; not overwritten", "rename or remove the existing file, then migrate again"),
+    "AC017": Code("not-agentos", "skipped: not an agentos document ({reason})", "found by searching a folder, only YAML with `apiVersion: agentos/...` (or `agentos.dev/...`) is checked; name the file, or pass `--strict`, to check it anyway", Severity.NOTE),
     # --- contract schema and semantics (AC1xx) ---
     "AC100": Code("schema", "{message}", "{hint}"),
     "AC101": Code("unknown-key", "unknown key `{key}`", "{hint}"),
@@ -232,8 +233,35 @@ CODES: dict[str, Code] = {
     "AC732": Code("compensation-failed", "compensation of step `{step}` failed: {reason}", "undo that step's effects by hand; the audit log lists what ran"),
     "AC733": Code("journal-unusable", "{message}", "one run uses a journal at a time; pass another `--journal` or wait for the other run"),
     "AC734": Code("bad-inputs", "{message}", "pass `--input name=value` (repeatable) or `--inputs FILE.json` holding a JSON object"),
+    # --- run-time signals, lifecycle and revocations (AC770-AC799) ---
+    "AC770": Code("revocations-untrusted", "{message}", "point `--revocations` (or AGENTOS_REVOCATIONS) at the list `agentos ctl` wrote, signed by a key you pass with `--pub`"),
+    "AC771": Code("manifest-revoked", "{message}", "this manifest was revoked with `agentos ctl revoke`; admit and seal a new one"),
+    "AC772": Code("revocations-rolled-back", "{message}", "a revocation list never goes back to an older sequence; restore the newest list"),
+    "AC773": Code("ctl-target", "{message}", "pass a manifest file or its digest `sha256:...` (as `agentos verify` prints it)"),
+    "AC774": Code("ctl-transition", "{message}", "revocation is final: admit and seal a new manifest instead of resuming a revoked one"),
+    "AC775": Code("ctl-key", "{message}", "pass `--key KEY.pem` (or AGENTOS_SIGNING_KEY): the list is signed with the manifests' signing key"),
     # --- end runtime ---
+    # --- Kubernetes: custom resources, webhook, manifests (AC830-AC859) ---
+    "AC830": Code("cr-version", "custom resource `apiVersion` `{version}` is not `agentos.dev/v1alpha1`", "this release reads `apiVersion: agentos.dev/v1alpha1`"),
+    "AC831": Code("cr-kind", "custom resource kind `{kind}` is not one of AgentContract, Workflow, Platform", "use `kind: AgentContract`, `Workflow` or `Platform`"),
+    "AC832": Code("cr-missing", "custom resource needs `{key}`: {expected}", "write the document's name as `metadata.name` and every other field under `spec`"),
+    "AC834": Code("cr-tenant-namespace", "`spec.tenant` `{tenant}` differs from the namespace `{namespace}`", "the namespace is the tenant: drop `spec.tenant`, or create the resource in namespace `{tenant}`"),
+    "AC835": Code("cr-header-in-spec", "`spec.{key}` does not belong in `spec`", "the name is `metadata.name`; `apiVersion` and `kind` are the resource's own"),
+    "AC836": Code("cr-platform-namespaced", "a Platform is cluster-scoped: it takes no `metadata.namespace`", "remove `metadata.namespace`"),
+    "AC837": Code("cr-unknown-key", "unknown top-level key `{key}` in a custom resource", "a custom resource holds `apiVersion`, `kind`, `metadata`, `spec` (and `status`)"),
+    "AC840": Code("admission-timed-out", "admission timed out after {budget_ms} ms", "the request was denied (fail closed); apply it again, or give the webhook a larger `--budget-ms`"),
+    "AC841": Code("webhook-internal", "internal error while reviewing: {reason}", "the request was denied (fail closed); the webhook's log has the details"),
+    "AC842": Code("bad-review", "malformed AdmissionReview: {reason}", "send an `admission.k8s.io/v1` AdmissionReview with a `request` holding `uid`, `operation` and `object`"),
+    "AC843": Code("file-outside-root", "file `{path}` is outside the webhook's policy folder", "name policy (and reservation) files relative to the folder given to `--policies`, without `..` or absolute paths"),
+    "AC844": Code("reservations-unusable", "cannot use the reservation folder `{folder}`: {reason}", "give `--reservations` a folder the webhook can read and write"),
+    "AC845": Code("name-taken", "{kind} `{name}` is already admitted in namespace `{other}`", "the reservation store keys admissions by kind and name across namespaces: choose another name, or delete the other one first"),
+    "AC850": Code("bad-namespace", "`{namespace}` is not a valid namespace name", "use a DNS label: lowercase letters, digits and `-`, at most 63 characters"),
+    "AC851": Code("bad-listen", "`{listen}` is not HOST:PORT", "write e.g. `0.0.0.0:8443` or `127.0.0.1:9443`"),
+    "AC852": Code("tls-unusable", "cannot load the TLS certificate `{cert}` with key `{key}`: {reason}", "pass a PEM certificate chain and its private key"),
     # --- tool errors (AC9xx) ---
     "AC901": Code("usage", "{message}", "{hint}"),
+    "AC903": Code("nothing-decided", "admission decided nothing: {count} input file(s) have errors", "admission decides all inputs together; fix the errors (`agentos validate` shows them); `--ignore` never admits a document with errors"),
+    "AC904": Code("no-policy-files", "no policy files (*.policy, *.dsl) in `{paths}`", "pass policy files or folders that contain them; check the path for typos"),
+    "AC905": Code("bad-config", "configuration `{file}`: {reason}", "fix the `[tool.agentos]` table (pyproject.toml) or agentos.toml; docs/cli.md lists the keys"),
     "AC902": Code("internal", "internal error: {message}", "this is a bug in agentos; please report it with the input that caused it"),
 }

@@ -10,21 +10,24 @@ usage or I/O errors.
 from __future__ import annotations
 
 import sys
-from typing import Any, List
+from typing import Any, List, Optional
 
 import typer
 
-from agentos_contracts.cli.options import FORMAT, IGNORE, PATHS, Format, drop_ignored, exit_code, guarded, print_json
+from agentos_contracts.cli.options import (FORMAT, IGNORE, PATHS, QUIET, STDIN_FILENAME, Format, drop_ignored, exit_code,
+                                          guarded, print_json, say, start)
 
 
 def command(
     paths: List[str] = PATHS,
     write: bool = typer.Option(False, "--write", "-w", help="Rewrite the files in place (and write generated policy files)."),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
     ignore: List[str] = IGNORE,
+    stdin_filename: Optional[str] = STDIN_FILENAME,
+    quiet: bool = QUIET,
 ) -> None:
     """Rewrite documents written the paper's way (agent:, latency_class:, workflow:) as agentos/v0.2."""
-    guarded(lambda: _run(paths, write, fmt, ignore))
+    guarded(lambda: _run(paths, write, start(fmt, stdin_filename=stdin_filename, quiet=quiet), ignore))
 
 
 def _run(paths: list[str], write: bool, fmt: Format, ignore: list[str]) -> int:
@@ -66,7 +69,7 @@ def _run(paths: list[str], write: bool, fmt: Format, ignore: list[str]) -> int:
                 reports[-1]["migrated"] = result.text
             else:
                 migrate_files.write(result)
-    if not names and not diags:
+    if not names and not diags:  # a mistyped folder must not pass CI
         diags.append(dg.make("AC014", Span.file_start(paths[0] if paths else "<command line>")))
     diags = sort_diagnostics(drop_ignored(diags, ignore))
     would_change = changed_any and not write
@@ -94,4 +97,4 @@ def _render_text(reports: list[dict[str, Any]], diags: list[Any], texts: dict[st
     render_diagnostics(diags, texts, out)
     n = sum(1 for r in reports if r["changed"])
     verb = "migrated" if write else "would be migrated"
-    out.write(f"{n} file{'s' if n != 1 else ''} {verb}, {len(reports) - n} unchanged\n")
+    say(out, f"{n} file{'s' if n != 1 else ''} {verb}, {len(reports) - n} unchanged\n")

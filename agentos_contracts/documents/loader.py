@@ -74,6 +74,14 @@ class PositionMap:
         return self.value_span(pointer)
 
 
+@dataclass(frozen=True, slots=True)
+class ResourceForm:
+    """Marks a document read from its Kubernetes custom-resource form (``documents/custom.py``)."""
+
+    api_version: str
+    tenant_from_namespace: bool = False
+
+
 @dataclass(slots=True)
 class Document:
     """One YAML document of a file, as plain values with positions."""
@@ -83,6 +91,7 @@ class Document:
     data: Any
     positions: PositionMap
     source: Source | None = None
+    resource: ResourceForm | None = None  # set when the file holds the custom-resource form
 
     @property
     def kind(self) -> str | None:
@@ -333,6 +342,8 @@ def _syntax_diag(name: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
     problem = exc.problem or exc.context or "syntax error"
     if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
         return dg.make("AC005", span)
+    if "nesting depth" in f"{exc.problem} {exc.context}":  # libyaml's own depth limit (PyYAML >= 6.0.3)
+        return dg.make("AC008", span, limit=MAX_DEPTH)
     if exc.context and exc.problem and exc.context not in problem:
         problem = f"{problem} ({exc.context})"
     return dg.make("AC004", span, problem=problem)

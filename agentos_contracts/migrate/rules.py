@@ -13,6 +13,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
+from agentos_contracts.documents.foreign import paper_kind  # noqa: F401  (re-exported: the one detector)
+
 API_VERSION = "agentos/v0.2"
 
 SLO_KEYS = ("wcet_ms", "period_ms", "deadline_ms", "jitter_ms", "blocking_ms",
@@ -29,22 +31,6 @@ BUDGET_KEYS = frozenset({"tokens", "tokens_per_minute", "calls", "calls_per_minu
 _SHORTHAND = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG])\s*$")
 _MULTIPLIER = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 _REF_RANGE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._/-]*?)_v(?P<lo>\d+)(?:\.\.v(?P<hi>\d+))?$")
-
-
-def paper_kind(data: Any) -> str | None:
-    """The kind a paper-form document migrates to, or None when it is not in the paper's form.
-
-    A document is in the paper's form when it has no ``apiVersion`` and names itself the paper's
-    way (``agent:`` or ``workflow:``) or carries ``latency_class``. A document with an
-    ``apiVersion`` is never guessed at: an unknown one stays AC012.
-    """
-    if not isinstance(data, Mapping) or "apiVersion" in data:
-        return None
-    if "workflow" in data and "steps" in data:
-        return "Workflow"
-    if "agent" in data or "latency_class" in data:
-        return "AgentContract"
-    return None
 
 
 def expand_shorthand(value: Any) -> int | None:

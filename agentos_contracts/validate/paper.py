@@ -15,7 +15,7 @@ from typing import Callable
 from agentos_contracts import diagnostics as dg
 from agentos_contracts.diagnostics import Diagnostic, Span
 from agentos_contracts.documents.loader import Document, load_text
-from agentos_contracts.migrate.rules import paper_kind
+from agentos_contracts.documents.foreign import paper_kind
 
 Checks = Callable[[Document], list[Diagnostic]]
 
