@@ -42,12 +42,15 @@ def validate_paths(
     check_policies: bool = True,
     ignore: frozenset[str] = frozenset(),
     warnings_as_errors: bool = False,
+    strict: bool = False,
+    scanned: set[str] | None = None,
+    skip_foreign: bool = False,
     context: Sequence[Document] = (),
 ) -> ValidationReport:
     from agentos_contracts.validate.pipeline import run
 
     return run(paths, check_policies=check_policies, ignore=ignore, warnings_as_errors=warnings_as_errors,
-               context=context)
+               strict=strict, scanned=scanned, skip_foreign=skip_foreign, context=context)
 
 
 __all__ = ["ValidationReport", "validate_paths", "sort_diagnostics"]
