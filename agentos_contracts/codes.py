@@ -96,6 +96,7 @@ CODES: dict[str, Code] = {
     "AC230": Code("duplicate-task", "duplicate task name `{name}`", "give every task a unique name"),
     "AC231": Code("bad-core", "task `{task}` is pinned to core {core} but the set has {cores} core(s)", "cores count from 0"),
     "AC232": Code("priority-missing", "scheduler FP needs a `priority` on every task; `{task}` has none", "add `priority: N` (1 = highest)"),
+    "AC241": Code("bad-tool-schema", "`{field}` is not a valid JSON Schema: {reason}", "fix the tool's MCP descriptor; the runtime checks every call's arguments against it"),
     "AC240": Code("duplicate-document", "duplicate {kind} `{name}` (also in {other})", "names must be unique among the inputs"),
     # --- policy (AC3xx) ---
     # (owned by agentos_contracts/policy; add codes between these markers)
