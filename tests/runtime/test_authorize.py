@@ -128,3 +128,12 @@ def test_never_allows_what_the_ceiling_or_a_deny_forbids(sealer, tmp_path_factor
             assert isinstance(context.get("risk_score"), (int, float)) and not isinstance(
                 context.get("risk_score"), bool) and context["risk_score"] < 0.5
 
+
+
+@pytest.mark.parametrize("args", [[1, 2], "x", 5, True])
+def test_arguments_that_are_not_an_object_deny(sealer, tmp_path, permit_policy, descriptors, args) -> None:
+    # summarize is allowed with no condition on args: only the request's shape can refuse it
+    with _load(sealer, tmp_path, permit_policy, descriptors) as rt:
+        assert rt.authorize("summarize", SAFE).effect == "allow"
+        out = rt.authorize("summarize", SAFE, args)
+        assert out.effect == "deny", out
