@@ -154,6 +154,10 @@ CODES: dict[str, Code] = {
     "AC405": Code("gantt-refused", "cannot draw the schedule of `{name}`: {reason}", "draw a shorter window with `--horizon MS`"),
     "AC406": Code("write-failed", "cannot write `{file}`: {reason}", "check the path and its permissions"),
     "AC407": Code("empty-taskset", "task set `{name}` has no tasks", "add tasks, or remove the document"),
+    "AC408": Code("too-many-cores", "`cores` {cores} is over the limit of {limit}", "analyse the cores a set really uses; every core adds partitioning work"),
+    "AC409": Code("too-many-tasks", "task set has {count} tasks, over the limit of {limit}", "split the set by core or by subsystem and analyse each part"),
+    "AC410": Code("hyperperiod-too-long", "the hyperperiod of the periods has more than {limit} digits in ns", "use periods with common factors (harmonic periods, whole milliseconds)"),
+    "AC411": Code("time-limit", "the time limit of {limit} s ran out {where}", "raise `--time-limit`, or analyse fewer or smaller sets"),
     # --- end schedulability ---
     # --- binding and admission (AC5xx) ---
     # (owned by agentos_contracts/binding and admit; add codes between these markers)

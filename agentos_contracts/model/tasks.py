@@ -120,6 +120,38 @@ def utilization(tasks: Sequence[Task]) -> Fraction:
     return sum((t.utilization for t in tasks), Fraction(0))
 
 
+# Sizes that drive the work of every analysis, checked before any starts (docs/sched.md,
+# "Limits"): cores and tasks bound the partitioning and per-task tests; the hyperperiod
+# bounds the size of every exact fraction (utilisations, demand) and of the simulation.
+MAX_CORES = 4096
+MAX_TASKS = 10_000
+MAX_HYPERPERIOD_DIGITS = 1000  # decimal digits of the hyperperiod in ns
+
+
+def hyperperiod_within(periods_ns: Sequence[int], digits: int = MAX_HYPERPERIOD_DIGITS) -> bool:
+    """Whether lcm(periods) has at most ``digits`` decimal digits; stops as soon as it has more."""
+    limit = 10 ** digits
+    h = 1
+    for p in periods_ns:
+        if p <= 0:
+            continue
+        h = h // math.gcd(h, p) * p
+        if h >= limit:
+            return False
+    return True
+
+
+def size_problem(cores: int, periods_ns: Sequence[int]) -> str:
+    """Why a set is too large to analyse (empty when it is not): checked before any work."""
+    if cores > MAX_CORES:
+        return f"{cores} cores is over the limit of {MAX_CORES}"
+    if len(periods_ns) > MAX_TASKS:
+        return f"{len(periods_ns)} tasks is over the limit of {MAX_TASKS}"
+    if not hyperperiod_within(periods_ns):
+        return f"the hyperperiod of the periods has more than {MAX_HYPERPERIOD_DIGITS} digits in ns"
+    return ""
+
+
 def hyperperiod(tasks: Sequence[Task]) -> int:
     """LCM of the periods (1 for no tasks); can be astronomically large for ns periods."""
     return math.lcm(*(t.period_ns for t in tasks)) if tasks else 1

@@ -19,7 +19,26 @@ def _int(v: object) -> object:
 
 
 def check_taskset(doc: Document) -> list[Diagnostic]:
-    return list(_tasks(doc))
+    found = list(_tasks(doc))
+    return found + ([] if any(d.is_error for d in found) else _size(doc))
+
+
+def _size(doc: Document) -> list[Diagnostic]:
+    """The sizes that drive an analysis's work, bounded before any starts (AC408-AC410)."""
+    from agentos_contracts.model.tasks import MAX_CORES, MAX_HYPERPERIOD_DIGITS, MAX_TASKS, hyperperiod_within
+
+    cores, tasks = _int(doc.data.get("cores", 1)), doc.data.get("tasks")
+    if isinstance(cores, int) and cores > MAX_CORES:
+        return [doc.diag("AC408", "/cores", cores=cores, limit=MAX_CORES)]
+    if not isinstance(tasks, list):
+        return []
+    if len(tasks) > MAX_TASKS:
+        return [doc.diag("AC409", "/tasks", at_key=True, count=len(tasks), limit=MAX_TASKS)]
+    periods = [units.ms_to_ns(p) for t in tasks if isinstance(t, dict)
+               for p in [t.get("period_ms", t.get("deadline_ms"))] if is_number(p)]
+    if not hyperperiod_within(periods):
+        return [doc.diag("AC410", "/tasks", at_key=True, limit=MAX_HYPERPERIOD_DIGITS)]
+    return []
 
 
 def _tasks(doc: Document) -> Iterator[Diagnostic]:
