@@ -1,8 +1,11 @@
-"""One writer per file: an exclusive advisory lock on ``FILE.lock``.
+"""One writer per file: an exclusive advisory lock on the file itself.
 
-``flock`` locks belong to an open file and the kernel drops them when the holder dies
-(even by ``kill -9``), so a crashed runtime never leaves a stale lock, and a second
-opener in the same or another process is told at once instead of forking a chain.
+The lock belongs to the file (its device and inode), not to a name: two names of one log,
+a hard link or a symlink, meet the same lock. ``flock`` locks belong to an open file and
+the kernel drops them when the holder dies (even by ``kill -9``), so a crashed runtime
+never leaves a stale lock, and a second opener in the same or another process is told at
+once instead of forking a chain. ``flock`` and SQLite's own (``fcntl``) locks do not
+interact; the handle stays open exactly as long as the writer's connection.
 """
 
 from __future__ import annotations
@@ -20,15 +23,10 @@ class Locked(Exception):
     """Another writer holds the file."""
 
 
-def lock_path(target: Path) -> Path:
-    """Beside the real file: a symlink or a `..` path to the same log must meet the same lock."""
-    real = target.resolve()
-    return real.with_name(real.name + ".lock")
-
-
 def take_lock(target: Path, what: str) -> IO[bytes]:
-    """Hold the lock for ``target`` until the returned handle is closed; raises Locked."""
-    handle = open(lock_path(target), "ab")
+    """Hold the lock on the file ``target`` names (created empty if absent) until the returned
+    handle is closed; raises Locked."""
+    handle = open(target.resolve(), "ab")
     if fcntl is not None:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
