@@ -14,35 +14,13 @@ import pytest
 from agentos_contracts.runtime import audit
 from agentos_contracts.runtime.logstore import iter_records, read_log
 
-# a writer: open the log (waiting while another writer holds it), append N durable records,
-# print each one's event id once `append` has returned (the acknowledgement), then close
-WRITER = r"""
-import sys, time
-from agentos_contracts.runtime import audit
-from agentos_contracts.seal import keys
-path, n, tag, hold, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5]
-ck = keys.load_private_key(open(key, "rb").read()) if key != "-" else None
-while True:
-    try:
-        log = audit.AuditLog.open(path, checkpoint_key=ck)
-        break
-    except audit.AuditLocked:
-        print("locked", flush=True)
-        time.sleep(0.01)
-print("open", flush=True)
-for i in range(n):
-    a = log.append({"type": "tool.allowed", "trace_id": tag, "agent": "a", "tenant": "t",
-                    "manifest": "sha256:" + "ab" * 32, "action": "web.fetch", "rules": [], "decision": "allow",
-                    "stage": "policy", "reason": tag, "args_digest": "sha256:" + "cd" * 32})
-    print("ack", a.seq, a.event_id, flush=True)
-    time.sleep(hold)
-log.close()
-print("closed", flush=True)
-"""
+# a writer process: opens the log (waiting while another writer holds it), appends N durable
+# records and prints each one's event id once `append` has returned (the acknowledgement)
+WRITER = Path(__file__).resolve().parents[1] / "fixtures" / "fuzz" / "audit_writer.py"
 
 
 def start(path: Path, n: int, tag: str, hold: float = 0.0, key: Path | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(n), tag, str(hold), str(key or "-")],
+    return subprocess.Popen([sys.executable, str(WRITER), str(path), str(n), tag, str(hold), str(key or "-")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
