@@ -53,27 +53,9 @@ def _write(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def _places(value: Any, here: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield here
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _places(v, here + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _places(v, here + (i,))
-
-
-def _set(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[path[0]] = _set(copy[path[0]], path[1:], new)
-    return copy
-
-
 @settings(parent=FUZZ)
 @given(st.data())
-def test_an_edited_manifest_is_refused_or_is_what_was_signed(sealed: tuple[Path, bytes, Any],
+def test_an_edited_manifest_is_refused_or_is_what_was_signed(sealed: tuple[Path, bytes, Any], edits: Any,
                                                              data: st.DataObject) -> None:
     folder, original, signed = sealed
     how = data.draw(st.sampled_from(["bytes", "envelope", "payload"]), label="how")
@@ -83,12 +65,12 @@ def test_an_edited_manifest_is_refused_or_is_what_was_signed(sealed: tuple[Path,
     else:
         envelope = json.loads(original)
         if how == "envelope":
-            path = data.draw(st.sampled_from(list(_places(envelope))[1:]), label="place")
-            envelope = _set(envelope, path, data.draw(VALUES, label="value"))
+            path = data.draw(st.sampled_from(list(edits.places(envelope))), label="place")
+            envelope = edits.replaced(envelope, path, data.draw(VALUES, label="value"))
         else:
             statement = json.loads(base64.b64decode(envelope["payload"]))
-            path = data.draw(st.sampled_from(list(_places(statement))[1:]), label="place")
-            statement = _set(statement, path, data.draw(VALUES, label="value"))
+            path = data.draw(st.sampled_from(list(edits.places(statement))), label="place")
+            statement = edits.replaced(statement, path, data.draw(VALUES, label="value"))
             envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
         edited = json.dumps(envelope).encode()
     try:

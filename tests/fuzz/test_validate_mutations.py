@@ -39,26 +39,6 @@ values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)), max_leaves=6)
 
 
-def places(value: Any, here: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every place in a document that holds a value (the root excluded)."""
-    if here:
-        yield here
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from places(inner, here + (key,))
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            yield from places(inner, here + (i,))
-
-
-def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    if isinstance(value, dict):
-        return {k: replaced(v, path[1:], new) if k == path[0] else v for k, v in value.items()}
-    return [replaced(v, path[1:], new) if i == path[0] else v for i, v in enumerate(value)]
-
-
 @pytest.fixture(scope="module")
 def tree() -> Iterator[Path]:
     """A copy of contracts/ the test overwrites one file of at a time."""
@@ -82,10 +62,10 @@ def check_run(paths: list[str]) -> None:
             json.loads(out.getvalue())
 
 
-def mutate_and_check(tree: Path, rel: Path, data: Any, path: tuple[Any, ...], new: Any) -> None:
+def mutate_and_check(tree: Path, rel: Path, mutated: Any) -> None:
     target = tree / rel
     original = target.read_text(encoding="utf-8")
-    text = yaml.safe_dump(replaced(data, path, new), sort_keys=False, allow_unicode=True)
+    text = yaml.safe_dump(mutated, sort_keys=False, allow_unicode=True)
     target.write_text(text, encoding="utf-8")
     try:
         check_run([str(tree)])
@@ -99,12 +79,12 @@ def mutate_and_check(tree: Path, rel: Path, data: Any, path: tuple[Any, ...], ne
 @settings(parent=settings.get_profile("agentos-fuzz"),
           max_examples=settings.get_profile("agentos-fuzz").max_examples * 3)
 @given(st.data())
-def test_a_mutated_example_never_crashes_validate(tree: Path, data: st.DataObject) -> None:
+def test_a_mutated_example_never_crashes_validate(tree: Path, edits: Any, data: st.DataObject) -> None:
     rel = data.draw(st.sampled_from(EXAMPLES), label="file")
     loaded = load_text(str(rel), (ROOT / "contracts" / rel).read_text(encoding="utf-8"))
     doc = data.draw(st.sampled_from(loaded.documents), label="document").data
-    path = data.draw(st.sampled_from(list(places(doc))), label="place")
-    mutate_and_check(tree, rel, doc, path, data.draw(values, label="value"))
+    path = data.draw(st.sampled_from(list(edits.places(doc))), label="place")
+    mutate_and_check(tree, rel, edits.replaced(doc, path, data.draw(values, label="value")))
 
 
 @pytest.mark.parametrize("fixture", REPLAYS, ids=[p.name for p in REPLAYS])
