@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Literal, Sequence
 
 from agentos_contracts.runtime import chain
-from agentos_contracts.runtime.locks import Locked, take_lock
+from agentos_contracts.runtime.locks import Locked, take_file_lock
 from agentos_contracts.runtime.logstore import AuditError, canonical_name, checkpoint_path, read_log
 from agentos_contracts.seal import dsse
 from agentos_contracts.seal.canonical import canonicalize
@@ -174,7 +174,7 @@ class AuditLog:
 
 def _take_lock(log: Path) -> IO[bytes]:
     try:
-        return take_lock(log, "audit log")
+        return take_file_lock(log, "audit log")
     except Locked as exc:
         raise AuditLocked(str(exc)) from None
 
