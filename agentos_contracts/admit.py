@@ -20,7 +20,7 @@ from agentos_contracts import __version__
 from agentos_contracts import diagnostics as dg
 from agentos_contracts.binding.candidates import build_candidates
 from agentos_contracts.binding.layering import Layered, layers_for
-from agentos_contracts.binding.ledger import Ledger, held_from_predicate
+from agentos_contracts.binding.ledger import Held, Ledger, held_from_predicate
 from agentos_contracts.binding.options import Candidates, Reason, Unit, reason
 from agentos_contracts.binding.predicate import Bound
 from agentos_contracts.diagnostics import Diagnostic, Span
@@ -214,9 +214,27 @@ def _groups(docs: list[Document], platform: Platform) -> list[_Group]:
 
 def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tuple[str, str]]) -> tuple[Ledger, list[Diagnostic]]:
     """Count what admitted manifests hold; a manifest that cannot be trusted stops admission."""
+    read, diags, order = _read_reservations(platform, options)
+    ledger, found = _ledger_from(platform, read, admitting)
+    return ledger, _by_file(diags + found, order)
+
+
+def _by_file(diags: list[Diagnostic], order: list[str]) -> list[Diagnostic]:
+    """Reading and counting findings together, file by file in reading order (stable)."""
+    rank = {path: i for i, path in enumerate(order)}
+    return sorted(diags, key=lambda d: rank.get(d.file, -1))
+
+
+# one verified manifest: its file, the predicate (for its expiry) and what it holds
+ReadReservation = tuple[str, dict[str, Any], list[Held]]
+
+
+def _read_reservations(platform: Platform, options: AdmitOptions
+                       ) -> tuple[list[ReadReservation], list[Diagnostic], list[str]]:
+    """Read and verify every reservation manifest once; also the files in the order they were read."""
     from agentos_contracts.documents.discover import find_files, read_source
-    ledger = Ledger(platform=platform)
     diags: list[Diagnostic] = []
+    read: list[ReadReservation] = []
     paths = list(platform.reservations)
     if options.existing:
         more, missing = find_files(list(options.existing), MANIFEST_PATTERNS)
@@ -243,10 +261,19 @@ def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tupl
             continue
         assert result.predicate is not None
         try:
-            held = held_from_predicate(result.predicate, path)
+            read.append((path, result.predicate, held_from_predicate(result.predicate, path)))
         except (KeyError, TypeError, ValueError) as exc:
             diags.append(dg.make("AC518", span, file=path, reason=str(exc)))
-            continue
+    return read, diags, paths
+
+
+def _ledger_from(platform: Platform, read: list[ReadReservation],
+                 admitting: set[tuple[str, str]]) -> tuple[Ledger, list[Diagnostic]]:
+    """The ledger of verified reservations, leaving out those of what is being admitted again now."""
+    ledger = Ledger(platform=platform)
+    diags: list[Diagnostic] = []
+    for path, _, held in read:
+        span = Span.file_start(path)
         for h in held:
             if h.owner in admitting:
                 diags.append(dg.make("AC534", span, file=path, what=h.label, severity=dg.Severity.NOTE,

@@ -23,10 +23,13 @@ from collections.abc import Sequence
 from agentos_contracts import admit as batch
 from agentos_contracts import diagnostics as dg
 from agentos_contracts.admit import AdmitOptions, AdmitResult
-from agentos_contracts.binding.ledger import Ledger, held_from_predicate
+from agentos_contracts.binding.ledger import Held, Ledger, held_from_predicate
 from agentos_contracts.diagnostics import Diagnostic, Span
 from agentos_contracts.documents.loader import Document
 from agentos_contracts.model.platform import Platform
+
+
+_RESERVATION_FIELDS = ("existing", "trusted_keys", "existing_unsigned", "now")
 
 
 class AdmissionSetupError(ValueError):
@@ -53,16 +56,47 @@ class Admission:
             raise AdmissionSetupError(found)
         self.pdoc: Document = pdoc
         self.platform: Platform = build_platform(pdoc.data, pdoc.file)
-        ledger, found = batch._reservations(self.platform, options, set())
-        if any(d.is_error for d in found):
-            raise AdmissionSetupError(found)
-        self.ledger: Ledger = ledger
-        self.notes: list[Diagnostic] = found  # warnings and notes from reading the reservations
+        self.committed: list[Held] = []  # what this session committed, in order
+        self._read()
         self.held: set[tuple[str, str]] = set()  # (kind, name) of what this session committed
 
-    def admit(self, paths: Sequence[str]) -> AdmitResult:
-        """Decide the contracts and workflows in ``paths`` against the reservations (nothing is recorded)."""
+    def _read(self) -> None:
+        """Verify the reservations and count them (again only when one of them can expire)."""
+        read, diags, order = batch._read_reservations(self.platform, self.options)
+        ledger, found = batch._ledger_from(self.platform, read, set())
+        notes = batch._by_file(diags + found, order)
+        if any(d.is_error for d in notes):
+            raise AdmissionSetupError(notes)
+        self.read, self.read_diags, self.order = read, diags, order
+        for held in self.committed:
+            ledger.add_held(held)
+        self.ledger: Ledger = ledger
+        self.notes: list[Diagnostic] = notes  # warnings and notes from reading the reservations
+        self.owners = {h.owner for _, _, held in read for h in held}
+        self.expiring = any("expiresAt" in predicate for _, predicate, _ in read)
+
+    def _ledger_for(self, keys: set[tuple[str, str]]) -> tuple[Ledger, list[Diagnostic]]:
+        """The ledger a batch ``admit`` of ``keys`` would count: their own reservations left out."""
+        if self.expiring:  # its verdict depends on the clock: verify as the batch command would, now
+            self._read()
+        if not keys & self.owners:
+            return self.ledger, self.notes
+        ledger, found = batch._ledger_from(self.platform, self.read, keys)
+        for held in self.committed:  # what this session committed counts as its manifest would
+            ledger.add_held(held)
+        return ledger, batch._by_file(self.read_diags + found, self.order)
+
+    def admit(self, paths: Sequence[str], options: AdmitOptions | None = None) -> AdmitResult:
+        """Decide the contracts and workflows in ``paths`` against the reservations (nothing is recorded).
+
+        ``options`` may change how this one call decides and seals (time limit, dry run, key,
+        clock fields); what selects and trusts the reservations must stay the session's.
+        """
         from agentos_contracts.validate import validate_paths
+
+        options = options or self.options
+        if any(getattr(options, f) != getattr(self.options, f) for f in _RESERVATION_FIELDS):
+            raise ValueError(f"{', '.join(_RESERVATION_FIELDS)} are fixed when the session opens")
 
         from agentos_contracts.documents.discover import find_files
 
@@ -75,7 +109,9 @@ class Admission:
         report = validate_paths(files, check_policies=True, context=(self.pdoc,))
         out.diagnostics += report.diagnostics
         out.sources = report.sources
-        if not report.ok:
+        if not report.ok:  # as the batch command: nothing is decided, and it says so
+            count = len({d.file for d in report.diagnostics if d.is_error})
+            out.diagnostics.append(dg.make("AC903", Span("<command line>"), count=count))
             return out
         groups = batch._groups(report.valid_documents(), self.platform)
         if not groups:
@@ -89,7 +125,9 @@ class Admission:
                                               f"{', '.join(again)} is already admitted in this session", "",
                                               "open a new session without its manifest to admit it again"))
             return out
-        batch._decide(out, groups, self.platform, self.pdoc, self.ledger, self.options)
+        ledger, notes = self._ledger_for({(g.kind, g.name) for g in groups})
+        out.diagnostics += notes
+        batch._decide(out, groups, self.platform, self.pdoc, ledger, options)
         out.diagnostics = dg.sort_diagnostics(out.diagnostics)
         return out
 
@@ -98,4 +136,5 @@ class Admission:
         for a in result.admitted:
             for held in held_from_predicate(a.predicate, a.file):
                 self.ledger.add_held(held)
+                self.committed.append(held)
             self.held.add((a.kind, a.name))

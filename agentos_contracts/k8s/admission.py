@@ -20,7 +20,7 @@ import os
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class WebhookSettings:
     policies: str  # the folder policy paths in contracts are relative to
     reservations: str | None = None  # the store folder; None keeps nothing (every review sees an empty cluster)
     budget_ms: int = 2500  # per review, under the webhook configuration's timeoutSeconds: 3
+    warm: bool = True  # keep one admission session between reviews; False runs the full ``admit`` each time
 
 
 class Ticket:
@@ -85,6 +86,7 @@ class Reviewer:
         self.store = ReservationStore(Path(settings.reservations)) if settings.reservations else None
         self.policy_root = os.path.realpath(settings.policies)
         self.lock = threading.Lock()
+        self._warm: tuple[tuple[Any, ...], Any] | None = None  # (store generation, Admission) of the last review
 
     def warm_up(self) -> None:
         """Import what admission needs (solver, policy parser) before the first review, not during it.
@@ -98,6 +100,10 @@ class Reviewer:
         import agentos_contracts.policy.parser  # noqa: F401
         import agentos_contracts.validate.contract  # noqa: F401
         import agentos_contracts.validate.schema  # noqa: F401
+
+        if self.settings.warm:
+            with self.lock:
+                self._session()
 
     def decide(self, request: ReviewRequest, deadline: float, ticket: Ticket) -> Verdict:
         """The verdict; internal errors deny (fail closed)."""
@@ -205,7 +211,7 @@ class Reviewer:
 
     def _admit(self, request: ReviewRequest, obj: dict[str, Any], path: str, deadline: float,
                ticket: Ticket) -> Verdict:
-        from agentos_contracts.admit import AdmitOptions, admit
+        from agentos_contracts.admit import admit
 
         paths = [path]
         if request.kind == "Workflow":
@@ -214,10 +220,10 @@ class Reviewer:
                 return Verdict(allowed=False, reason="step agents not admitted", findings=tuple(missing))
             paths += found
         limit = max(deadline - time.monotonic() - SOLVER_MARGIN_S, 0.01)
-        existing = (str(self.store.folder),) if self.store is not None else ()
         keep = not request.dry_run and self.store is not None  # only a kept reservation needs its manifest
-        options = AdmitOptions(time_limit=limit, existing=existing, existing_unsigned=True, seal=keep, key=None)
-        result = admit(paths, self.settings.platform, options)
+        options = replace(self._options(), time_limit=limit, seal=keep)
+        session = self._session() if self.settings.warm else None
+        result = session.admit(paths, options) if session is not None else admit(paths, self.settings.platform, options)
         if time.monotonic() > deadline:
             return timed_out(self.settings.budget_ms)
         findings = [_finding(d, path) for d in result.diagnostics
@@ -240,6 +246,33 @@ class Reviewer:
             self.store.put(request.kind, request.namespace, request.name, mine.envelope, obj)
         return Verdict(allowed=True, findings=tuple(findings))
 
+
+    def _options(self) -> Any:
+        from agentos_contracts.admit import AdmitOptions
+
+        existing = (str(self.store.folder),) if self.store is not None else ()
+        return AdmitOptions(existing=existing, existing_unsigned=True, key=None)
+
+    def _session(self) -> Any:
+        """The admission session for the store as it is now; None when only the full ``admit`` can answer.
+
+        Called under the store lock: the platform is validated once, and the reservations are
+        read again only when the store's generation changed (this replica or another wrote
+        it). A store ``admit`` would reject (an unreadable or untrusted manifest) gets no
+        session, so the review runs the full ``admit`` and reports exactly what it reports.
+        """
+        from agentos_contracts.incremental import Admission, AdmissionSetupError
+
+        generation = self.store.generation() if self.store is not None else ()
+        if self._warm is not None and self._warm[0] == generation:
+            return self._warm[1]
+        self._warm = None
+        try:
+            session = Admission(self.settings.platform, self._options())
+        except AdmissionSetupError:
+            return None
+        self._warm = (generation, session)
+        return session
 
     def _step_agents(self, obj: dict[str, Any], namespace: str | None) -> tuple[list[Finding], list[str]]:
         """The admitted contracts a workflow's steps name (same namespace), and a finding per one missing."""

@@ -97,6 +97,21 @@ class ReservationStore:
         """Stored custom resources of ``kind`` in ``namespace`` among ``names`` (sorted, existing only)."""
         return sorted(p for n in names if (p := self.object_path(kind, namespace, n)).is_file())
 
+    def generation(self) -> tuple[tuple[str, int, int, int], ...]:
+        """What identifies the store's content: each manifest's name, inode, mtime and size.
+
+        Every write replaces a file (a new inode) and every delete removes one, so two equal
+        generations mean the same reservations, whichever replica wrote them. Read it under
+        ``locked`` to see a settled store.
+        """
+        out = []
+        with os.scandir(self.folder) as entries:
+            for e in entries:
+                if e.name.endswith(".manifest.json") and not e.name.startswith("."):
+                    st = e.stat()
+                    out.append((e.name, st.st_ino, st.st_mtime_ns, st.st_size))
+        return tuple(sorted(out))
+
     def count(self) -> int:
         return sum(1 for _ in self.folder.glob("*.manifest.json"))
 

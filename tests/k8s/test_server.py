@@ -172,7 +172,7 @@ def test_internal_errors_deny(webhook: Webhook, monkeypatch: pytest.MonkeyPatch)
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr("agentos_contracts.admit.admit", broken)
+    monkeypatch.setattr("agentos_contracts.admit._decide", broken)  # full and warm admission both decide here
     resp = _post(webhook, review(example("planner"), dry_run=True))
     assert resp["allowed"] is False
     assert "error[AC841]" in resp["status"]["message"] and "solver exploded" in resp["status"]["message"]
