@@ -195,8 +195,11 @@ def _groups(docs: list[Document], platform: Platform) -> list[_Group]:
             _unit(group, doc.name, doc.name, order, doc.data, doc.file, platform)
             continue
         group.workflow = build_workflow(doc.data, {n: d.data for n, d in contracts.items()}, doc.file)
-        for step in group.workflow.steps:
-            if step.is_hitl or step.agent not in contracts:
+        for i, step in enumerate(group.workflow.steps):
+            if step.is_hitl:
+                continue
+            if step.agent not in contracts:  # nothing to bind it to: the workflow cannot be admitted whole
+                group.early.append(reason("AC208", f"/steps/{i}/agent", step=step.id, agent=step.agent))
                 continue
             agent = contracts[step.agent]
             if step.agent not in group.agents:

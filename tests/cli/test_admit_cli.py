@@ -176,3 +176,19 @@ def test_no_answer_in_time_admits_what_a_greedy_placement_proves_and_the_rest_is
     _, exact = invoke(["admit", str(FIX / "valid"), str(bound), "--platform", PLATFORM, "--dry-run"])
     assert len(doc["admitted"]) == len(exact["admitted"])
     assert [(e["verdict"], [r["code"] for r in e["reasons"]]) for e in doc["rejected"]] == [("unknown", ["AC512"])]
+
+
+def test_a_workflow_whose_step_agents_are_missing_is_rejected_with_a_reason_per_step() -> None:
+    """Given alone, the workflow names agents nothing can bind: each step says which agent is missing."""
+    workflow = str(ROOT / "contracts" / "workflows" / "city-permit-assistant.yaml")
+    platform = str(ROOT / "contracts" / "platforms" / "city-edge.yaml")
+    code, out = invoke(["admit", workflow, "--platform", platform, "--dry-run"])
+    assert code == 1 and out["ok"] is False and out["admitted"] == []
+    [rejected] = out["rejected"]
+    assert rejected["name"] == "city_permit_assistant" and rejected["verdict"] == "rejected"
+    assert {r["code"] for r in rejected["reasons"]} == {"AC208"}
+    messages = [r["message"] for r in rejected["reasons"]]
+    assert "step `plan` names agent `planner`, which is not among the given contracts" in messages
+    assert any("`browser-agent`" in m for m in messages) and any("`doc-rag-planner`" in m for m in messages)
+    text = runner.invoke(app, ["admit", workflow, "--platform", platform, "--dry-run"])
+    assert text.exit_code == 1 and "AC208 step `plan` names agent `planner`" in text.stdout
