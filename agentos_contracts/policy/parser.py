@@ -195,8 +195,27 @@ def _tree_depth(tree: Tree) -> int:
     return deepest
 
 
+_PARSED: dict[tuple[str, str], Result[ast.PolicyFile]] = {}  # (file, text) → its parse; the AST is immutable
+_PARSED_MAX = 256
+
+
 def parse_policy(text: str, file: str) -> Result[ast.PolicyFile]:
-    """Parse one policy file; errors are diagnostics, and the AST holds every statement that parsed."""
+    """Parse one policy file; errors are diagnostics, and the AST holds every statement that parsed.
+
+    A parse is remembered by file name and text: admission parses each policy twice (checking
+    it, then compiling it for the manifest), and a long-running admission webhook parses the
+    same few files on every review. The same text always gives the same (immutable) AST.
+    """
+    hit = _PARSED.get((file, text))
+    if hit is None:
+        hit = _parse(text, file)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[(file, text)] = hit
+    return Result(hit.value, list(hit.diagnostics))
+
+
+def _parse(text: str, file: str) -> Result[ast.PolicyFile]:
     deep = find_deep(text)  # refused before lexing: the cost of parsing grows with the depth
     scan = _Scan(file)
     scan.run(blank(text, deep))
