@@ -143,3 +143,16 @@ def test_a_review_sees_what_another_replica_wrote_to_the_shared_store(tmp_path: 
     last = copy.deepcopy(guard)
     last["metadata"]["name"] = "guard-4"
     assert two.decide(parse_review(json.dumps(review(last)).encode()), time.monotonic() + 120, Ticket()).allowed
+
+
+def test_a_store_holding_an_unusable_manifest_is_reported_as_the_full_admit_reports_it(tmp_path: Path) -> None:
+    warm, full = _pair(tmp_path, "warm", warm=True), _pair(tmp_path, "full", warm=False)
+    body = review(example("planner"), dry_run=True)
+    for r in (warm, full):
+        assert r.store is not None
+        (r.store.folder / "AgentContract.city-planning.broken.manifest.json").write_text("{not a manifest")
+    request = parse_review(json.dumps(body).encode())
+    one = warm.decide(request, time.monotonic() + 120, Ticket())
+    other = full.decide(request, time.monotonic() + 120, Ticket())
+    assert _said(warm, one) == _said(full, other)
+    assert not one.allowed and [f.code for f in one.findings] == ["AC518"]
