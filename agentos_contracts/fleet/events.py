@@ -1,0 +1,185 @@
+"""Audit records <-> CloudEvents 1.0 (JSON, structured mode).
+
+Why CloudEvents: every event router, broker binding and SIEM ingester already speaks it,
+so an audit chain can travel over HTTP or Kafka without a bespoke envelope. The record
+travels whole as ``data``; its stored hash (``audithash``) and the log it belongs to
+(``auditlog``) travel as extension attributes, so a receiver recomputes the record's
+hash from ``data`` and re-links the chain (``prev``, ``seq``) without trusting the sender.
+One mapping serves export, HTTP and Kafka: the same bytes on every path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from agentos_contracts.runtime.audit import CHECKPOINT_TYPE as RUNTIME_CHECKPOINT_TYPE
+from agentos_contracts.runtime.chain import Row
+from agentos_contracts.seal.canonical import CanonicalError, canonicalize
+
+SPECVERSION = "1.0"
+TYPE_PREFIX = "dev.agentos.audit."
+CHECKPOINT_EVENT = "dev.agentos.audit.checkpoint"
+SOURCE_PREFIX = "urn:agentos:audit:"
+STRUCTURED = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Received:
+    """One audit record as a receiver sees it: what it claims and what its bytes hash to."""
+
+    event_id: str
+    log_id: str
+    agent: str  # the log's agent: one per chain, the Kafka key
+    subject: str
+    seq: int | None
+    prev: str | None
+    body: bytes  # the record's canonical bytes (or the raw bytes when they were not a record)
+    hash: str  # sha256 of ``body``: what the receiver computed
+    claimed_hash: str  # ``audithash``: what the sender's log stored
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceivedCheckpoint:
+    """A runtime's signed checkpoint (DSSE envelope), shipped after the records it covers."""
+
+    event_id: str
+    log_id: str
+    agent: str
+    seq: int
+    envelope: bytes
+
+
+class EventError(ValueError):
+    """An event a receiver cannot use; the message says which attribute is wrong."""
+
+
+def log_agent(meta: Mapping[str, str], first_record: bytes | None, log_id: str) -> str:
+    """The agent a log belongs to: the log's own note of it, else record 1's agent, else the log id.
+
+    Why record 1: a runtime's first record names its manifest's agent; records of workflow
+    steps name the step's agent, so the log's agent (the ordering key) comes from one place.
+    """
+    if meta.get("agent"):
+        return meta["agent"]
+    if first_record is not None:
+        try:
+            first = json.loads(first_record)
+        except ValueError:
+            first = None
+        if isinstance(first, dict) and isinstance(first.get("agent"), str) and first["agent"]:
+            return str(first["agent"])
+    return log_id
+
+
+def record_event(row: Row, log_id: str, agent: str) -> dict[str, Any]:
+    """The CloudEvent for one stored row; ``id`` is the record's ``event_id`` (stable, for dedup)."""
+    try:
+        record: Any = json.loads(row.body)
+    except ValueError:
+        record = None
+    event: dict[str, Any] = {"specversion": SPECVERSION, "source": SOURCE_PREFIX + log_id,
+                             "auditlog": log_id, "auditagent": agent, "audithash": row.hash}
+    if not isinstance(record, dict):  # a row that is no longer a record still travels, as bytes
+        event.update(id=f"{log_id}-{row.position}", type=TYPE_PREFIX + "unreadable", subject=agent,
+                     datacontenttype="application/octet-stream",
+                     data_base64=base64.b64encode(row.body).decode("ascii"))
+        return event
+    seq = record.get("seq")
+    event["id"] = str(record.get("event_id") or f"{log_id}-{seq if seq is not None else row.position}")
+    event["type"] = TYPE_PREFIX + str(record.get("type") or "record")
+    event["subject"] = str(record.get("agent") or agent)
+    if isinstance(record.get("occurred_at"), str):
+        event["time"] = record["occurred_at"]
+    for field, ext in (("trace_id", "traceid"), ("tenant", "audittenant")):
+        if isinstance(record.get(field), str) and record[field]:
+            event[ext] = record[field]
+    event["datacontenttype"] = "application/json"
+    event["data"] = record
+    return event
+
+
+def checkpoint_event(seq: int, envelope: bytes, log_id: str, agent: str) -> dict[str, Any]:
+    """A runtime checkpoint as an event; its id is the envelope's digest (the same bytes, the same id)."""
+    try:
+        data: Any = json.loads(envelope)
+    except ValueError:
+        data = {"unreadable": base64.b64encode(envelope).decode("ascii")}
+    return {"specversion": SPECVERSION, "id": "checkpoint-" + hashlib.sha256(envelope).hexdigest(),
+            "source": SOURCE_PREFIX + log_id, "type": CHECKPOINT_EVENT, "subject": agent,
+            "auditlog": log_id, "auditagent": agent, "auditseq": str(seq),
+            "datacontenttype": RUNTIME_CHECKPOINT_TYPE, "data": data}
+
+
+def dump_event(event: Mapping[str, Any]) -> bytes:
+    """Compact JSON, keys sorted: one line of the export, one element of a batch, one Kafka value."""
+    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def dump_batch(events: list[bytes]) -> bytes:
+    """A batched-mode body (``application/cloudevents-batch+json``): a JSON array of events."""
+    return b"[" + b",".join(events) + b"]"
+
+
+def read_body(body: bytes) -> list[Any]:
+    """A delivery's events: a batch (a JSON array) or one structured-mode event; raises EventError."""
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise EventError(f"body is not JSON: {exc}") from None
+    return doc if isinstance(doc, list) else [doc]
+
+
+def read_event(doc: Any) -> Received | ReceivedCheckpoint:
+    """Check one structured-mode event and recompute its record's hash; raises EventError."""
+    if not isinstance(doc, dict):
+        raise EventError("an event must be a JSON object")
+    for attr in ("id", "source", "type", "auditlog", "auditagent"):
+        if not isinstance(doc.get(attr), str) or not doc[attr]:
+            raise EventError(f"event attribute `{attr}` must be a non-empty string")
+    if doc.get("specversion") != SPECVERSION:
+        raise EventError(f"event `{doc['id']}`: `specversion` must be `1.0`")
+    if doc["source"] != SOURCE_PREFIX + doc["auditlog"]:
+        raise EventError(f"event `{doc['id']}`: `source` does not name log `{doc['auditlog']}`")
+    if doc["type"] == CHECKPOINT_EVENT:
+        seq = doc.get("auditseq")
+        if not isinstance(seq, str) or not seq.isdigit():
+            raise EventError(f"checkpoint event `{doc['id']}`: `auditseq` must be a decimal string")
+        return ReceivedCheckpoint(event_id=doc["id"], log_id=doc["auditlog"], agent=doc["auditagent"], seq=int(seq),
+                                  envelope=canonicalize(doc.get("data")))
+    claimed = doc.get("audithash")
+    if not isinstance(claimed, str):
+        raise EventError(f"event `{doc['id']}`: `audithash` must be a string")
+    body, record = _record_bytes(doc)
+    seq = record.get("seq") if record is not None else None
+    prev = record.get("prev") if record is not None else None
+    return Received(event_id=doc["id"], log_id=doc["auditlog"], agent=doc["auditagent"],
+                    subject=str(doc.get("subject") or doc["auditagent"]),
+                    seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
+                    prev=prev if isinstance(prev, str) else None, body=body,
+                    hash="sha256:" + hashlib.sha256(body).hexdigest(), claimed_hash=claimed)
+
+
+def _record_bytes(doc: dict[str, Any]) -> tuple[bytes, dict[str, Any] | None]:
+    """The record's canonical bytes; a fast spelling first, RFC 8785 when the fast one may differ."""
+    if "data_base64" in doc:
+        try:
+            return base64.b64decode(str(doc["data_base64"]), validate=True), None
+        except (binascii.Error, ValueError):
+            raise EventError(f"event `{doc['id']}`: `data_base64` is not base64") from None
+    record = doc.get("data")
+    if not isinstance(record, dict):
+        raise EventError(f"event `{doc['id']}`: `data` must be the audit record (a JSON object)")
+    fast = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # equal to the stored hash means these are the stored (canonical) bytes; otherwise canonicalize
+    if "sha256:" + hashlib.sha256(fast).hexdigest() == doc.get("audithash"):
+        return fast, record
+    try:
+        return canonicalize(record), record
+    except CanonicalError as exc:
+        raise EventError(f"event `{doc['id']}`: record has no canonical form: {exc}") from None
