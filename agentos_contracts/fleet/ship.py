@@ -27,6 +27,10 @@ class ShipError(AuditError):
     """Shipping cannot go on (bad destination, refused batch); the message says why."""
 
 
+class DeliveryError(ShipError):
+    """The receiver could not be reached or did not acknowledge in time (worth retrying)."""
+
+
 class CursorError(ShipError):
     """The cursor file cannot be used for this log (unreadable, not a cursor, another log's)."""
 
@@ -115,7 +119,10 @@ def next_events(log: str | Path, cursor: Cursor, limit: int, agent: str | None =
     owner = agent or log_agent(part.meta, part.first_record, part.log_id)
     last = part.rows[-1].position if part.rows else cursor.seq
     last = last if isinstance(last, int) else cursor.seq
-    cps = [(s, env) for s, env in part.checkpoints if s <= last]
+    # a checkpoint follows the records it covers; at the end of the log every one left goes (the runtime
+    # commits each with its records, so one beyond the last record means the tail was cut)
+    at_end = len(part.rows) < max(1, limit)
+    cps = [(s, env) for s, env in part.checkpoints if s <= last or at_end]
     events = [dump_event(record_event(row, part.log_id, owner)) for row in part.rows]
     events += [dump_event(checkpoint_event(s, env, part.log_id, owner)) for s, env in cps]
     after = Cursor(log=cursor.log, seq=last, checkpoint=max([cursor.checkpoint] + [s for s, _ in cps]))
@@ -141,6 +148,7 @@ def ship(log: str | Path, transport: Transport, *, state: Path, batch: int = 500
     cursor = read_cursor(state, read_after(log, 0, 0).log_id)
     shipped = sent_cps = 0
     agent: str | None = None
+    backoff_s = poll_s
     while True:
         part = next_events(log, cursor, batch, agent)
         agent = part.agent
@@ -149,7 +157,15 @@ def ship(log: str | Path, transport: Transport, *, state: Path, batch: int = 500
                 break
             time.sleep(poll_s)
             continue
-        transport.send(part.events, part.agent)
+        try:
+            transport.send(part.events, part.agent)
+        except DeliveryError:
+            if not follow or stop():
+                raise
+            time.sleep(backoff_s)  # following: wait for the receiver to come back, then resend this batch
+            backoff_s = min(2.0, backoff_s * 2)
+            continue
+        backoff_s = poll_s
         cursor = part.after
         write_cursor(state, cursor)
         shipped += part.records
@@ -188,7 +204,7 @@ class HttpTransport:
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
                 if attempt == self._retries:
-                    raise ShipError(f"cannot deliver to http://{self._host}:{self._port}{self._path}: {exc}") from None
+                    raise DeliveryError(f"cannot deliver to http://{self._host}:{self._port}{self._path}: {exc}") from None
                 time.sleep(min(2.0, 0.1 * 2 ** attempt))
                 continue
             if 200 <= response.status < 300:
@@ -226,7 +242,7 @@ class KafkaTransport:
             self._producer.poll(0)
         left = self._producer.flush(self._timeout_s)
         if left or failures:
-            raise ShipError(f"Kafka did not acknowledge {left or len(failures)} event(s): "
+            raise DeliveryError(f"Kafka did not acknowledge {left or len(failures)} event(s): "
                             f"{failures[0] if failures else 'timed out'}")
 
     def close(self) -> None:

@@ -171,8 +171,9 @@ def read_after(path: str | Path, after_seq: int, limit: int, *, after_checkpoint
     """
     target = Path(path)
     try:
-        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, isolation_level=None)
         try:
+            conn.execute("BEGIN")  # one snapshot: records and checkpoints as one writer commit left them
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             first = conn.execute("SELECT body FROM records ORDER BY seq LIMIT 1").fetchone()
             rows = tuple(Row(position=s if isinstance(s, int) else None, body=_bytes(b), hash=str(h))
