@@ -114,6 +114,12 @@ class Fleet:
         return c
 
     @staticmethod
+    def shipper(log: Path, url: str, *extra: str) -> subprocess.Popen[str]:
+        """``agentos audit ship LOG --follow`` in its own process (stop it with SIGTERM or SIGKILL)."""
+        return subprocess.Popen([*AGENTOS, "audit", "ship", str(log), "--to", url, "--follow", "--poll", "0.05",
+                                 "--format", "json", *extra], stdout=subprocess.PIPE, text=True)
+
+    @staticmethod
     def agentos(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*AGENTOS, *args], capture_output=True, text=True, timeout=timeout)
 
