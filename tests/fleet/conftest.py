@@ -119,6 +119,12 @@ class Fleet:
         return subprocess.Popen([*AGENTOS, "audit", "ship", str(log), "--to", url, "--follow", "--poll", "0.05",
                                  "--format", "json", *extra], stdout=subprocess.PIPE, text=True)
 
+    def collect_from(self, store: Path, source: str, *extra: str) -> subprocess.Popen[str]:
+        """``agentos audit collect --from kafka://...`` in its own process."""
+        return subprocess.Popen([*AGENTOS, "audit", "collect", "--from", source, "--store", str(store), "--key",
+                                 str(self.keys.collector), "--format", "json", *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
     @staticmethod
     def agentos(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*AGENTOS, *args], capture_output=True, text=True, timeout=timeout)
