@@ -144,8 +144,8 @@ class Collector:
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             rows: list[tuple[Any, ...]] = []
-            fresh: dict[str, str] = {}  # event ids new in this batch -> hash (duplicates inside one batch)
             signed: list[ReceivedCheckpoint] = []
+            events: list[Received] = []
             for doc in docs:
                 try:
                     event = read_event(doc)
@@ -156,8 +156,11 @@ class Collector:
                     continue
                 if isinstance(event, ReceivedCheckpoint):
                     signed.append(event)  # checked once this batch's records are in
-                    continue
-                known = fresh.get(event.event_id) or self._known(event.event_id)
+                else:
+                    events.append(event)
+            fresh = self._known([e.event_id for e in events])  # event id -> hash, for what is already here
+            for event in events:
+                known = fresh.get(event.event_id)
                 if known is not None:
                     if known == event.hash:
                         result.duplicates += 1
@@ -274,9 +277,14 @@ class Collector:
 
     # --- storage ---------------------------------------------------------------------------------
 
-    def _known(self, event_id: str) -> str | None:
-        row = self._conn.execute("SELECT hash FROM leaves WHERE event_id = ?", (event_id,)).fetchone()
-        return str(row[0]) if row else None
+    def _known(self, event_ids: list[str]) -> dict[str, str]:
+        """Which of these event ids the log already holds, with their record hashes (one query per 500)."""
+        found: dict[str, str] = {}
+        for i in range(0, len(event_ids), 500):
+            chunk = event_ids[i:i + 500]
+            found.update(self._conn.execute(f"SELECT event_id, hash FROM leaves WHERE event_id IN "
+                                            f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        return found
 
     def _problem(self, result: BatchResult, problem: ChainProblem) -> None:
         self._conn.execute("INSERT INTO problems (log, agent, seq, kind, message, event_id) VALUES (?, ?, ?, ?, ?, ?)",

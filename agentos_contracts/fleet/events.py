@@ -155,31 +155,36 @@ def read_event(doc: Any) -> Received | ReceivedCheckpoint:
     claimed = doc.get("audithash")
     if not isinstance(claimed, str):
         raise EventError(f"event `{doc['id']}`: `audithash` must be a string")
-    body, record = _record_bytes(doc)
+    body, digest, record = _record_bytes(doc, claimed)
     seq = record.get("seq") if record is not None else None
     prev = record.get("prev") if record is not None else None
     return Received(event_id=doc["id"], log_id=doc["auditlog"], agent=doc["auditagent"],
                     subject=str(doc.get("subject") or doc["auditagent"]),
-                    seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
-                    prev=prev if isinstance(prev, str) else None, body=body,
-                    hash="sha256:" + hashlib.sha256(body).hexdigest(), claimed_hash=claimed)
+                    seq=seq if type(seq) is int else None, prev=prev if isinstance(prev, str) else None,
+                    body=body, hash=digest, claimed_hash=claimed)
 
 
-def _record_bytes(doc: dict[str, Any]) -> tuple[bytes, dict[str, Any] | None]:
-    """The record's canonical bytes; a fast spelling first, RFC 8785 when the fast one may differ."""
+def _record_bytes(doc: dict[str, Any], claimed: str) -> tuple[bytes, str, dict[str, Any] | None]:
+    """The record's canonical bytes and their hash; a fast spelling first, RFC 8785 when it may differ."""
     if "data_base64" in doc:
         try:
-            return base64.b64decode(str(doc["data_base64"]), validate=True), None
+            raw = base64.b64decode(str(doc["data_base64"]), validate=True)
         except (binascii.Error, ValueError):
             raise EventError(f"event `{doc['id']}`: `data_base64` is not base64") from None
+        return raw, "sha256:" + hashlib.sha256(raw).hexdigest(), None
     record = doc.get("data")
     if not isinstance(record, dict):
         raise EventError(f"event `{doc['id']}`: `data` must be the audit record (a JSON object)")
-    fast = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    fast = _FAST(record).encode("utf-8")
+    digest = "sha256:" + hashlib.sha256(fast).hexdigest()
     # equal to the stored hash means these are the stored (canonical) bytes; otherwise canonicalize
-    if "sha256:" + hashlib.sha256(fast).hexdigest() == doc.get("audithash"):
-        return fast, record
+    if digest == claimed:
+        return fast, digest, record
     try:
-        return canonicalize(record), record
+        body = canonicalize(record)
     except CanonicalError as exc:
         raise EventError(f"event `{doc['id']}`: record has no canonical form: {exc}") from None
+    return body, "sha256:" + hashlib.sha256(body).hexdigest(), record
+
+
+_FAST = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
