@@ -359,8 +359,9 @@ def consume_kafka(collector: Collector, brokers: str, topic: str, *, group: str,
     """
     from confluent_kafka import Consumer, KafkaException
 
+    # a collector killed with -9 stays a group member until its session times out: keep that short
     consumer = Consumer({"bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": False,
-                         "auto.offset.reset": "earliest", "log_level": 3})
+                         "auto.offset.reset": "earliest", "session.timeout.ms": 10000, "log_level": 3})
     taken = 0
     idle_since = time.monotonic()
     try:
@@ -380,7 +381,9 @@ def consume_kafka(collector: Collector, brokers: str, topic: str, *, group: str,
                 idle_since = time.monotonic()
             else:
                 collector.tick()
-                if idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
+                if not consumer.assignment():  # idle only counts once partitions are ours
+                    idle_since = time.monotonic()
+                elif idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
                     break
     except KafkaException as exc:
         raise StoreError(f"Kafka: {exc}") from None
