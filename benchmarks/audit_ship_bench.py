@@ -138,7 +138,7 @@ def main() -> None:
     ap.add_argument("--logs", type=int, default=3)
     ap.add_argument("--records", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=1000)
-    ap.add_argument("--proofs", type=int, default=1000)
+    ap.add_argument("--proofs", type=int, default=100)
     args = ap.parse_args()
     total = args.logs * args.records
     print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cpu(s), "

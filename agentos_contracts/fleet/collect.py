@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS problems (id INTEGER PRIMARY KEY, log TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS runtime_checkpoints (event_id TEXT PRIMARY KEY, log TEXT NOT NULL, seq INTEGER NOT NULL,
     envelope BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subtrees (start INTEGER NOT NULL, width INTEGER NOT NULL, hash BLOB NOT NULL,
+    PRIMARY KEY (start, width));
 """
 
 
@@ -102,7 +104,7 @@ class Collector:
         self._every = max(1, every)
         self._interval_s = interval_s
         self._clock = clock
-        self.tree = merkle.StoreTree(conn)
+        self.tree = merkle.StoreTree(conn, keep=True)
         self._dirty: set[str] = set()  # chains whose head moved in the open batch
         self.size = self.tree.get_size()
         row = conn.execute("SELECT size FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()

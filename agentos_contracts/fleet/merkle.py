@@ -27,17 +27,43 @@ LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
 
 
+SUBTREE_MIN_WIDTH = 1024  # narrower subtrees are hashed from their leaves (32 KiB to read)
+
+
 class StoreTree(BaseMerkleTree):  # type: ignore[misc]  # pymerkle ships no type hints
     """pymerkle's RFC 6962 tree over the ``leaves`` table (``idx`` from 1, ``leaf`` = leaf hash).
 
     Leaves are inserted by the store inside its own transaction (see :func:`leaf_hash`);
     the tree only reads them, through the same connection, so uncommitted leaves count
-    when a checkpoint is computed in that transaction.
+    when a checkpoint is computed in that transaction. Roots of complete subtrees wider
+    than ``SUBTREE_MIN_WIDTH`` are kept in the ``subtrees`` table (``keep``, the
+    collector) and read back (``cached``, ``prove``), so a proof costs about log2(n)
+    reads instead of a pass over every leaf. Such a root is derived data: a wrong one
+    only makes proofs fail against the signed root, and ``check`` never reads them.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, cached: bool = True, keep: bool = False) -> None:
         self._conn = conn
+        self._cached = cached
+        self._keep = keep
         super().__init__("sha256")
+
+    def _get_subroot(self, offset: int, width: int) -> bytes:
+        if not self._cached or width <= SUBTREE_MIN_WIDTH:
+            return bytes(super()._get_subroot(offset, width))
+        try:
+            row = self._conn.execute("SELECT hash FROM subtrees WHERE start = ? AND width = ?",
+                                     (offset, width)).fetchone()
+        except sqlite3.OperationalError:  # a store without the table: compute, keep nothing
+            row, self._keep = None, False
+        if row is not None and len(as_bytes(row[0])) == 32:
+            return as_bytes(row[0])
+        half = width >> 1  # pymerkle asks only for power-of-two widths
+        value = bytes(self.hash_pair(self._get_subroot(offset, half), self._get_subroot(offset + half, half)))
+        if self._keep:
+            self._conn.execute("INSERT OR REPLACE INTO subtrees (start, width, hash) VALUES (?, ?, ?)",
+                               (offset, width, value))
+        return value
 
     def _encode_entry(self, data: bytes) -> bytes:
         return data

@@ -98,3 +98,19 @@ def test_a_note_signature_by_another_name_does_not_count() -> None:
     assert verify_note(note, "alice", key.public_key()) == "hello\n"
     assert verify_note(note, "bob", key.public_key()) is None
     assert verify_note(note.replace("\u2014", "-"), "alice", key.public_key()) is None
+
+
+def test_kept_subtree_roots_give_the_same_roots_and_proofs() -> None:
+    conn, plain = _tree(5000)
+    conn.execute("CREATE TABLE subtrees (start INTEGER, width INTEGER, hash BLOB, PRIMARY KEY (start, width))")
+    keeping = merkle.StoreTree(conn, keep=True)
+    assert keeping.get_root(5000) == merkle.StoreTree(conn, cached=False).get_root(5000)
+    assert conn.execute("SELECT COUNT(*) FROM subtrees").fetchone()[0] > 0
+    reading = merkle.StoreTree(conn)
+    for size in (2049, 4096, 5000):
+        for index in (1, 1500, size):
+            assert merkle.inclusion_path(reading, index, size) == merkle.inclusion_path(plain, index, size)
+    conn.execute("UPDATE subtrees SET hash = zeroblob(32)")  # derived data gone wrong: proofs fail, never pass
+    wrong = merkle.StoreTree(conn)
+    assert not merkle.verify_inclusion(wrong.get_leaf(7), 6, 5000, merkle.inclusion_path(wrong, 7, 5000),
+                                       plain.get_root(5000))
