@@ -96,12 +96,31 @@ def record_event(row: Row, log_id: str, agent: str) -> dict[str, Any]:
     event["subject"] = str(record.get("agent") or agent)
     if isinstance(record.get("occurred_at"), str):
         event["time"] = record["occurred_at"]
-    for field, ext in (("trace_id", "traceid"), ("tenant", "audittenant")):
-        if isinstance(record.get(field), str) and record[field]:
-            event[ext] = record[field]
+    if isinstance(record.get("tenant"), str) and record["tenant"]:
+        event["audittenant"] = record["tenant"]
+    traceparent = _traceparent(record.get("trace_id"), record.get("span_id"))
+    if traceparent:  # the CloudEvents distributed-tracing extension (W3C Trace Context)
+        event["traceparent"] = traceparent
+    version = record.get("schema_version")
+    event["dataschema"] = f"urn:agentos:audit-record:{version if type(version) is int else 1}"
     event["datacontenttype"] = "application/json"
     event["data"] = record
     return event
+
+
+def _traceparent(trace_id: Any, span_id: Any) -> str | None:
+    """``00-TRACE-SPAN-01`` when the record names an OTel trace and span (older records do not)."""
+    if not (isinstance(trace_id, str) and isinstance(span_id, str)):
+        return None
+    if len(trace_id) != 32 or len(span_id) != 16 or not _is_hex(trace_id + span_id):
+        return None
+    if set(trace_id) == {"0"} or set(span_id) == {"0"}:
+        return None
+    return f"00-{trace_id}-{span_id}-01"
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
 
 
 def checkpoint_event(seq: int, envelope: bytes, log_id: str, agent: str) -> dict[str, Any]:

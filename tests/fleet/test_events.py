@@ -82,7 +82,18 @@ def test_a_record_without_agent_takes_the_logs_agent(tmp_path: Path) -> None:
     agent = log_agent(meta, rows[0].body, meta["log"])
     event = record_event(rows[1], meta["log"], agent)
     assert agent == "legacy-bot" and event["subject"] == "legacy-bot" and event["auditagent"] == "legacy-bot"
-    assert "traceid" not in event
+    assert "traceparent" not in event and event["dataschema"] == "urn:agentos:audit-record:1"
+
+
+def test_trace_and_span_become_a_traceparent() -> None:
+    record = {"type": "tool.allowed", "seq": 1, "event_id": "e1", "schema_version": 2,
+              "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7"}
+    row = chain.Row(position=1, body=canonicalize(record), hash="sha256:" + "0" * 64)
+    event = record_event(row, "L", "a")
+    assert event["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert event["dataschema"] == "urn:agentos:audit-record:2"
+    assert "traceparent" not in record_event(chain.Row(position=1, body=canonicalize({**record, "span_id": "x"}),
+                                                       hash=""), "L", "a")
 
 
 def test_malformed_events_are_refused_with_the_attribute_named() -> None:
