@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import re
 import shutil
 import signal
+import socket
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+from agentos_contracts.fleet.events import BATCH
 from agentos_contracts.runtime.chain import seal_record
+
+AGENTOS = [sys.executable, "-m", "agentos_contracts"]
 
 AGENTS = ("alpha", "beta", "gamma")
 
@@ -188,3 +197,63 @@ def test_usage_errors_exit_2_with_one_json_document(fleet: Any, tmp_path: Path) 
     both = fleet.agentos("audit", "collect", "--store", str(tmp_path / "s"), "--key", str(fleet.keys.collector),
                          "--format", "json")
     assert both.returncode == 2 and json.loads(both.stdout)["diagnostics"][0]["code"] == "AC901"
+
+
+class KillingProxy(threading.Thread):
+    """A loopback HTTP relay that, on request ``kill_at``, lets the collector commit the batch and then
+    kills the shipper before the acknowledgement reaches it: a SIGKILL exactly mid-batch."""
+
+    def __init__(self, upstream_port: int, kill_at: int) -> None:
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.upstream_port = upstream_port
+        self.kill_at = kill_at
+        self.victim: subprocess.Popen[str] | None = None
+        self.requests = 0
+
+    def run(self) -> None:
+        client, _ = self.sock.accept()
+        stream = client.makefile("rb")
+        while True:
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                line = stream.readline()
+                if not line:
+                    return
+                head += line
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+            body = stream.read(length)
+            upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
+            upstream.request("POST", "/", body=body, headers={"Content-Type": BATCH})
+            answer = upstream.getresponse().read()
+            upstream.close()
+            self.requests += 1
+            if self.requests == self.kill_at and self.victim is not None:
+                self.victim.send_signal(signal.SIGKILL)  # committed by the collector, never acknowledged
+                self.victim.wait()
+                client.close()
+                return
+            client.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                           + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+
+
+def test_a_shipper_killed_between_commit_and_acknowledgement_resends_and_nothing_doubles(
+        fleet: Any, tmp_path: Path) -> None:
+    log = fleet.run_agent("alpha", 58)  # 60 records
+    store = tmp_path / "store"
+    collector = fleet.collector(store)
+    proxy = KillingProxy(collector.port, kill_at=3)
+    proxy.start()
+    proxy.victim = subprocess.Popen([*AGENTOS, "audit", "ship", str(log), "--to", f"http://127.0.0.1:{proxy.port}/",
+                                     "--batch", "10"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    proxy.join(timeout=120)
+    assert proxy.victim.returncode == -signal.SIGKILL
+    assert _cursor(log) == 20 and _count(store / "fleet.db", "leaves") == 30  # the third batch is in, unacknowledged
+    again = fleet.agentos("audit", "ship", str(log), "--to", collector.url, "--batch", "10", "--format", "json")
+    assert again.returncode == 0 and json.loads(again.stdout)["shipped"] == 40
+    code, report = collector.stop()
+    assert code == 0 and report["size"] == 60
+    assert fleet.store_event_ids(store) == fleet.log_event_ids(log)
