@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentos_contracts.fleet import proofs
 from agentos_contracts.fleet.collect import Collector, StoreError
@@ -176,3 +179,41 @@ def test_proofs_need_a_checkpoint_that_covers_the_event(tmp_path: Path, key: key
         proofs.prove(store, "nope", key.public_key())
     with pytest.raises(proofs.ProofError, match="signature"):
         proofs.prove(store, ids[3], keys.generate_private_key().public_key())
+
+
+def _events_of(log: Path) -> list[dict[str, Any]]:
+    chunk = next_events(log, Cursor(log=proofs_log_id(log)), 10_000)
+    return [json.loads(e) for e in chunk.events]
+
+
+@pytest.fixture(scope="module")
+def forty(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    return _events_of(_log(tmp_path_factory.mktemp("forty") / "a.db", "alpha", 40))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(1, 39), max_size=6), replays=st.lists(st.tuples(st.integers(0, 39),
+       st.integers(1, 12)), max_size=4), deleted=st.sets(st.integers(2, 39), max_size=4))
+def test_replays_never_double_and_every_deletion_is_one_gap(forty: list[dict[str, Any]], cuts: list[int],
+                                                             replays: list[tuple[int, int]], deleted: set[int]) -> None:
+    """Any batching, any re-delivery of earlier ranges: each record once, in order; a deleted run is one gap."""
+    sent = [e for e in forty if e["data"]["seq"] not in deleted]
+    bounds = sorted(set(cuts) | {0, len(sent)})
+    batches: list[list[dict[str, Any]]] = []
+    for a, b in zip(bounds, bounds[1:]):
+        batches.append(sent[a:b])
+        # a shipper that lost its cursor sends again a stretch that was already delivered
+        batches += [sent[start:min(start + length, b)] for start, length in replays if start < b]
+    with tempfile.TemporaryDirectory() as folder:
+        with Collector.open(Path(folder), keys.generate_private_key()) as c:
+            for batch in batches:
+                c.accept(batch)
+        stored = [e for (e,) in sqlite3.connect(Path(folder) / "fleet.db").execute(
+            "SELECT event_id FROM leaves ORDER BY idx")]
+        problems = proofs.status(folder)["problems"]
+    assert sorted(stored) == sorted(e["id"] for e in sent) and len(stored) == len(set(stored))
+    runs = {s for s in deleted if s - 1 not in deleted}  # first seq of each deleted run
+    expected = sorted(max(d for d in deleted if d >= s and all(x in deleted for x in range(s, d + 1))) + 1
+                      for s in runs)
+    assert sorted(p["seq"] for p in problems) == [x for x in expected if x <= 40]
+    assert {p["kind"] for p in problems} <= {"gap"}
