@@ -54,6 +54,12 @@ def test_exported_events_parse_with_the_sdk_and_reverify_the_chain(tmp_path: Pat
     assert any(e.get_type() == "dev.agentos.audit.checkpoint" for e in events)  # the runtime signed checkpoints
     report = _chain_from_events(lines)
     assert report.problems == [] and report.count == 14
+    for e in records:  # today's records name their schema, trace and span: receivers get W3C trace context
+        data = e.get_data()
+        assert e.get_extension("dataschema") == f"urn:agentos:audit-record:{data['schema_version']}"
+        if data.get("span_id"):
+            assert e.get_extension("traceparent") == f"00-{data['trace_id']}-{data['span_id']}-01"
+    assert any(e.get_extension("traceparent") for e in records)
 
 
 def test_export_is_stable_bytes(tmp_path: Path, fleet: Any) -> None:
