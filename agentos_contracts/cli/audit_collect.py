@@ -9,7 +9,7 @@ from typing import Any, Optional
 import typer
 
 from agentos_contracts.cli.audit_report import KIND_CODES, diag, emit, key_or_diag
-from agentos_contracts.cli.options import FORMAT, Format, guarded
+from agentos_contracts.cli.options import FORMAT, Format, guarded, start
 
 
 def collect_command(
@@ -28,11 +28,11 @@ def collect_command(
     group: str = typer.Option("agentos-collect", "--group", help="Kafka consumer group."),
     idle_exit: Optional[float] = typer.Option(None, "--exit-when-idle", metavar="SECONDS",
                                               help="Kafka: stop after this long without a message."),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Check each agent's chain, log every record once, sign checkpoints; runs until interrupted."""
     guarded(lambda: _collect(listen, source, store, key, runtime_pub, origin, every, interval, batch, group,
-                             idle_exit, fmt))
+                             idle_exit, start(fmt)))
 
 
 def register(app: typer.Typer) -> None:

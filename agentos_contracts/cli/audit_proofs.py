@@ -7,7 +7,7 @@ from typing import Any, Optional
 import typer
 
 from agentos_contracts.cli.audit_report import KIND_CODES, diag, emit, key_or_diag
-from agentos_contracts.cli.options import FORMAT, Format, guarded
+from agentos_contracts.cli.options import FORMAT, Format, guarded, start
 
 STORE = typer.Option(..., "--store", help="The collector's folder.", metavar="DIR")
 
@@ -17,19 +17,19 @@ def prove_command(
     event: str = typer.Option(..., "--event", help="The event id (the record's `event_id`).", metavar="ID"),
     pub: Optional[str] = typer.Option(None, "--pub", help="The collector's public key: also check the signature.",
                                       metavar="K"),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Print an RFC 9162 inclusion proof of one record against the newest signed checkpoint."""
-    guarded(lambda: _prove(store, event, pub, fmt))
+    guarded(lambda: _prove(store, event, pub, start(fmt)))
 
 
 def check_command(
     store: str = STORE,
     pub: str = typer.Option(..., "--pub", help="The collector's public key.", metavar="K"),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Re-verify every checkpoint's signature and its consistency with the one before (the log only grew)."""
-    guarded(lambda: _check(store, pub, fmt))
+    guarded(lambda: _check(store, pub, start(fmt)))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from agentos_contracts.cli.audit_report import diag, emit
-from agentos_contracts.cli.options import FORMAT, Format, guarded
+from agentos_contracts.cli.options import FORMAT, Format, guarded, start
 
 
 def ship_command(
@@ -19,10 +19,10 @@ def ship_command(
     state: Optional[str] = typer.Option(None, "--state", help="The cursor file (default: LOG.ship).", metavar="FILE"),
     follow: bool = typer.Option(False, "--follow", help="Keep shipping as the log grows, until interrupted."),
     poll: float = typer.Option(0.2, "--poll", min=0.01, help="With --follow: seconds between looks at the log."),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Send the records after the cursor, in order, at least once; the receiver drops duplicates by event id."""
-    guarded(lambda: _ship(log, to, batch, state, follow, poll, fmt))
+    guarded(lambda: _ship(log, to, batch, state, follow, poll, start(fmt)))
 
 
 def register(app: typer.Typer) -> None:
