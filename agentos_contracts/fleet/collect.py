@@ -23,7 +23,7 @@ from agentos_contracts.fleet import merkle
 from agentos_contracts.fleet.events import EventError, Received, ReceivedCheckpoint, read_event
 from agentos_contracts.runtime.audit import read_checkpoint
 from agentos_contracts.runtime.chain import genesis
-from agentos_contracts.runtime.locks import Locked, take_lock
+from agentos_contracts.runtime.locks import Locked, take_file_lock
 from agentos_contracts.runtime.logstore import AuditError
 from agentos_contracts.seal import keys as keys_
 
@@ -121,7 +121,7 @@ class Collector:
         folder = Path(directory)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            lock = take_lock(folder / STORE_FILE, "fleet store")
+            lock = take_file_lock(folder / STORE_FILE, "fleet store")
         except Locked as exc:
             raise StoreError(str(exc)) from None
         except OSError as exc:
