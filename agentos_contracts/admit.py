@@ -90,6 +90,7 @@ class _Group:
     doc: Document
     units: list[tuple[Unit, Layered]] = field(default_factory=list)
     early: list[Reason] = field(default_factory=list)  # reasons found before candidates
+    notes: list[Reason] = field(default_factory=list)  # warnings found before candidates (a lowered limit)
     workflow: Workflow | None = None
     agents: dict[str, AgentContract] = field(default_factory=dict)  # step agents' own contracts, un-overridden
 
@@ -120,6 +121,7 @@ def admit(paths: Sequence[str], platform_path: str, options: AdmitOptions = Admi
                                           "no AgentContract or Workflow documents in the given paths",
                                           "", "pass contract and workflow files or folders"))
         return out
+    _shared_memory(groups)
     keys = {(g.kind, g.name) for g in groups}
     ledger, found = _reservations(platform, options, keys)
     out.diagnostics += found
@@ -156,15 +158,22 @@ def _unit(group: _Group, key: str, label: str, order: int, data: dict[str, Any],
           request: dict[str, Any] | None = None) -> None:
     from agentos_contracts.validate.build import build_contract
 
-    layered = layers_for(platform, data, request)
+    from agentos_contracts.binding import governed
+
+    layered = layers_for(platform, data, request, file)
     for conflict in layered.conflicts:
         group.early.append(reason("AC501", f"/binding/must/{conflict.key}", name=label, key=conflict.key,
                                   detail=conflict.detail))
+    errors, warnings = governed.layering_reasons(layered, label)
+    group.early += errors
+    group.notes += warnings
     try:
         contract = build_contract(layered.data, file)
     except (KeyError, TypeError, ValueError) as exc:
         group.early.append(reason("AC520", name=label, reason=str(exc) or type(exc).__name__))
         return
+    group.early += governed.uncatalogued_reasons(contract.capabilities, [t.name for t in platform.tools],
+                                                 governed.uncatalogued_of(platform.defaults), label)
     group.units.append((Unit(key=key, label=label, group=f"{group.kind}:{group.name}", order=order, contract=contract),
                         layered))
 
@@ -174,7 +183,7 @@ def _agent(group: _Group, name: str, doc: Document, platform: Platform) -> None:
     from agentos_contracts.validate.build import build_contract
 
     try:
-        group.agents[name] = build_contract(layers_for(platform, doc.data).data, doc.file)
+        group.agents[name] = build_contract(layers_for(platform, doc.data, file=doc.file).data, doc.file)
     except (KeyError, TypeError, ValueError):
         return  # the step's own unit fails to build too and reports it (AC520)
 
@@ -204,6 +213,21 @@ def _groups(docs: list[Document], platform: Platform) -> list[_Group]:
             _unit(group, f"{doc.name}/{step.id}", f"{doc.name} step `{step.id}` ({step.agent})", order,
                   agent.data, agent.file, platform, request)
     return groups
+
+
+def _shared_memory(groups: list[_Group]) -> None:
+    """A memory namespace belongs to one tenant: every unit using one that another tenant uses is rejected."""
+    from agentos_contracts.binding import governed
+
+    units = [(g, u) for g in groups for u, _ in g.units]
+    shared = governed.shared_namespaces((u.label, u.contract.tenant, u.contract.memory.namespace) for _, u in units)
+    for g, u in units:
+        users = shared.get(u.contract.memory.namespace or "")
+        if users:
+            others = "; ".join(f"`{who}` of tenant `{t}`" for who, t in users
+                               if t != (u.contract.tenant or f"(none: {u.label})"))
+            g.early.append(reason("AC541", "/memory/namespace", name=u.label, namespace=u.contract.memory.namespace,
+                                  detail=others))
 
 
 # --- reservations ---------------------------------------------------------------------------------
@@ -286,7 +310,10 @@ def _decide(out: AdmitResult, groups: list[_Group], platform: Platform, pdoc: Do
     for w in resolution.warnings:
         out.diagnostics.append(Diagnostic(Span("<command line>"), dg.Severity.WARNING, w.code, w.message, "",
                                           _hint(w.code)))
+    docs = {g.name: g.doc for g in groups if g.kind == "AgentContract"}
     for g in groups:
+        for note in g.notes:
+            _warn(out, docs, g.doc.file, g.name, note)
         outcomes = [resolution.outcome(u.key) for u, _ in g.units]
         if g.early or not g.units or any(o.verdict != "admitted" for o in outcomes):
             out.rejected.append(_rejection(g, outcomes))
@@ -302,21 +329,19 @@ def _decide(out: AdmitResult, groups: list[_Group], platform: Platform, pdoc: Do
             out.rejected.append(Rejected(name=g.name, kind=g.kind, file=g.doc.file, verdict="rejected", reasons=entry))
 
 
-def _hrt_nodes(data: dict[str, Any]) -> frozenset[str] | None:
-    """The nodes that host HRT work: those declaring a `scheduler` when any does, else all (None).
+def _hrt_nodes(data: dict[str, Any]) -> frozenset[str]:
+    """The nodes that host HRT work: those declaring a `scheduler`.
 
-    A platform that names a scheduler on some nodes says which nodes run real-time work;
-    assuming EDF (the default) on the others would admit task sets an RM node refuses
-    onto, say, a cloud node that never promised a scheduler.
+    A node that names no scheduler never promised real-time service; assuming EDF on it
+    would admit task sets onto, say, a cloud node that schedules nothing by deadline.
     """
     nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
-    declared = frozenset(str(n["name"]) for n in nodes if isinstance(n, dict) and n.get("scheduler") is not None
-                         and "name" in n)
-    return declared or None
+    return frozenset(str(n["name"]) for n in nodes if isinstance(n, dict) and n.get("scheduler") is not None
+                     and "name" in n)
 
 
-def _on_hrt_nodes(c: Candidates, nodes: frozenset[str] | None) -> Candidates:
-    if nodes is None or not c.cores:
+def _on_hrt_nodes(c: Candidates, nodes: frozenset[str]) -> Candidates:
+    if not c.cores:
         return c
     kept = tuple(o for o in c.cores if o.node.name in nodes)
     if len(kept) == len(c.cores):
@@ -324,8 +349,7 @@ def _on_hrt_nodes(c: Candidates, nodes: frozenset[str] | None) -> Candidates:
     reasons = c.reasons
     if not kept:
         reasons += (reason("AC511", "/class/slo", name=c.unit.label,
-                           detail="no eligible node declares a `scheduler` (only nodes that declare one host HRT work "
-                                  "when any does)"),)
+                           detail="no eligible node declares a `scheduler` (only nodes that declare one host HRT work)"),)
     return replace(c, cores=kept, reasons=reasons)
 
 
@@ -380,6 +404,8 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
         if problems:
             return problems
         policy, problems = _policy(g.name, g.name, list(bounds.values()), flow.ceiling(g.workflow, steps))
+        problems = problems or _high_risk(list(bounds.values()), platform, policy,
+                                          [a for s in g.workflow.steps if s.is_hitl for a in s.consent_for])
         if problems:
             return problems
         manifest = predicate.workflow_manifest(g.workflow, steps, agentos_version=__version__, policy=policy,
@@ -393,6 +419,7 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
     else:
         b = next(iter(bounds.values()))
         policy, problems = _policy(g.name, g.name, [b], b.data)
+        problems = problems or _high_risk([b], platform, policy, [])
         if problems:
             return problems
         manifest = predicate.contract_manifest(b, agentos_version=__version__, policy=policy, digest=canonical_digest,
@@ -417,6 +444,21 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
                     models=tuple(f"{m.name}@{m.version}" for m in manifest.resolved.models),
                     placement=tuple((p.node, p.core) for p in manifest.resolved.placement),
                     evidence=_evidence(bounds, platform), subjects=digests)
+
+
+def _high_risk(bounds: list[Bound], platform: Platform, policy: Any, approved: list[str]) -> tuple[Reason, ...]:
+    """High-risk catalog tools granted with no consent gate (contract, HITL step or unconditional policy rule)."""
+    from agentos_contracts.binding import governed
+
+    if platform.defaults.get("allow_unconsented_high_risk") is True:
+        return ()
+    gates = list(approved) + list(governed.consent_targets(policy.document if policy is not None else None))
+    tools = [t.descriptor for t in platform.tools]
+    out: list[Reason] = []
+    for b in bounds:
+        c = b.candidates.unit.contract
+        out += governed.high_risk_reasons(c.capabilities, list(c.consent_for) + gates, tools, b.candidates.unit.label)
+    return tuple(out)
 
 
 def _bytes(doc: Document) -> bytes:

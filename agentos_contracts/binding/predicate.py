@@ -167,7 +167,7 @@ def workflow_manifest(wf: Workflow, steps: Mapping[str, Bound], *, agentos_versi
     ceilings = {s.id: step_ceiling(s, steps.get(s.id), (agents or {}).get(s.agent or "")) for s in wf.steps}
     capabilities: list[str] = []
     consent: list[str] = []
-    provenance: dict[str, str] = {}
+    provenance: dict[str, Any] = {}
     fallbacks: list[mf.Fallback] = []
     requested: dict[str, Any] = {}
     for s in order:

@@ -142,7 +142,7 @@ class BindingManifest:
     budgets: JsonObject = field(default_factory=dict, hash=False)
     fallbacks: tuple[Fallback, ...] = ()
     canary: Canary | None = None
-    provenance: Mapping[str, str] = field(default_factory=dict, hash=False)  # JSON Pointer -> layer
+    provenance: Mapping[str, Any] = field(default_factory=dict, hash=False)  # JSON Pointer -> layer or [layers]
     workflow: WorkflowPlan | None = None
     issued_at: str | None = None  # RFC 3339, UTC
     expires_at: str | None = None

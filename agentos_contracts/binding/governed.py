@@ -1,0 +1,119 @@
+"""Admission's governance checks: widening layers, high-risk grants, uncatalogued actions, shared memory.
+
+Each check takes plain values (lists of names, catalog tool entries as mappings) so that
+``validate`` (with a platform given alongside) and ``admit`` run the same rule and say
+the same thing; only the severity differs where documents.md says so (high-risk grants
+are a warning at validate and an error at admit).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+from agentos_contracts.binding.governance import action_covers
+from agentos_contracts.binding.layering import Layered
+from agentos_contracts.binding.options import Reason, reason
+
+# where a finding of a non-contract layer points in the contract: the key that pulled that layer in
+LAYER_POINTER = {"platform": "", "tenant": "/tenant", "role": "/role", "request": ""}
+
+
+def layering_reasons(layered: Layered, label: str) -> tuple[list[Reason], list[Reason]]:
+    """(errors, warnings) of one merge: layers that tried to widen, limits that a smaller one overrode."""
+    errors: list[Reason] = []
+    for w in layered.widenings:
+        pointer = w.pointer if w.layer == "contract" else LAYER_POINTER.get(w.layer, "")
+        errors.append(reason("AC536", pointer, name=label, detail=w.message))
+    if layered.allow_conflict:
+        detail = ", ".join(f"{layer} allows [{', '.join(v)}]" for layer, v in layered.allow_conflict)
+        errors.append(reason("AC537", "/modelPolicy/allow", name=label, detail=detail))
+    warnings = [reason("AC538", low.pointer if low.layer == "contract" else LAYER_POINTER.get(low.layer, ""),
+                       name=label, detail=low.message) for low in layered.lowered]
+    return errors, warnings
+
+
+def high_risk_why(annotations: Any) -> str | None:
+    """Why a catalog tool is high-risk by its MCP annotations (MCP's defaults for missing hints), or None.
+
+    ``destructiveHint`` and ``openWorldHint`` default to true and matter only for a tool
+    that is not read-only, so an unannotated tool is high-risk and ``readOnlyHint: true``
+    marks a safe one; an explicit ``destructiveHint: true`` is taken at its word.
+    """
+    ann = annotations if isinstance(annotations, Mapping) else {}
+    read_only = ann.get("readOnlyHint") is True
+    if ann.get("destructiveHint") is True:
+        return "destructiveHint: true"
+    if read_only:
+        return None
+    if ann.get("destructiveHint", True) is not False:
+        return "destructiveHint: true (MCP default)" if "destructiveHint" not in ann else "destructiveHint: true"
+    if ann.get("openWorldHint", True) is not False:
+        why = "openWorldHint: true" + (" (MCP default)" if "openWorldHint" not in ann else "")
+        return why + ", not readOnlyHint"
+    return None
+
+
+def consent_targets(policy_document: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """Targets of compiled `REQUIRE CONSENT` rules that always apply (no condition); `*` for every action."""
+    if not isinstance(policy_document, Mapping):
+        return ()
+    out: list[str] = []
+    for rule in policy_document.get("rules") or []:
+        if not isinstance(rule, Mapping) or rule.get("effect") != "consent" or rule.get("condition") is not None:
+            continue
+        targets = rule.get("targets") or ["*"]
+        out += [t for t in targets if isinstance(t, str) and t not in out]
+    return tuple(out)
+
+
+def high_risk_reasons(capabilities: Sequence[str], gates: Iterable[str], tools: Iterable[Mapping[str, Any]],
+                      label: str, code: str = "AC539") -> list[Reason]:
+    """Catalog tools the capabilities grant whose annotations say high-risk, with no consent gate covering them."""
+    gate = list(gates)
+    out: list[Reason] = []
+    seen: set[str] = set()
+    for tool in tools:
+        name = tool.get("name")
+        if not isinstance(name, str) or name in seen:
+            continue
+        granted = next((i for i, c in enumerate(capabilities) if action_covers(c, name)), None)
+        if granted is None or any(action_covers(g, name) for g in gate):
+            continue
+        why = high_risk_why(tool.get("annotations"))
+        if why is not None:
+            seen.add(name)
+            out.append(reason(code, f"/capabilities/{granted}", name=label, action=name, why=why))
+    return out
+
+
+def uncatalogued_reasons(capabilities: Sequence[str], tool_names: Iterable[str], allowed: Iterable[str],
+                         label: str) -> list[Reason]:
+    """Capabilities that name no catalog tool (and, for a glob, cover none) and the platform did not list."""
+    names = set(tool_names)
+    listed = [a for a in allowed if isinstance(a, str)]
+    out: list[Reason] = []
+    for i, cap in enumerate(capabilities):
+        covered = any(action_covers(cap, n) for n in names) or any(action_covers(a, cap) or action_covers(cap, a)
+                                                                   for a in listed)
+        if not covered:
+            out.append(reason("AC540", f"/capabilities/{i}", name=label, action=cap))
+    return out
+
+
+def shared_namespaces(owners: Iterable[tuple[str, str | None, str | None]]) -> dict[str, list[tuple[str, str]]]:
+    """namespace → [(who, tenant)] for every namespace used by contracts of more than one tenant.
+
+    ``owners`` are ``(who, tenant, namespace)``; a contract with no tenant is its own
+    tenant (named by ``who``), so it cannot share a tenant's memory either.
+    """
+    by_ns: dict[str, list[tuple[str, str]]] = {}
+    for who, tenant, ns in owners:
+        if isinstance(ns, str):
+            by_ns.setdefault(ns, []).append((who, tenant if isinstance(tenant, str) else f"(none: {who})"))
+    return {ns: users for ns, users in by_ns.items() if len({t for _, t in users}) > 1}
+
+
+def uncatalogued_of(defaults: Mapping[str, Any]) -> tuple[str, ...]:
+    """The platform's `defaults.uncatalogued_actions` (actions that are not MCP tools, granted unchecked)."""
+    listed = defaults.get("uncatalogued_actions") if isinstance(defaults, Mapping) else None
+    return tuple(a for a in listed if isinstance(a, str)) if isinstance(listed, list) else ()

@@ -1,0 +1,108 @@
+"""Governed keys across layers: a later layer only narrows, whatever it says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agentos_contracts.binding.governance import MODE_RANK, action_covers
+from agentos_contracts.binding.layering import merge_layers, stack
+
+
+def test_tenant_policies_and_consent_survive_a_contract_that_names_its_own() -> None:
+    out = merge_layers([
+        ("tenant", {"policies": ["tenant.policy"], "security": {"consent_for": ["payment.charge"]}}),
+        ("contract", {"policies": ["own.policy"], "security": {"consent_for": ["email.send"]}}),
+    ])
+    assert out.data["policies"] == ["tenant.policy", "own.policy"]
+    assert out.data["security"]["consent_for"] == ["payment.charge", "email.send"]
+    assert out.provenance["/policies"] == ["tenant", "contract"]
+
+
+def test_a_contract_cannot_grant_itself_what_its_tenant_lacks() -> None:
+    out = merge_layers([("tenant", {"capabilities": ["web.fetch", "payment.*"]}),
+                        ("contract", {"capabilities": ["web.fetch", "payment.charge", "fs.write"]})])
+    assert out.data["capabilities"] == ["web.fetch", "payment.charge"]
+    [w] = out.widenings
+    assert (w.pointer, w.layer, w.escaped, w.item) == ("/capabilities/2", "contract", "tenant", "fs.write")
+    assert "the tenant layer does not allow" in w.message
+
+
+def test_the_minimum_budget_wins_and_the_overridden_layer_is_named() -> None:
+    out = merge_layers([("tenant", {"budgets": {"cost_per_day": 30}, "modelPolicy": {"max_context_tokens": 4000}}),
+                        ("contract", {"budgets": {"cost_per_day": 999}, "modelPolicy": {"max_context_tokens": 2000}})])
+    assert out.data["budgets"]["cost_per_day"] == 30
+    assert out.data["modelPolicy"]["max_context_tokens"] == 2000
+    [low] = out.lowered
+    assert (low.layer, low.kept_layer, low.value, low.kept) == ("contract", "tenant", 999, 30)
+
+
+def test_binding_mode_cannot_loosen() -> None:
+    out = merge_layers([("tenant", {"binding": {"mode": "smooth"}}), ("contract", {"binding": {"mode": "flexible"}})])
+    assert out.data["binding"]["mode"] == "smooth"
+    [w] = out.widenings
+    assert (w.key, w.layer, w.escaped, w.item) == ("binding.mode", "contract", "tenant", "flexible")
+
+
+def test_log_fields_only_narrow_and_model_allow_intersects() -> None:
+    out = merge_layers([
+        ("platform", {"observability": {"log_fields": ["action", "decision"]}, "modelPolicy": {"allow": ["a", "b@>=1"]}}),
+        ("contract", {"observability": {"log_fields": ["action", "args.body"]}, "modelPolicy": {"allow": ["b@<2"]}}),
+    ])
+    assert out.data["observability"]["log_fields"] == ["action"]
+    assert [w.item for w in out.widenings] == ["args.body"]
+    assert out.data["modelPolicy"]["allow"] == ["b@>=1.0.0,<2.0.0"]
+    empty = merge_layers([("tenant", {"modelPolicy": {"allow": ["a"]}}), ("contract", {"modelPolicy": {"allow": ["b"]}})])
+    assert empty.allow_conflict == (("tenant", ("a",)), ("contract", ("b",)))
+
+
+def test_platform_policies_resolve_from_the_platform_file() -> None:
+    layers = stack({"policies": ["policies/base.policy"], "uncatalogued_actions": ["x"]}, None, None,
+                   {"policies": ["mine.policy"]}, platform_file="plat/platform.yaml", contract_file="contracts/a.yaml")
+    assert layers[0][1] == {"policies": ["../plat/policies/base.policy"]}  # admission-only keys stay out
+    assert merge_layers(layers).data["policies"] == ["../plat/policies/base.policy", "mine.policy"]
+
+
+def test_glob_coverage() -> None:
+    assert action_covers("payment.*", "payment.charge") and action_covers("*", "x")
+    assert action_covers("payment.*", "payment.card.*")
+    assert not action_covers("payment.charge", "payment.*") and not action_covers("payment.*", "payment")
+
+
+ACTIONS = ["web.fetch", "fs.read", "fs.write", "payment.charge", "payment.refund", "payment.*", "fs.*", "*"]
+FIELDS = ["action", "decision", "args.to", "args.body"]
+BUDGETS = ["tokens", "calls", "cost_per_day"]
+layer_doc = st.fixed_dictionaries({}, optional={
+    "capabilities": st.lists(st.sampled_from(ACTIONS), max_size=4, unique=True),
+    "observability": st.fixed_dictionaries({"log_fields": st.lists(st.sampled_from(FIELDS), max_size=4, unique=True)}),
+    "budgets": st.dictionaries(st.sampled_from(BUDGETS), st.integers(min_value=0, max_value=1000), max_size=3),
+    "binding": st.fixed_dictionaries({"mode": st.sampled_from(sorted(MODE_RANK))}),
+    "security": st.fixed_dictionaries({"consent_for": st.lists(st.sampled_from(ACTIONS), max_size=3, unique=True)}),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(layer_doc, min_size=1, max_size=5))
+def test_layered_result_never_allows_what_an_earlier_layer_forbade(docs: list[dict[str, Any]]) -> None:
+    out = merge_layers([(f"l{i}", d) for i, d in enumerate(docs)])
+    data = out.data
+    for doc in docs:
+        if "capabilities" in doc:  # a layer's ceiling: its capabilities and what it allows with consent
+            ceiling = doc["capabilities"] + doc.get("security", {}).get("consent_for", [])
+            for action in data["capabilities"] + data.get("security", {}).get("consent_for", []):
+                assert any(action_covers(e, action) for e in ceiling), (action, doc)
+        if "observability" in doc:
+            assert set(data["observability"]["log_fields"]) <= set(doc["observability"]["log_fields"])
+        for key, limit in doc.get("budgets", {}).items():
+            assert data["budgets"][key] <= limit
+        if "binding" in doc:
+            assert MODE_RANK[data["binding"]["mode"]] >= MODE_RANK[doc["binding"]["mode"]]
+        for action in doc.get("security", {}).get("consent_for", []):  # an earlier gate survives on every grant
+            if any(action_covers(c, action) for c in data.get("capabilities", [])):
+                assert action in data["security"]["consent_for"]
+    # whatever was cut from the latest list is reported, never silently dropped
+    last_caps = [d["capabilities"] for d in docs if "capabilities" in d]
+    if len(last_caps) >= 1:
+        assert set(data["capabilities"]) | {w.item for w in out.widenings if w.key == "capabilities"} >= set(last_caps[-1])
