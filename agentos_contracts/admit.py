@@ -422,8 +422,11 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
         problems = problems or _high_risk([b], platform, policy, [])
         if problems:
             return problems
-        manifest = predicate.contract_manifest(b, agentos_version=__version__, policy=policy, digest=canonical_digest,
-                                               clock=clock)
+        from agentos_contracts.binding.sealed import manifest_sections
+
+        manifest = replace(predicate.contract_manifest(b, agentos_version=__version__, policy=policy,
+                                                       digest=canonical_digest, clock=clock),
+                           **manifest_sections(b.candidates.unit.contract, b.layered.data, platform))
         subjects.append((f"contract:{g.doc.file}", _bytes(g.doc)))
     if policy is not None:
         subjects.append(("policy:compiled", policy.digest))

@@ -147,6 +147,14 @@ class BindingManifest:
     issued_at: str | None = None  # RFC 3339, UTC
     expires_at: str | None = None
     sequence: int | None = None
+    # the layered sections the runtime enforces (documents.md, "Everything sealed is enforced"):
+    # modelPolicy {allow, maxContextTokens, maxOutputTokens}, memory {namespace, retentionDays, rag, tools},
+    # observability {tracing, logFields}, compute {cpu, mem}; empty = not set (written only when set)
+    model_policy: JsonObject = field(default_factory=dict, hash=False)
+    memory: JsonObject = field(default_factory=dict, hash=False)
+    observability: JsonObject = field(default_factory=dict, hash=False)
+    compute: JsonObject = field(default_factory=dict, hash=False)
+    unchecked_actions: tuple[str, ...] = ()  # granted actions with no catalog tool: no argument check
 
     def to_json(self) -> JsonObject:
         """The predicate as JSON values (the optional clock and sequence fields only when set)."""
@@ -176,6 +184,12 @@ class BindingManifest:
         for key, value in (("issuedAt", self.issued_at), ("expiresAt", self.expires_at), ("sequence", self.sequence)):
             if value is not None:
                 out[key] = value
+        for key, section in (("modelPolicy", self.model_policy), ("memory", self.memory),
+                             ("observability", self.observability), ("compute", self.compute)):
+            if section:
+                out[key] = section
+        if self.unchecked_actions:
+            out["uncheckedActions"] = list(self.unchecked_actions)
         return out
 
     @staticmethod
@@ -211,6 +225,11 @@ class BindingManifest:
             issued_at=doc.get("issuedAt"),
             expires_at=doc.get("expiresAt"),
             sequence=doc.get("sequence"),
+            model_policy=dict(doc.get("modelPolicy") or {}),
+            memory=dict(doc.get("memory") or {}),
+            observability=dict(doc.get("observability") or {}),
+            compute=dict(doc.get("compute") or {}),
+            unchecked_actions=tuple(doc.get("uncheckedActions") or ()),
         )
 
 

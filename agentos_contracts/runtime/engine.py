@@ -27,6 +27,9 @@ from agentos_contracts.runtime.budgets import Budgets, BudgetError, amount_of
 from agentos_contracts.runtime.chain import RecordError, format_time_ns
 from agentos_contracts.runtime.consent import Approver, ConsentGate, ConsentOutcome, DEFAULT_TTL_NS
 from agentos_contracts.runtime.manifest import LoadedManifest, ManifestRefused, load_manifest, read_public_keys
+from agentos_contracts.runtime.model_calls import (
+    ToolResultRejected, guarded_model_call, held_to_memory, result_withheld,
+)
 from agentos_contracts.runtime.tools import ToolSchemaError, build_validators
 from agentos_contracts.seal import keys as keys_
 
@@ -59,7 +62,7 @@ def build_authorizer(loaded: LoadedManifest, tools: Sequence[Mapping[str, Any]] 
         raise ManifestRefused(loaded.path, [("AC703", str(exc))]) from None
     steps = {s.id: StepCeiling(s.capabilities, s.consent_for) for s in m.workflow.steps} if m.workflow else {}
     return Authorizer(capabilities=m.capabilities, consent_for=m.consent_for, policy=loaded.policy,
-                      tools=validators, budgets=budgets, steps=steps)
+                      tools=validators, budgets=budgets, steps=steps, unchecked=m.unchecked_actions)
 
 
 def decision_type(decision: Decision) -> str:
@@ -246,7 +249,17 @@ class Runtime:
         call_args = _snapshot(dict(args or {}))  # what is decided, approved and run is one private copy
         return self._guarded(action, call_args, lambda: fn(**call_args), context=context, tokens=tokens, cost=cost,
                              usage=usage, step=step, agent=agent, consent_for=consent_for, timeout_s=timeout_s,
-                             escalate_to=escalate_to)
+                             escalate_to=escalate_to, force_memory=True)
+
+    def model_call(self, model: str, input_tokens: int, max_output_tokens: int,
+                   fn: Callable[[], Any] | None = None, *, step: str | None = None, agent: str | None = None) -> Any:
+        """Hold one model call to the sealed modelPolicy before it runs; recorded like tool calls.
+
+        Raises PolicyDenied (``fn`` never runs) when the input exceeds ``max_context_tokens``,
+        the call asks more than ``max_output_tokens``, or names a model the manifest does not
+        bind; otherwise runs ``fn()`` (if given) and returns its result.
+        """
+        return guarded_model_call(self, model, input_tokens, max_output_tokens, fn, step=step, agent=agent)
 
     def tool(self, name: str, *, context: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
              usage: Callable[[Any], Mapping[str, Any]] | None = None) -> Callable[[F], F]:
@@ -274,11 +287,12 @@ class Runtime:
     def _guarded(self, action: str, args: dict[str, Any], run: Callable[[], Any], *, context: Mapping[str, Any] | None,
                  usage: Callable[[Any], Mapping[str, Any]] | None, tokens: Any = 0, cost: Any = 0,
                  step: str | None = None, agent: str | None = None, consent_for: Sequence[str] = (),
-                 timeout_s: float | None = None, escalate_to: str | None = None) -> Any:
+                 timeout_s: float | None = None, escalate_to: str | None = None, force_memory: bool = False) -> Any:
         base = {"agentos.manifest.digest": self.digest, "gen_ai.agent.name": agent or self.manifest.name}
         with self.telemetry.tool_span(action, base) as span:
-            decision = self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
-                                       consent_for=consent_for)
+            decision = held_to_memory(self, action, args, force=force_memory, step=step, agent=agent) or \
+                self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
+                                consent_for=consent_for)
             if decision.effect == "consent":
                 decision = self.ask_consent(decision, args, step=step, agent=agent, timeout_s=timeout_s,
                                             escalate_to=escalate_to)
@@ -292,6 +306,9 @@ class Runtime:
                 self.record("tool.failed", agent=agent, action=action, step=step, args_digest=decision.args_digest,
                             outcome="error", error=type(exc).__name__)
                 raise
+            withheld = result_withheld(self, action, result, decision, step=step, agent=agent)
+            if withheld is not None:
+                raise withheld
             spent, refused = _usage_report(usage, result)
             with self._lock:
                 now = self._clock()
