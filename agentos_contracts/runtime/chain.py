@@ -35,6 +35,7 @@ EVENT_TYPES = frozenset({
     "tool.completed", "tool.failed",
     "step.started", "step.completed", "step.failed", "step.skipped", "step.compensated",
     "step.compensation_failed", "fallback.activated",
+    "model.allowed", "model.denied", "model.completed", "model.failed",
 })
 # record types that hold one authorize() decision: what `audit replay` re-decides
 DECISION_TYPES = frozenset({"tool.allowed", "tool.denied", "constraint.failed", "consent.required"})

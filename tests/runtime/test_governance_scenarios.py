@@ -1,0 +1,136 @@
+"""The four escapes of a governed agent, each shut: through `agentos admit`/`validate` and through `Runtime`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from agentos_contracts.cli import app
+from agentos_contracts.runtime.logstore import iter_records, read_log
+from agentos_contracts.runtime.engine import PolicyDenied, Runtime
+from agentos_contracts.runtime.model_calls import ToolResultRejected
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "governance"
+runner = CliRunner()
+
+
+def _admit(tmp: Path, contract: str) -> tuple[int, dict[str, Any]]:
+    for name in ("platform.yaml", "tenant.policy", "own.policy"):
+        shutil.copy(FIX / name, tmp / name)
+    (tmp / "agent.yaml").write_text(contract)
+    result = runner.invoke(app, ["admit", str(tmp / "agent.yaml"), "--platform", str(tmp / "platform.yaml"),
+                                 "--unsigned", "-o", str(tmp / "out"), "--format", "json"])
+    text = result.stdout
+    return result.exit_code, json.loads(text[text.index("{"):])
+
+
+def _codes(doc: dict[str, Any]) -> set[str]:
+    """Rejection reasons, and errors validation found first (it runs the same layering rules)."""
+    return {r["code"] for rej in doc["rejected"] for r in rej["reasons"]} | {
+        d["code"] for d in doc["diagnostics"] if d["severity"] == "error"}
+
+
+@pytest.fixture()
+def shopper(tmp_path: Path) -> Path:
+    code, doc = _admit(tmp_path, (FIX / "agent.yaml").read_text())
+    assert code == 0, doc
+    assert [d["code"] for d in doc["diagnostics"]] == ["AC538"]  # the contract's 999 lost to the tenant's 30
+    return Path(doc["admitted"][0]["manifest"])
+
+
+def _records(log: Path) -> list[dict[str, Any]]:
+    return list(iter_records(read_log(log)))
+
+
+def test_tenant_deny_consent_and_budget_survive_the_contract(shopper: Path, tmp_path: Path) -> None:
+    predicate = json.loads(__import__("base64").b64decode(json.loads(shopper.read_text())["payload"]))["predicate"]
+    assert predicate["budgets"]["cost_per_day"] == 30
+    assert predicate["consentFor"] == ["payment.charge"]
+    assert predicate["provenance"]["/policies"] == ["tenant", "contract"]
+    with Runtime.load(shopper, audit=tmp_path / "a.db", allow_unsigned=True) as rt:
+        fetch = rt.authorize("web.fetch", None, {"url": "https://x"})
+        assert fetch.effect == "deny"  # the tenant's DENY holds although the contract's policy allows it
+        assert rt.authorize("payment.charge", None, {"amount": 999999}).effect == "consent"
+
+
+def test_contract_cannot_grant_itself_a_capability_or_loosen_its_mode(tmp_path: Path) -> None:
+    text = (FIX / "agent.yaml").read_text()
+    code, doc = _admit(tmp_path, text.replace("notes.remember]", "notes.remember, fs.write]"))
+    assert code == 1 and "AC536" in _codes(doc)
+    assert any("`fs.write`, which the tenant layer does not allow" in d["message"] for d in doc["diagnostics"])
+    code, doc = _admit(tmp_path, text.replace("binding: {mode: smooth}", "binding: {mode: flexible}"))
+    assert code == 1 and "AC536" in _codes(doc)
+    out = runner.invoke(app, ["validate", str(tmp_path / "agent.yaml"), str(tmp_path / "platform.yaml"),
+                              "--format", "json"])
+    assert "AC536" in {d["code"] for d in json.loads(out.stdout)["diagnostics"]}
+
+
+def test_hrt_on_a_350ms_model_is_rejected_with_the_numbers(tmp_path: Path) -> None:
+    code, doc = _admit(tmp_path, """apiVersion: agentos/v0.2
+kind: AgentContract
+name: fast
+tenant: clinic
+class: {latency: HRT, slo: {deadline_ms: 10, wcet_ms: 5}}
+capabilities: [web.fetch]
+modelPolicy: {allow: ["cloud/70B"]}
+binding: {mode: strict, must: {model: "cloud/70B"}}
+""")
+    messages = [r["message"] for rej in doc["rejected"] for r in rej["reasons"]]
+    assert code == 1 and any("wcet_ms 5 < onset_ms_p95 350 of cloud/70B@3.1.0" in m for m in messages), messages
+    assert any("wcet_ms 5 < rtt_ms_p95 180 of web.fetch@1.0.0" in m for m in messages), messages
+
+
+def test_uncatalogued_action_and_shared_namespace_are_rejected(tmp_path: Path) -> None:
+    text = (FIX / "agent.yaml").read_text()
+    code, doc = _admit(tmp_path, text.replace("tenant: shop\n", "tenant: clinic\n")
+                       .replace("notes.remember]", "notes.remember, calendar.addEvent]"))
+    assert code == 1 and "AC540" in _codes(doc)
+
+
+def test_oversize_model_call_foreign_namespace_and_bad_result_are_denied_and_audited(shopper: Path,
+                                                                                     tmp_path: Path) -> None:
+    log = tmp_path / "a.db"
+    ran: list[str] = []
+    with Runtime.load(shopper, audit=log, allow_unsigned=True) as rt:
+        with pytest.raises(PolicyDenied, match="max_context_tokens 1000"):
+            rt.model_call("small", 1001, 10, lambda: ran.append("model"))
+        with pytest.raises(PolicyDenied, match="max_output_tokens 100"):
+            rt.model_call("small", 10, 101, lambda: ran.append("model"))
+        assert rt.model_call("small", 1000, 100, lambda: "ok") == "ok"
+        with pytest.raises(PolicyDenied, match="another memory namespace"):
+            rt.call("notes.remember", {"ns": "city-planning", "text": "t"}, lambda **a: ran.append("mem"))
+        seen: list[dict[str, Any]] = []
+        rt.call("notes.remember", {"text": "t"}, lambda **a: seen.append(a))
+        assert seen == [{"text": "t", "ns": "shop-notes"}]  # the sealed namespace, forced
+        rt.gate.approver = lambda request: True  # type: ignore[assignment]
+    assert ran == []
+    types = [r["type"] for r in _records(log)]
+    assert types.count("model.denied") == 2 and "model.completed" in types
+    assert any(r["type"] == "tool.denied" and r.get("stage") == "memory" for r in _records(log))
+
+
+def test_bad_tool_result_is_withheld_and_audited(shopper: Path, tmp_path: Path) -> None:
+    log = tmp_path / "b.db"
+    with Runtime.load(shopper, audit=log, allow_unsigned=True, approver=lambda request: True) as rt:
+        with pytest.raises(ToolResultRejected, match="outputSchema at `/` .`required`."):
+            rt.call("payment.charge", {"amount": 5}, lambda **a: {"structuredContent": {"paid": True}})
+        ok = rt.call("payment.charge", {"amount": 5}, lambda **a: {"structuredContent": {"receipt": "r1"}})
+        assert ok["structuredContent"]["receipt"] == "r1"
+    assert any(r.get("outcome") == "withheld" for r in _records(log))
+
+
+def test_memory_namespace_belongs_to_one_tenant(tmp_path: Path) -> None:
+    text = (FIX / "agent.yaml").read_text().replace("policies: [own.policy]\n", "memory: {namespace: shop-notes}\n")
+    _admit(tmp_path, text)
+    other = text.replace("name: shopper", "name: intruder").replace("tenant: shop\n", "tenant: clinic\n") \
+        .replace("capabilities: [web.fetch, payment.charge, notes.remember]", "capabilities: [web.fetch]") \
+
+    (tmp_path / "intruder.yaml").write_text(other)
+    out = runner.invoke(app, ["validate", str(tmp_path / "agent.yaml"), str(tmp_path / "intruder.yaml"),
+                              "--format", "json"])
+    assert "AC151" in {d["code"] for d in json.loads(out.stdout)["diagnostics"]}
