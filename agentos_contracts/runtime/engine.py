@@ -26,6 +26,7 @@ from agentos_contracts.runtime.authorize import Authorizer, Decision, StepCeilin
 from agentos_contracts.runtime.budgets import Budgets, BudgetError, amount_of
 from agentos_contracts.runtime.chain import RecordError, format_time_ns
 from agentos_contracts.runtime.consent import Approver, ConsentGate, ConsentOutcome, DEFAULT_TTL_NS
+from agentos_contracts.runtime.retention import log_fields, retained_view
 from agentos_contracts.runtime.manifest import LoadedManifest, ManifestRefused, load_manifest, read_public_keys
 from agentos_contracts.runtime.model_calls import (
     ToolResultRejected, guarded_model_call, held_to_memory, result_withheld,
@@ -88,6 +89,7 @@ class Runtime:
         self.log = log
         self.trace_id = trace_id or uuid.uuid4().hex
         self.retain_args = retain_args
+        self._log_fields = log_fields(m)  # kept argument values: sealed log_fields only, others as digests
         self.telemetry = telemetry or telemetry_.Telemetry()
         self._clock = clock
         self.authorizer = authorizer or build_authorizer(loaded, tools, clock)
@@ -134,13 +136,13 @@ class Runtime:
                   "occurred_at": format_time_ns(at) if at is not None else None}
         with self._lock:
             try:
-                self.log.append({**header, **fields}, retain_args=retain if self.retain_args else None)
+                self.log.append({**header, **fields}, retain_args=retained_view(self._log_fields, retain) if self.retain_args else None)
             except (RecordError, RecursionError):  # a context nested too deep must not hide the decision
                 if "context" not in fields:
                     raise
                 rest = {k: v for k, v in fields.items() if k != "context"}
                 self.log.append({**header, **rest, "detail": {"context": "not recordable as canonical JSON"}},
-                                retain_args=retain if self.retain_args else None)
+                                retain_args=retained_view(self._log_fields, retain) if self.retain_args else None)
 
     # --- deciding --------------------------------------------------------------------------------
 

@@ -134,3 +134,23 @@ def test_memory_namespace_belongs_to_one_tenant(tmp_path: Path) -> None:
     out = runner.invoke(app, ["validate", str(tmp_path / "agent.yaml"), str(tmp_path / "intruder.yaml"),
                               "--format", "json"])
     assert "AC151" in {d["code"] for d in json.loads(out.stdout)["diagnostics"]}
+
+
+def test_audit_keeps_only_log_fields_as_values_and_prune_keeps_the_chain(shopper: Path, tmp_path: Path) -> None:
+    log = tmp_path / "c.db"
+    clock = iter(range(1_700_000_000_000_000_000, 1_800_000_000_000_000_000, 86_400_000_000_000))  # a day a tick
+    with Runtime.load(shopper, audit=log, allow_unsigned=True, retain_args=True, clock=lambda: next(clock)) as rt:
+        rt.call("notes.remember", {"text": "secret diagnosis"}, lambda **a: None)
+    stored = read_log(log)
+    kept = [json.loads(v) for v in stored.retained_args.values()]
+    assert {"ns": "shop-notes", "text": {"sha256": kept[0]["text"]["sha256"]}} in kept
+    assert "secret diagnosis" not in json.dumps(kept)
+    early = runner.invoke(app, ["audit", "prune", str(log), "--before", "2000-01-01", "--format", "json"])
+    assert json.loads(early.stdout)["pruned"] == 0 and read_log(log).retained_args  # newer values stay
+    out = runner.invoke(app, ["audit", "prune", str(log), "--before", "2030-01-01", "--format", "json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["pruned"] >= 1
+    assert read_log(log).retained_args == {}
+    verified = runner.invoke(app, ["audit", "verify", str(log), "--format", "json"])
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["ok"] is True
+    bad = runner.invoke(app, ["audit", "prune", str(log), "--before", "someday", "--format", "json"])
+    assert bad.exit_code == 2 and json.loads(bad.stdout)["diagnostics"][0]["code"] == "AC901"
