@@ -113,6 +113,7 @@ class WorkflowStep:
     timeout_s: Number | None = None
     escalate_to: str | None = None
     depends_on: tuple[str, ...] = ()
+    out: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)  # declared output types
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -317,6 +318,7 @@ def _workflow_json(w: WorkflowPlan) -> JsonObject:
                 "timeoutS": s.timeout_s,
                 "escalateTo": s.escalate_to,
                 "dependsOn": list(s.depends_on),
+                **({"out": dict(s.out)} if s.out else {}),
             }
             for s in w.steps
         ],
@@ -335,6 +337,7 @@ def _workflow(doc: Mapping[str, Any]) -> WorkflowPlan:
                 timeout_s=s["timeoutS"],
                 escalate_to=s["escalateTo"],
                 depends_on=tuple(s["dependsOn"]),
+                out=dict(s.get("out") or {}),
             )
             for s in doc["steps"]
         ),

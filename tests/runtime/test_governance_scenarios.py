@@ -154,3 +154,21 @@ def test_audit_keeps_only_log_fields_as_values_and_prune_keeps_the_chain(shopper
     assert verified.exit_code == 0 and json.loads(verified.stdout)["ok"] is True
     bad = runner.invoke(app, ["audit", "prune", str(log), "--before", "someday", "--format", "json"])
     assert bad.exit_code == 2 and json.loads(bad.stdout)["diagnostics"][0]["code"] == "AC901"
+
+
+def test_step_output_of_the_wrong_declared_type_fails_the_step(sealer: Any, tmp_path: Path) -> None:
+    from agentos_contracts.model.manifest import WorkflowPlan, WorkflowStep
+    from agentos_contracts.runtime.journal import Journal
+    from agentos_contracts.runtime.workflow import run_workflow
+
+    plan = WorkflowPlan(steps=(WorkflowStep(id="write", agent="writer", out={"path": "string", "tags": ["string"]}),))
+    manifest = sealer.seal(file="wf", kind="Workflow", name="wf", workflow=plan)
+    log = tmp_path / "wf.db"
+    for returned, ok in (({"path": 5, "tags": []}, False), ({"path": "a", "tags": ["x", 1]}, False),
+                         ({"tags": []}, False), ({"path": "a", "tags": ["x"], "extra": 1}, True)):
+        with Runtime.load(manifest, sealer.pub, audit=log, tools=[]) as rt, Journal.open(tmp_path / "j.db") as j:
+            report = run_workflow(rt, {"write": lambda inputs, ctx, r=returned: r}, {}, j)
+        (tmp_path / "j.db").unlink()
+        assert report.ok is ok, (returned, report)
+    failures = [r for r in _records(log) if r["type"] == "step.failed"]
+    assert len(failures) == 3 and "`path` that is not a string (string)" in failures[0]["reason"]
