@@ -8,7 +8,6 @@ the audit log does not show did not happen.
 from __future__ import annotations
 
 import contextvars
-import copy
 import functools
 import inspect
 import threading
@@ -23,7 +22,9 @@ from agentos_contracts.model.manifest import Fallback
 from agentos_contracts.runtime import telemetry as telemetry_
 from agentos_contracts.runtime.audit import AuditLog, Durability
 from agentos_contracts.runtime.authorize import Authorizer, Decision, StepCeiling, args_digest
-from agentos_contracts.runtime.budgets import Budgets, BudgetError, amount_of
+from agentos_contracts.runtime.budgets import Budgets, BudgetError
+from agentos_contracts.runtime.call_args import arguments as _arguments, snapshot as _snapshot
+from agentos_contracts.runtime.call_args import usage_report as _usage_report
 from agentos_contracts.runtime.chain import RecordError, format_time_ns
 from agentos_contracts.runtime.consent import Approver, ConsentGate, ConsentOutcome, DEFAULT_TTL_NS
 from agentos_contracts.runtime.retention import log_fields, retained_view
@@ -380,46 +381,6 @@ def _consent_misuse(decision: Decision, args: Any) -> str | None:
     except Exception:
         same = False
     return None if same else "consent asked for other arguments than those decided"
-
-
-class _Unreadable:
-    """Arguments that could not be copied: they have no canonical form either, so they are denied."""
-
-
-def _snapshot(args: dict[str, Any]) -> Any:
-    """A deep copy of the arguments, so a caller cannot change them between decision and call."""
-    try:
-        return copy.deepcopy(args)
-    except Exception:  # (too deep, uncopyable): deny, never run on the live objects
-        return _Unreadable()
-
-
-def _usage_report(usage: Callable[[Any], Mapping[str, Any]] | None, result: Any) -> tuple[dict[str, Any], str | None]:
-    """``(amounts to charge, why the report was refused)``: a report that is not a mapping of
-    non-negative finite numbers charges nothing and says so in the record, since the tool already ran."""
-    if usage is None:
-        return {}, None
-    try:
-        used = dict(usage(result))
-        spent = {k: amount_of(used[k]) for k in ("tokens", "cost") if used.get(k)}
-        if any(v < 0 for v in spent.values()):
-            return {}, "usage report refused (negative amount)"
-        return spent, None
-    except Exception as exc:
-        return {}, f"usage report refused ({type(exc).__name__})"
-
-
-def _arguments(bound: inspect.BoundArguments) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in bound.arguments.items():
-        kind = bound.signature.parameters[name].kind
-        if kind is inspect.Parameter.VAR_KEYWORD:
-            out.update(value)
-        elif kind is inspect.Parameter.VAR_POSITIONAL:
-            out[name] = list(value)
-        else:
-            out[name] = value
-    return out
 
 
 def _set(span: Any, decision: Decision) -> None:
