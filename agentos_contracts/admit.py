@@ -408,8 +408,11 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
                                           [a for s in g.workflow.steps if s.is_hitl for a in s.consent_for])
         if problems:
             return problems
-        manifest = predicate.workflow_manifest(g.workflow, steps, agentos_version=__version__, policy=policy,
-                                               digest=canonical_digest, clock=clock, agents=g.agents)
+        from agentos_contracts.binding.sealed import workflow_sections
+
+        manifest = workflow_sections(predicate.workflow_manifest(g.workflow, steps, agentos_version=__version__,
+                                                                 policy=policy, digest=canonical_digest, clock=clock,
+                                                                 agents=g.agents), steps, platform)
         subjects.append((f"workflow:{g.doc.file}", _bytes(g.doc)))
         for b in bounds.values():
             f = b.candidates.unit.contract.file

@@ -8,10 +8,13 @@ were granted without a catalog tool (and so without an argument check).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from agentos_contracts.binding.governance import action_covers
 from agentos_contracts.binding.governed import uncatalogued_of
+from agentos_contracts.binding.predicate import Bound
+from agentos_contracts.model import manifest as mf
 from agentos_contracts.model.contract import AgentContract
 from agentos_contracts.model.platform import Platform
 
@@ -46,3 +49,22 @@ def manifest_sections(contract: AgentContract, data: Mapping[str, Any], platform
     return {"model_policy": model_policy if mp or contract.max_output_tokens is not None else {},
             "memory": memory, "observability": observability, "compute": dict(_section(data, "compute")),
             "unchecked_actions": unchecked}
+
+
+def workflow_sections(m: mf.BindingManifest, steps: Mapping[str, Bound], platform: Platform) -> mf.BindingManifest:
+    """Each agent step gets its agent's layered sections; the manifest, the union of unchecked actions."""
+    plan = m.workflow
+    if plan is None:
+        return m
+    unchecked: list[str] = []
+    out_steps = []
+    for step in plan.steps:
+        b = steps.get(step.id)
+        if b is None:
+            out_steps.append(step)
+            continue
+        sec = manifest_sections(b.candidates.unit.contract, b.layered.data, platform)
+        unchecked += [a for a in sec["unchecked_actions"] if a not in unchecked]
+        out_steps.append(replace(step, model_policy=sec["model_policy"], memory=sec["memory"],
+                                 observability=sec["observability"]))
+    return replace(m, workflow=replace(plan, steps=tuple(out_steps)), unchecked_actions=tuple(unchecked))

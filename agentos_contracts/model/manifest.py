@@ -114,6 +114,10 @@ class WorkflowStep:
     escalate_to: str | None = None
     depends_on: tuple[str, ...] = ()
     out: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)  # declared output types
+    # the step agent's layered sections (as on a contract manifest), enforced on calls made inside the step
+    model_policy: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    memory: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    observability: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -319,6 +323,8 @@ def _workflow_json(w: WorkflowPlan) -> JsonObject:
                 "escalateTo": s.escalate_to,
                 "dependsOn": list(s.depends_on),
                 **({"out": dict(s.out)} if s.out else {}),
+                **{k: dict(v) for k, v in (("modelPolicy", s.model_policy), ("memory", s.memory),
+                                           ("observability", s.observability)) if v},
             }
             for s in w.steps
         ],
@@ -338,6 +344,9 @@ def _workflow(doc: Mapping[str, Any]) -> WorkflowPlan:
                 escalate_to=s["escalateTo"],
                 depends_on=tuple(s["dependsOn"]),
                 out=dict(s.get("out") or {}),
+                model_policy=dict(s.get("modelPolicy") or {}),
+                memory=dict(s.get("memory") or {}),
+                observability=dict(s.get("observability") or {}),
             )
             for s in doc["steps"]
         ),

@@ -90,7 +90,6 @@ class Runtime:
         self.log = log
         self.trace_id = trace_id or uuid.uuid4().hex
         self.retain_args = retain_args
-        self._log_fields = log_fields(m)  # kept argument values: sealed log_fields only, others as digests
         self.telemetry = telemetry or telemetry_.Telemetry()
         self._clock = clock
         self.authorizer = authorizer or build_authorizer(loaded, tools, clock)
@@ -137,13 +136,17 @@ class Runtime:
                   "occurred_at": format_time_ns(at) if at is not None else None}
         with self._lock:
             try:
-                self.log.append({**header, **fields}, retain_args=retained_view(self._log_fields, retain) if self.retain_args else None)
+                self.log.append({**header, **fields}, retain_args=self._retained(retain, fields.get("step")) if self.retain_args else None)
             except (RecordError, RecursionError):  # a context nested too deep must not hide the decision
                 if "context" not in fields:
                     raise
                 rest = {k: v for k, v in fields.items() if k != "context"}
                 self.log.append({**header, **rest, "detail": {"context": "not recordable as canonical JSON"}},
-                                retain_args=retained_view(self._log_fields, retain) if self.retain_args else None)
+                                retain_args=self._retained(retain, fields.get("step")) if self.retain_args else None)
+
+    def _retained(self, args: Any, step: str | None) -> Any:
+        """Argument values as kept: the sealed log_fields (the step's in a workflow) as values, others as digests."""
+        return retained_view(log_fields(self.manifest, step), args)
 
     # --- deciding --------------------------------------------------------------------------------
 

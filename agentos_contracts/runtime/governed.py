@@ -19,16 +19,27 @@ MEMORY_RULE = "manifest:memory.namespace"
 MODEL_RULE = "manifest:modelPolicy"
 
 
+def section(m: BindingManifest, key: str, step: str | None) -> Mapping[str, Any]:
+    """The sealed ``modelPolicy``/``memory``/``observability`` a call is held to: its step's, else the manifest's."""
+    if step is not None and m.workflow is not None:
+        found = next((s for s in m.workflow.steps if s.id == step), None)
+        value = getattr(found, key, None) if found is not None else None
+    else:
+        value = getattr(m, key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def model_call_problem(m: BindingManifest, model: str, input_tokens: Any, max_output_tokens: Any) -> str | None:
+def model_call_problem(m: BindingManifest, model: str, input_tokens: Any, max_output_tokens: Any,
+                       step: str | None = None) -> str | None:
     """None when the call fits the sealed modelPolicy, else why it is refused (fail closed on bad counts)."""
     tokens_in, tokens_out = _count(input_tokens), _count(max_output_tokens)
     if tokens_in is None or tokens_out is None:
         return "model call needs whole, non-negative `input_tokens` and `max_output_tokens`"
-    policy = m.model_policy
+    policy = section(m, "model_policy", step)
     bound = {r.name for r in m.resolved.models}
     name = model.split("@", 1)[0] if isinstance(model, str) else None
     if name is None or (bound and name not in bound):
@@ -42,13 +53,15 @@ def model_call_problem(m: BindingManifest, model: str, input_tokens: Any, max_ou
     return None
 
 
-def memory_problem(m: BindingManifest, action: str, args: dict[str, Any], *, force: bool) -> str | None:
+def memory_problem(m: BindingManifest, action: str, args: dict[str, Any], *, force: bool,
+                   step: str | None = None) -> str | None:
     """Hold a memory tool to the sealed namespace: set it when absent (``force``), refuse any other."""
-    tools = m.memory.get("tools") if isinstance(m.memory, Mapping) else None
+    memory = section(m, "memory", step)
+    tools = memory.get("tools")
     if not isinstance(tools, Mapping) or action not in tools:
         return None
     arg = str(tools[action])
-    namespace = m.memory.get("namespace")
+    namespace = memory.get("namespace")
     if not isinstance(namespace, str):
         return f"`{action}` is a memory tool and the manifest seals no memory namespace"
     if arg not in args:

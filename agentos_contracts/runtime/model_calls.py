@@ -29,7 +29,7 @@ class ToolResultRejected(Exception):
 def held_to_memory(rt: Runtime, action: str, args: dict[str, Any], *, force: bool, step: str | None,
                    agent: str | None) -> Decision | None:
     """A recorded deny when a memory tool's call names another namespace (None: go on to decide)."""
-    problem = memory_problem(rt.manifest, action, args, force=force)
+    problem = memory_problem(rt.manifest, action, args, force=force, step=step)
     if problem is None:
         return None
     try:
@@ -60,7 +60,7 @@ def guarded_model_call(rt: Runtime, model: str, input_tokens: Any, max_output_to
     from agentos_contracts.runtime.engine import PolicyDenied
 
     usage = {"input_tokens": str(input_tokens), "max_output_tokens": str(max_output_tokens)}
-    problem = model_call_problem(rt.manifest, model, input_tokens, max_output_tokens)
+    problem = model_call_problem(rt.manifest, model, input_tokens, max_output_tokens, step)
     if problem is None and step is None and rt.manifest.workflow is not None:
         problem = "a call against a workflow manifest must name its step"
     if problem is not None:

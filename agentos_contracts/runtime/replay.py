@@ -114,6 +114,8 @@ def _redecide(record: dict[str, Any], at: int, authorizer: Authorizer,
         if outside is not None and recorded != "deny":
             return Difference(seq=seq, action=action, recorded=str(recorded), replayed="deny", recorded_rules=rules,
                               replayed_rules=outside[0], reason=outside[1])
+        if seq in retained:  # kept, but fields outside the sealed log_fields only as digests
+            return "argument values outside `observability.log_fields` were kept as digests only"
         return "arguments were not retained (run with retain_args to replay them)"
     usage = record.get("usage") or {}
     decision = authorizer.decide(str(action), record.get("context") or {}, args, step=step,

@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from agentos_contracts.model.manifest import BindingManifest
+from agentos_contracts.runtime.governed import section
 from agentos_contracts.runtime.locks import Locked, take_lock
 from agentos_contracts.runtime.logstore import AuditError
 from agentos_contracts.seal.canonical import CanonicalError, canonical_digest
 
 
-def log_fields(m: BindingManifest) -> frozenset[str] | None:
+def log_fields(m: BindingManifest, step: str | None = None) -> frozenset[str] | None:
     """Argument names the audit may keep as values (``args.NAME`` or ``NAME``); None: not limited."""
-    fields = m.observability.get("logFields") if isinstance(m.observability, Mapping) else None
+    fields = section(m, "observability", step).get("logFields")
     if not isinstance(fields, list):
         return None
     return frozenset(f[5:] if f.startswith("args.") else f for f in fields if isinstance(f, str))

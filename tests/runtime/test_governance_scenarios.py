@@ -172,3 +172,21 @@ def test_step_output_of_the_wrong_declared_type_fails_the_step(sealer: Any, tmp_
         assert report.ok is ok, (returned, report)
     failures = [r for r in _records(log) if r["type"] == "step.failed"]
     assert len(failures) == 3 and "`path` that is not a string (string)" in failures[0]["reason"]
+
+
+def test_workflow_model_calls_use_their_steps_limits_and_need_a_step(sealer: Any, tmp_path: Path) -> None:
+    from agentos_contracts.model.manifest import WorkflowPlan, WorkflowStep
+
+    plan = WorkflowPlan(steps=(
+        WorkflowStep(id="a", agent="small-agent", model_policy={"maxContextTokens": 100, "maxOutputTokens": 10}),
+        WorkflowStep(id="b", agent="big-agent", model_policy={"maxContextTokens": 5000, "maxOutputTokens": 10})))
+    manifest = sealer.seal(file="wf2", kind="Workflow", name="wf2", workflow=plan)
+    log = tmp_path / "m.db"
+    with Runtime.load(manifest, sealer.pub, audit=log, tools=[]) as rt:
+        assert rt.model_call("any", 4000, 10, lambda: "ok", step="b") == "ok"
+        with pytest.raises(PolicyDenied, match="max_context_tokens 100"):
+            rt.model_call("any", 4000, 10, lambda: "ran", step="a")
+        with pytest.raises(PolicyDenied, match="must name its step"):
+            rt.model_call("any", 1, 1, lambda: "ran")
+    denied = [r for r in _records(log) if r["type"] == "model.denied"]
+    assert [r.get("step") for r in denied] == ["a", None]

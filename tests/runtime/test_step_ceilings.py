@@ -104,9 +104,13 @@ def test_browse_fs_write_is_denied_by_its_step_ceiling_and_the_email_needs_conse
     assert shown == [{"action": "email.send", "step": "approve_send"}]
     verdict = audit.verify(log, [keys.read_public_key(admitted.pub)])
     assert verdict.ok and verdict.attested_seq == verdict.last_seq
-    # replay re-decides each recorded call with its step: the same manifest gives the same decisions
+    # replay re-decides each recorded call with its step: the same manifest gives the same decisions; the
+    # summarize step's agent logs only `prompt` and `sources`, so its call's other arguments were kept as
+    # digests and that call is skipped
     again = replay(log, load_manifest(admitted.manifest, read_public_keys(admitted.pub)))
-    assert again.ok and again.skipped == () and again.same == again.replayed == 7  # plan 1, browse 4, summarize 1, send 1
+    assert again.ok and again.same == again.replayed == 6  # plan 1, browse 4, send 1
+    assert [reason for _, reason in again.skipped] == [
+        "argument values outside `observability.log_fields` were kept as digests only"]
 
 
 @pytest.mark.parametrize("step, action, args", [
