@@ -121,9 +121,10 @@ def admit(paths: Sequence[str], platform_path: str, options: AdmitOptions = Admi
                                           "no AgentContract or Workflow documents in the given paths",
                                           "", "pass contract and workflow files or folders"))
         return out
-    _shared_memory(groups)
     keys = {(g.kind, g.name) for g in groups}
-    ledger, found = _reservations(platform, options, keys)
+    admitted_before: list[tuple[str, str | None, str | None]] = []
+    ledger, found = _reservations(platform, options, keys, admitted_before)
+    _shared_memory(groups, admitted_before)
     out.diagnostics += found
     if any(d.is_error for d in found):
         return out
@@ -215,12 +216,16 @@ def _groups(docs: list[Document], platform: Platform) -> list[_Group]:
     return groups
 
 
-def _shared_memory(groups: list[_Group]) -> None:
-    """A memory namespace belongs to one tenant: every unit using one that another tenant uses is rejected."""
+def _shared_memory(groups: list[_Group], before: list[tuple[str, str | None, str | None]]) -> None:
+    """A memory namespace belongs to one tenant: every unit using one that another tenant uses is rejected.
+
+    ``before`` are ``(who, tenant, namespace)`` of manifests already admitted (reservations, --existing).
+    """
     from agentos_contracts.binding import governed
 
     units = [(g, u) for g in groups for u, _ in g.units]
-    shared = governed.shared_namespaces((u.label, u.contract.tenant, u.contract.memory.namespace) for _, u in units)
+    shared = governed.shared_namespaces([(u.label, u.contract.tenant, u.contract.memory.namespace) for _, u in units]
+                                        + before)
     for g, u in units:
         users = shared.get(u.contract.memory.namespace or "")
         if users:
@@ -233,8 +238,10 @@ def _shared_memory(groups: list[_Group]) -> None:
 # --- reservations ---------------------------------------------------------------------------------
 
 
-def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tuple[str, str]]) -> tuple[Ledger, list[Diagnostic]]:
-    """Count what admitted manifests hold; a manifest that cannot be trusted stops admission."""
+def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tuple[str, str]],
+                  owners: list[tuple[str, str | None, str | None]]) -> tuple[Ledger, list[Diagnostic]]:
+    """Count what admitted manifests hold (and, in ``owners``, whose memory namespace each uses);
+    a manifest that cannot be trusted stops admission."""
     from agentos_contracts.documents.discover import find_files, read_source
     from agentos_contracts.seal.manifest import verify_manifest
 
@@ -265,6 +272,10 @@ def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tupl
             diags.append(dg.make("AC518", span, file=path, reason="; ".join(result.errors)))
             continue
         assert result.predicate is not None
+        pred = result.predicate
+        if (pred.get("kind"), pred.get("name")) not in admitting and isinstance(pred.get("memory"), dict):
+            owners.append((f"{pred.get('name')} (admitted before)", pred.get("tenant"),
+                           pred["memory"].get("namespace")))
         try:
             held = held_from_predicate(result.predicate, path)
         except (KeyError, TypeError, ValueError) as exc:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
+from typer.testing import CliRunner
 from hypothesis import strategies as st
 
 from agentos_contracts.binding.governance import MODE_RANK, action_covers
 from agentos_contracts.binding.layering import merge_layers, stack
+from agentos_contracts.cli import app
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "governance"
 
 
 def test_tenant_policies_and_consent_survive_a_contract_that_names_its_own() -> None:
@@ -106,3 +113,31 @@ def test_layered_result_never_allows_what_an_earlier_layer_forbade(docs: list[di
     last_caps = [d["capabilities"] for d in docs if "capabilities" in d]
     if len(last_caps) >= 1:
         assert set(data["capabilities"]) | {w.item for w in out.widenings if w.key == "capabilities"} >= set(last_caps[-1])
+
+
+def _hrt(name: str, model: str, **slo: Any) -> str:
+    return (f"apiVersion: agentos/v0.2\nkind: AgentContract\nname: {name}\ntenant: clinic\n"
+            f"class: {{latency: HRT, slo: {json.dumps(slo)}}}\ncapabilities: []\n"
+            f"modelPolicy: {{allow: [{model}]}}\nbinding: {{mode: strict, must: {{model: {model}}}}}\n")
+
+
+def _admit(tmp: Path, *docs: str) -> dict[str, Any]:
+    shutil.copy(FIX / "platform.yaml", tmp / "platform.yaml")
+    paths = []
+    for i, doc in enumerate(docs):
+        (tmp / f"{i}.yaml").write_text(doc)
+        paths.append(str(tmp / f"{i}.yaml"))
+    out = CliRunner().invoke(app, ["admit", *paths, "--platform", str(tmp / "platform.yaml"), "--dry-run",
+                                   "--format", "json"])
+    return json.loads(out.stdout[out.stdout.index("{"):])
+
+
+def test_fits_if_hints_respect_the_bindings_lower_bound(tmp_path: Path) -> None:
+    hi = _hrt("hi", "tiny", wcet_ms=2, period_ms=4)
+    doc = _admit(tmp_path, hi, _hrt("lo", "tiny", wcet_ms=2.5, period_ms=6, deadline_ms=4))
+    [msg] = [r["message"] for r in doc["rejected"][0]["reasons"] if r["code"] == "AC511"]
+    assert "fits if wcet_ms ≤ 2 (and ≥ onset_ms_p95 1 of tiny@1.0.0)" in msg
+    doc = _admit(tmp_path, hi, _hrt("lo", "mid", wcet_ms=3, period_ms=6, deadline_ms=4))
+    [msg] = [r["message"] for r in doc["rejected"][0]["reasons"] if r["code"] == "AC511"]
+    assert "no wcet_ms fits this core: it allows ≤ 2, the bindings need ≥ onset_ms_p95 3 of mid@1.0.0" in msg
+    assert "wcet_ms ≤ 2 " not in msg.replace("allows ≤ 2,", "")

@@ -190,3 +190,19 @@ def test_workflow_model_calls_use_their_steps_limits_and_need_a_step(sealer: Any
             rt.model_call("any", 1, 1, lambda: "ran")
     denied = [r for r in _records(log) if r["type"] == "model.denied"]
     assert [r.get("step") for r in denied] == ["a", None]
+
+
+def test_a_namespace_admitted_before_for_another_tenant_is_rejected(shopper: Path, tmp_path: Path) -> None:
+    intruder = (FIX / "agent.yaml").read_text().replace("name: shopper", "name: intruder") \
+        .replace("tenant: shop\n", "tenant: clinic\n").replace("policies: [own.policy]\n", "") \
+        .replace("capabilities: [web.fetch, payment.charge, notes.remember]", "capabilities: [web.fetch]") \
+        .replace("budgets: {cost_per_day: 999}\n", "memory: {namespace: shop-notes}\n")
+    (tmp_path / "intruder.yaml").write_text(intruder)
+    out = runner.invoke(app, ["admit", str(tmp_path / "intruder.yaml"), "--platform", str(FIX / "platform.yaml"),
+                              "--existing", str(shopper.parent), "--existing-unsigned", "--dry-run",
+                              "--format", "json"])
+    doc = json.loads(out.stdout[out.stdout.index("{"):])
+    [reason] = [r for rej in doc["rejected"] for r in rej["reasons"]]
+    assert out.exit_code == 1 and reason["code"] == "AC541"
+    assert reason["message"] == ("intruder: memory namespace `shop-notes` is also used by `shopper (admitted before)` "
+                                 "of tenant `shop`")
