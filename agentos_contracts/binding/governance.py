@@ -125,7 +125,7 @@ def combine(rule: str, pointer: str, current: Any, new: Any, layer: str,
     if rule == "minimum":
         return _minimum(pointer, current, new, layer, history)
     if rule == "mode":
-        if MODE_RANK.get(new, -1) < MODE_RANK.get(current, -1):
+        if _rank(new) < _rank(current):
             escaped = next((l for l, v in history if v == current), history[-1][0])
             return Combined(value=current, widenings=[Widening(pointer=pointer, key="binding.mode", layer=layer,
                                                                escaped=escaped, item=str(new))], lowered=[])
@@ -137,6 +137,11 @@ def combine(rule: str, pointer: str, current: Any, new: Any, layer: str,
             return Combined(value=new, widenings=[], lowered=[])
         return Combined(value=merged, widenings=[], lowered=[], empty=not merged)
     return Combined(value=new, widenings=[], lowered=[])
+
+
+def _rank(mode: Any) -> int:
+    """A mode's strictness; anything that is not a known mode ranks lowest (validation reports it)."""
+    return MODE_RANK.get(mode, -1) if isinstance(mode, str) else -1
 
 
 def _ceiling(pointer: str, new: Any, layer: str, history: list[tuple[str, Any]]) -> Combined:
@@ -206,7 +211,7 @@ def settle_consent(data: dict[str, Any], layers: list[tuple[str, Mapping[str, An
     granted = [c for c in _as_list(data.get("capabilities") or []) if isinstance(c, str)]
     declared = {e for _, doc in layers[last_caps:] for e in _consent_of(doc)}
     bad = {w.item for w in widenings}
-    security["consent_for"] = [e for e in security["consent_for"] if e not in bad and
+    security["consent_for"] = [e for e in security["consent_for"] if isinstance(e, str) and e not in bad and
                                (e in declared or any(action_covers(c, e) for c in granted))]
     return widenings
 

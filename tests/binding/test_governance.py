@@ -141,3 +141,21 @@ def test_fits_if_hints_respect_the_bindings_lower_bound(tmp_path: Path) -> None:
     [msg] = [r["message"] for r in doc["rejected"][0]["reasons"] if r["code"] == "AC511"]
     assert "no wcet_ms fits this core: it allows ≤ 2, the bindings need ≥ onset_ms_p95 3 of mid@1.0.0" in msg
     assert "wcet_ms ≤ 2 " not in msg.replace("allows ≤ 2,", "")
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5)
+                           | st.sampled_from(ACTIONS + sorted(MODE_RANK)),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                        max_size=3), max_leaves=8)
+GOVERNED = ["capabilities", "policies", "security", "budgets", "modelPolicy", "memory", "observability", "binding"]
+garbage_doc = st.dictionaries(st.sampled_from(GOVERNED), json_values | st.dictionaries(
+    st.sampled_from(["consent_for", "tokens", "allow", "max_context_tokens", "retention_days", "log_fields", "mode",
+                     "must"]), json_values, max_size=3), max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(garbage_doc, min_size=1, max_size=4))
+def test_any_layer_values_merge_without_crashing(docs: list[dict[str, Any]]) -> None:
+    """Validation reports bad values; layering must still finish on them (never a traceback)."""
+    out = merge_layers([(f"l{i}", d) for i, d in enumerate(docs)])
+    assert isinstance(out.data, dict)
