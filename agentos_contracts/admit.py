@@ -470,11 +470,11 @@ def _high_risk(bounds: list[Bound], platform: Platform, policy: Any, approved: l
     if platform.defaults.get("allow_unconsented_high_risk") is True:
         return ()
     gates = list(approved) + list(governed.consent_targets(policy.document if policy is not None else None))
-    tools = [t.descriptor for t in platform.tools]
+    risky = governed.risky_tools(t.descriptor for t in platform.tools)
     out: list[Reason] = []
     for b in bounds:
         c = b.candidates.unit.contract
-        out += governed.high_risk_reasons(c.capabilities, list(c.consent_for) + gates, tools, b.candidates.unit.label)
+        out += governed.high_risk_reasons(c.capabilities, list(c.consent_for) + gates, risky, b.candidates.unit.label)
     return tuple(out)
 
 

@@ -66,23 +66,36 @@ def consent_targets(policy_document: Mapping[str, Any] | None) -> tuple[str, ...
     return tuple(out)
 
 
-def high_risk_reasons(capabilities: Sequence[str], gates: Iterable[str], tools: Iterable[Mapping[str, Any]],
-                      label: str, code: str = "AC539") -> list[Reason]:
-    """Catalog tools the capabilities grant whose annotations say high-risk, with no consent gate covering them."""
-    gate = list(gates)
-    out: list[Reason] = []
+def risky_tools(tools: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Catalog tool name → why it is high-risk, for every high-risk tool (the first deployment's annotations)."""
+    out: dict[str, str] = {}
     seen: set[str] = set()
     for tool in tools:
         name = tool.get("name")
         if not isinstance(name, str) or name in seen:
             continue
-        granted = next((i for i, c in enumerate(capabilities) if action_covers(c, name)), None)
-        if granted is None or any(action_covers(g, name) for g in gate):
-            continue
+        seen.add(name)
         why = high_risk_why(tool.get("annotations"))
         if why is not None:
-            seen.add(name)
-            out.append(reason(code, f"/capabilities/{granted}", name=label, action=name, why=why))
+            out[name] = why
+    return out
+
+
+def high_risk_reasons(capabilities: Sequence[str], gates: Iterable[str], risky: Mapping[str, str],
+                      label: str, code: str = "AC539") -> list[Reason]:
+    """High-risk catalog tools (``risky``) the capabilities grant with no consent gate covering them."""
+    gate = [g for g in gates if isinstance(g, str)]
+    out: list[Reason] = []
+    found: set[str] = set()
+    for i, cap in enumerate(capabilities):
+        if not isinstance(cap, str):
+            continue
+        names = [cap] if cap in risky else [n for n in risky if "*" in cap and action_covers(cap, n)]
+        for name in names:
+            if name in found or any(action_covers(g, name) for g in gate):
+                continue
+            found.add(name)
+            out.append(reason(code, f"/capabilities/{i}", name=label, action=name, why=risky[name]))
     return out
 
 

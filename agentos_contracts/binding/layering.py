@@ -94,11 +94,13 @@ def _merge_map(out: Layered, into: dict[str, Any], doc: Mapping[str, Any], point
             _merge_governed(out, into, key, value, here, layer, rule, history, ceiling)
         elif isinstance(value, Mapping):
             if not isinstance(into.get(key), dict):
-                _drop_under(out.provenance, here)
+                if key in into:  # provenance holds leaves of existing values only: nothing to drop for a new key
+                    _drop_under(out.provenance, here)
                 into[key] = {}
             _merge_map(out, into[key], value, here, layer, history)
         else:
-            _drop_under(out.provenance, here)
+            if key in into:
+                _drop_under(out.provenance, here)
             into[key] = _copy(value)
             _record(out.provenance, into[key], here, layer)
 
@@ -133,7 +135,8 @@ def _merge_governed(out: Layered, into: dict[str, Any], key: str, value: Any, he
     out.lowered += combined.lowered
     if combined.empty:
         out.allow_conflict = tuple((l, tuple(v if isinstance(v, list) else [v])) for l, v in seen)
-    _drop_under(out.provenance, here)
+    if key in into and isinstance(into[key], dict):  # a mapping replaced by a governed list: its leaves go
+        _drop_under(out.provenance, here)
     into[key] = combined.value
     out.provenance[here] = [l for l, _ in seen]
 

@@ -9,6 +9,7 @@ different tenants is an error with or without a platform.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterator, Mapping
 
 from agentos_contracts import diagnostics as dg
@@ -37,10 +38,31 @@ def check_governance(doc: Document, platforms: list[Document], *, with_policies:
             continue
         caps = [c for c in layered.data.get("capabilities") or [] if isinstance(c, str)]
         gates = [c for c in mapping(layered.data, "security").get("consent_for") or [] if isinstance(c, str)]
-        tools = [t for t in pdata.get("tools") or [] if isinstance(t, Mapping)]
-        for r in governed.high_risk_reasons(caps, gates + (_policy_gates(doc) if with_policies else []), tools, label, code="AC150"):
+        risky = _risky(platform)
+        if not risky:
+            continue
+        for r in governed.high_risk_reasons(caps, gates + (_policy_gates(doc) if with_policies else []), risky, label,
+                                            code="AC150"):
             pointer = r.pointer if isinstance(doc.data.get("capabilities"), list) else ""
             yield _diag(doc, "AC150", pointer, r.message, warning=True)
+
+
+def _risky(platform: Document) -> dict[str, str]:
+    """The platform's high-risk tools, worked out once per platform document (not once per contract)."""
+    from agentos_contracts.binding.governed import risky_tools
+
+    cached = _RISKY.get(id(platform))
+    if cached is None or cached[0] is not platform:
+        tools = platform.data.get("tools")
+        found = risky_tools(t for t in tools if isinstance(t, Mapping)) if isinstance(tools, list) else {}
+        if len(_RISKY) > 8:
+            _RISKY.clear()
+        cached = _RISKY[id(platform)] = (platform, found)
+    return cached[1]
+
+
+# id(platform document) -> (the document, its high-risk tools); the document is kept so the id stays its own
+_RISKY: dict[int, tuple[Document, dict[str, str]]] = {}
 
 
 def _named(items: Any, name: Any) -> dict[str, Any] | None:
@@ -57,18 +79,27 @@ def _policy_gates(doc: Document) -> list[str]:
     """
     from agentos_contracts.validate.contract import policy_paths
 
-    files = [str(path) for _, _, path in policy_paths(doc) if path is not None and path.is_file()]
+    files = [path for _, _, path in policy_paths(doc) if path is not None and path.is_file()]
     if not files:
         return []
+    try:  # contracts sharing policy files compile them once (the key changes when a file does)
+        key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        return []
+    return list(_compiled_gates(key))
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled_gates(key: tuple[tuple[str, int, int], ...]) -> tuple[str, ...]:
     import json
 
     from agentos_contracts import policy as policy_
     from agentos_contracts.binding.governed import consent_targets
 
-    compiled = policy_.compile_files(files, contract=None, tool_schemas=None)
+    compiled = policy_.compile_files([f for f, _, _ in key], contract=None, tool_schemas=None)
     if not compiled.ok or compiled.data is None:
-        return []  # the policy stage reports what is wrong with them
-    return list(consent_targets(json.loads(compiled.data)))
+        return ()  # the policy stage reports what is wrong with them
+    return consent_targets(json.loads(compiled.data))
 
 
 def _diag(doc: Document, code: str, pointer: str, message: str, *, warning: bool) -> Diagnostic:
