@@ -206,3 +206,14 @@ def test_a_namespace_admitted_before_for_another_tenant_is_rejected(shopper: Pat
     assert out.exit_code == 1 and reason["code"] == "AC541"
     assert reason["message"] == ("intruder: memory namespace `shop-notes` is also used by `shopper (admitted before)` "
                                  "of tenant `shop`")
+
+
+def test_a_decorated_memory_tool_must_name_the_sealed_namespace(shopper: Path, tmp_path: Path) -> None:
+    with Runtime.load(shopper, audit=tmp_path / "d.db", allow_unsigned=True) as rt:
+        @rt.tool("notes.remember")
+        def remember(text: str, ns: str | None = None) -> str:
+            return f"{ns}:{text}"
+
+        with pytest.raises(PolicyDenied, match="must name the sealed namespace|another memory namespace"):
+            remember("t")  # the decorator cannot rewrite arguments: ns=None is another namespace
+        assert remember("t", ns="shop-notes") == "shop-notes:t"
