@@ -37,7 +37,7 @@ def held_to_memory(rt: Runtime, action: str, args: dict[str, Any], *, force: boo
     except Exception:  # no canonical form: the deny stands without a digest
         digest = ""
     rt.record("tool.denied", agent=agent, action=str(action), decision="deny", stage="memory", rules=[MEMORY_RULE],
-              reason=problem, args_digest=digest or None, step=step)
+              reason=problem, args_digest=digest or None, step=step, retain=args if digest else None)
     return Decision(effect="deny", rules=(MEMORY_RULE,), reason=problem, stage="memory", action=action,
                     args_digest=digest)
 

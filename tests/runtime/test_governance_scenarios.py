@@ -217,3 +217,16 @@ def test_a_decorated_memory_tool_must_name_the_sealed_namespace(shopper: Path, t
         with pytest.raises(PolicyDenied, match="must name the sealed namespace|another memory namespace"):
             remember("t")  # the decorator cannot rewrite arguments: ns=None is another namespace
         assert remember("t", ns="shop-notes") == "shop-notes:t"
+
+
+def test_replay_re_decides_memory_denials(shopper: Path, tmp_path: Path) -> None:
+    from agentos_contracts.runtime.manifest import load_manifest
+    from agentos_contracts.runtime.replay import replay
+
+    log = tmp_path / "r.db"
+    with Runtime.load(shopper, audit=log, allow_unsigned=True, retain_args=True) as rt:
+        with pytest.raises(PolicyDenied):
+            rt.call("notes.remember", {"ns": "other"}, lambda **a: None)  # only log_fields: replayable
+        rt.call("notes.remember", {}, lambda **a: None)
+    report = replay(log, load_manifest(shopper, [], allow_unsigned=True))
+    assert report.ok and report.replayed == 2 and report.same == 2, report
