@@ -124,7 +124,11 @@ def admit(paths: Sequence[str], platform_path: str, options: AdmitOptions = Admi
     keys = {(g.kind, g.name) for g in groups}
     admitted_before: list[tuple[str, str | None, str | None]] = []
     ledger, found = _reservations(platform, options, keys, admitted_before)
-    _shared_memory(groups, admitted_before)
+    from agentos_contracts.binding.governed import namespace_reasons
+
+    by_key = namespace_reasons([u for g in groups for u, _ in g.units], admitted_before)
+    for g in groups:
+        g.early += [by_key[u.key] for u, _ in g.units if u.key in by_key]
     out.diagnostics += found
     if any(d.is_error for d in found):
         return out
@@ -214,25 +218,6 @@ def _groups(docs: list[Document], platform: Platform) -> list[_Group]:
             _unit(group, f"{doc.name}/{step.id}", f"{doc.name} step `{step.id}` ({step.agent})", order,
                   agent.data, agent.file, platform, request)
     return groups
-
-
-def _shared_memory(groups: list[_Group], before: list[tuple[str, str | None, str | None]]) -> None:
-    """A memory namespace belongs to one tenant: every unit using one that another tenant uses is rejected.
-
-    ``before`` are ``(who, tenant, namespace)`` of manifests already admitted (reservations, --existing).
-    """
-    from agentos_contracts.binding import governed
-
-    units = [(g, u) for g in groups for u, _ in g.units]
-    shared = governed.shared_namespaces([(u.label, u.contract.tenant, u.contract.memory.namespace) for _, u in units]
-                                        + before)
-    for g, u in units:
-        users = shared.get(u.contract.memory.namespace or "")
-        if users:
-            others = "; ".join(f"`{who}` of tenant `{t}`" for who, t in users
-                               if t != (u.contract.tenant or f"(none: {u.label})"))
-            g.early.append(reason("AC541", "/memory/namespace", name=u.label, namespace=u.contract.memory.namespace,
-                                  detail=others))
 
 
 # --- reservations ---------------------------------------------------------------------------------
@@ -404,6 +389,7 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
           out: AdmitResult) -> Admitted | tuple[Reason, ...]:
     """Policy, manifest and seal for one admitted group; reasons if it cannot be completed."""
     from agentos_contracts.binding import flow, predicate
+    from agentos_contracts.binding.governed import unconsented_high_risk
     from agentos_contracts.seal.canonical import canonical_digest
 
     clock = {"issued_at": options.issued_at, "expires_at": options.expires_at, "sequence": options.sequence}
@@ -415,8 +401,8 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
         if problems:
             return problems
         policy, problems = _policy(g.name, g.name, list(bounds.values()), flow.ceiling(g.workflow, steps))
-        problems = problems or _high_risk(list(bounds.values()), platform, policy,
-                                          [a for s in g.workflow.steps if s.is_hitl for a in s.consent_for])
+        problems = problems or unconsented_high_risk(list(bounds.values()), platform, policy,
+                                                     [a for s in g.workflow.steps if s.is_hitl for a in s.consent_for])
         if problems:
             return problems
         from agentos_contracts.binding.sealed import workflow_sections
@@ -433,7 +419,7 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
     else:
         b = next(iter(bounds.values()))
         policy, problems = _policy(g.name, g.name, [b], b.data)
-        problems = problems or _high_risk([b], platform, policy, [])
+        problems = problems or unconsented_high_risk([b], platform, policy, [])
         if problems:
             return problems
         from agentos_contracts.binding.sealed import manifest_sections
@@ -461,21 +447,6 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
                     models=tuple(f"{m.name}@{m.version}" for m in manifest.resolved.models),
                     placement=tuple((p.node, p.core) for p in manifest.resolved.placement),
                     evidence=_evidence(bounds, platform), subjects=digests)
-
-
-def _high_risk(bounds: list[Bound], platform: Platform, policy: Any, approved: list[str]) -> tuple[Reason, ...]:
-    """High-risk catalog tools granted with no consent gate (contract, HITL step or unconditional policy rule)."""
-    from agentos_contracts.binding import governed
-
-    if platform.defaults.get("allow_unconsented_high_risk") is True:
-        return ()
-    gates = list(approved) + list(governed.consent_targets(policy.document if policy is not None else None))
-    risky = governed.risky_tools(t.descriptor for t in platform.tools)
-    out: list[Reason] = []
-    for b in bounds:
-        c = b.candidates.unit.contract
-        out += governed.high_risk_reasons(c.capabilities, list(c.consent_for) + gates, risky, b.candidates.unit.label)
-    return tuple(out)
 
 
 def _bytes(doc: Document) -> bytes:

@@ -8,11 +8,15 @@ are a warning at validate and an error at admit).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from agentos_contracts.binding.governance import action_covers
 from agentos_contracts.binding.layering import Layered
-from agentos_contracts.binding.options import Reason, reason
+from agentos_contracts.binding.options import Reason, Unit, reason
+from agentos_contracts.model.platform import Platform
+
+if TYPE_CHECKING:
+    from agentos_contracts.binding.predicate import Bound
 
 # where a finding of a non-contract layer points in the contract: the key that pulled that layer in
 LAYER_POINTER = {"platform": "", "tenant": "/tenant", "role": "/role", "request": ""}
@@ -130,3 +134,35 @@ def uncatalogued_of(defaults: Mapping[str, Any]) -> tuple[str, ...]:
     """The platform's `defaults.uncatalogued_actions` (actions that are not MCP tools, granted unchecked)."""
     listed = defaults.get("uncatalogued_actions") if isinstance(defaults, Mapping) else None
     return tuple(a for a in listed if isinstance(a, str)) if isinstance(listed, list) else ()
+
+
+def namespace_reasons(units: Sequence[Unit], before: Sequence[tuple[str, str | None, str | None]]) -> dict[str, Reason]:
+    """unit key → AC541 for every unit whose memory namespace another tenant uses (now, or ``before``:
+    ``(who, tenant, namespace)`` of manifests already admitted)."""
+    shared = shared_namespaces([(u.label, u.contract.tenant, u.contract.memory.namespace) for u in units]
+                               + list(before))
+    out: dict[str, Reason] = {}
+    for u in units:
+        users = shared.get(u.contract.memory.namespace or "")
+        if users:
+            mine = u.contract.tenant or f"(none: {u.label})"
+            others = "; ".join(f"`{who}` of tenant `{t}`" for who, t in users if t != mine)
+            out[u.key] = reason("AC541", "/memory/namespace", name=u.label, namespace=u.contract.memory.namespace,
+                                detail=others)
+    return out
+
+
+def unconsented_high_risk(bounds: Sequence[Bound], platform: Platform, policy: Any,
+                          approved: Sequence[str]) -> tuple[Reason, ...]:
+    """High-risk catalog tools the bound units grant with no consent gate: their own or inherited
+    ``consent_for``, a HITL step that approves the action (``approved``), or an unconditional
+    `REQUIRE CONSENT` rule of the compiled ``policy``; none if the platform opts out."""
+    if platform.defaults.get("allow_unconsented_high_risk") is True:
+        return ()
+    gates = list(approved) + list(consent_targets(policy.document if policy is not None else None))
+    risky = risky_tools(t.descriptor for t in platform.tools)
+    out: list[Reason] = []
+    for b in bounds:
+        c = b.candidates.unit.contract
+        out += high_risk_reasons(c.capabilities, list(c.consent_for) + gates, risky, b.candidates.unit.label)
+    return tuple(out)
