@@ -178,7 +178,8 @@ def _unit(group: _Group, key: str, label: str, order: int, data: dict[str, Any],
         group.early.append(reason("AC520", name=label, reason=str(exc) or type(exc).__name__))
         return
     group.early += governed.uncatalogued_reasons(contract.capabilities, [t.name for t in platform.tools],
-                                                 governed.uncatalogued_of(platform.defaults), label)
+                                                 governed.uncatalogued_of(platform.defaults), label,
+                                                 contract.consent_for)
     group.units.append((Unit(key=key, label=label, group=f"{group.kind}:{group.name}", order=order, contract=contract),
                         layered))
 

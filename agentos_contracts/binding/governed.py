@@ -104,16 +104,23 @@ def high_risk_reasons(capabilities: Sequence[str], gates: Iterable[str], risky: 
 
 
 def uncatalogued_reasons(capabilities: Sequence[str], tool_names: Iterable[str], allowed: Iterable[str],
-                         label: str) -> list[Reason]:
-    """Capabilities that name no catalog tool (and, for a glob, cover none) and the platform did not list."""
+                         label: str, consent_for: Sequence[str] = ()) -> list[Reason]:
+    """Granted actions that name no catalog tool (a glob: that cover none) and the platform did not list.
+
+    ``consent_for`` entries are grants too (allowed with consent), so they are checked as well.
+    """
     names = set(tool_names)
     listed = [a for a in allowed if isinstance(a, str)]
     out: list[Reason] = []
-    for i, cap in enumerate(capabilities):
+    granted = [(f"/capabilities/{i}", c) for i, c in enumerate(capabilities)]
+    granted += [(f"/security/consent_for/{j}", c) for j, c in enumerate(consent_for) if c not in capabilities]
+    for pointer, cap in granted:
+        if not isinstance(cap, str):
+            continue
         covered = any(action_covers(cap, n) for n in names) or any(action_covers(a, cap) or action_covers(cap, a)
                                                                    for a in listed)
         if not covered:
-            out.append(reason("AC540", f"/capabilities/{i}", name=label, action=cap))
+            out.append(reason("AC540", pointer, name=label, action=cap))
     return out
 
 

@@ -61,3 +61,8 @@ def test_a_namespace_shared_by_two_tenants() -> None:
                                 ("d", "city", "plans"), ("e", None, "plans"), ("f", "x", None)])
     assert shared == {"notes": [("a", "clinic"), ("b", "clinic"), ("c", "city")],
                       "plans": [("d", "city"), ("e", "(none: e)")]}
+
+
+def test_consent_only_grants_are_checked_too() -> None:
+    found = uncatalogued_reasons(["web.fetch"], ["web.fetch"], [], "a", consent_for=["web.fetch", "wire.money"])
+    assert [(r.pointer, r.code) for r in found] == [("/security/consent_for/1", "AC540")]
