@@ -29,7 +29,7 @@ COMMANDS = {
     "run": "run",
 }
 # command groups: name → module exposing a `typer.Typer` named `app`
-GROUPS = {"audit": "audit"}
+GROUPS = {"audit": "audit", "ctl": "ctl", "webhook": "webhook", "k8s": "k8s"}
 
 
 def build_app(only: str | None = None) -> typer.Typer:

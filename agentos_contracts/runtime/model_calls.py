@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from agentos_contracts.runtime.authorize import Decision, args_digest
+from agentos_contracts.runtime.controls import PolicyDenied
 from agentos_contracts.runtime.governed import MEMORY_RULE, MODEL_RULE, memory_problem, model_call_problem
 from agentos_contracts.runtime.results import check_tool_result
 
@@ -55,28 +56,40 @@ def result_withheld(rt: Runtime, action: str, result: Any, decision: Decision, *
     return ToolResultRejected(action, reason)
 
 
-def guarded_model_call(rt: Runtime, model: str, input_tokens: Any, max_output_tokens: Any,
-                       fn: Callable[[], Any] | None, *, step: str | None, agent: str | None) -> Any:
-    from agentos_contracts.runtime.engine import PolicyDenied
-
+def authorize_model(rt: Runtime, model: str | None, input_tokens: Any, max_output_tokens: Any, *,
+                    step: str | None, agent: str | None) -> Decision:
+    """Decide one model call against the sealed modelPolicy (the step's in a workflow) and record it."""
+    unit = model or next((m.name for m in rt.manifest.resolved.models), "model")
+    action = f"model:{unit}"
     usage = {"input_tokens": str(input_tokens), "max_output_tokens": str(max_output_tokens)}
-    problem = model_call_problem(rt.manifest, model, input_tokens, max_output_tokens, step)
+    problem = model_call_problem(rt.manifest, unit, input_tokens, max_output_tokens, step)
     if problem is None and step is None and rt.manifest.workflow is not None:
         problem = "a call against a workflow manifest must name its step"
     if problem is not None:
-        rt.record("model.denied", agent=agent, action=f"model:{model}", decision="deny", stage="model",
-                  rules=[MODEL_RULE], reason=problem, step=step, usage=usage)
-        raise PolicyDenied(Decision(effect="deny", rules=(MODEL_RULE,), reason=problem, stage="model",
-                                    action=f"model:{model}", args_digest=""))
-    rt.record("model.allowed", agent=agent, action=f"model:{model}", decision="allow", stage="model",
-              rules=[MODEL_RULE], step=step, usage=usage)
+        rt.record("model.denied", agent=agent, action=action, decision="deny", stage="model", rules=[MODEL_RULE],
+                  reason=problem, step=step, usage=usage)
+        return Decision(effect="deny", rules=(MODEL_RULE,), reason=problem, stage="model", action=action,
+                        args_digest="")
+    rt.record("model.allowed", agent=agent, action=action, decision="allow", stage="model", rules=[MODEL_RULE],
+              step=step, usage=usage)
+    return Decision(effect="allow", rules=(MODEL_RULE,), reason="within the sealed modelPolicy", stage="model",
+                    action=action, args_digest="")
+
+
+def guarded_model_call(rt: Runtime, model: str, input_tokens: Any, max_output_tokens: Any,
+                       fn: Callable[[], Any] | None, *, step: str | None, agent: str | None) -> Any:
+    """Decide, then run ``fn()`` inside the runtime's timed model unit (breakers, fallbacks, canary)."""
+    decision = authorize_model(rt, model, input_tokens, max_output_tokens, step=step, agent=agent)
+    if decision.effect != "allow":
+        raise PolicyDenied(decision)
     if fn is None:
         return None
     try:
-        result = fn()
+        with rt.watch.model_call(None, model=model):
+            result = fn()
     except Exception as exc:
-        rt.record("model.failed", agent=agent, action=f"model:{model}", step=step, outcome="error",
+        rt.record("model.failed", agent=agent, action=decision.action, step=step, outcome="error",
                   error=type(exc).__name__)
         raise
-    rt.record("model.completed", agent=agent, action=f"model:{model}", step=step, outcome="ok")
+    rt.record("model.completed", agent=agent, action=decision.action, step=step, outcome="ok")
     return result

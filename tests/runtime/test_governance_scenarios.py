@@ -98,10 +98,10 @@ def test_oversize_model_call_foreign_namespace_and_bad_result_are_denied_and_aud
     ran: list[str] = []
     with Runtime.load(shopper, audit=log, allow_unsigned=True) as rt:
         with pytest.raises(PolicyDenied, match="max_context_tokens 1000"):
-            rt.model_call("small", 1001, 10, lambda: ran.append("model"))
+            rt.call_model("small", 1001, 10, lambda: ran.append("model"))
         with pytest.raises(PolicyDenied, match="max_output_tokens 100"):
-            rt.model_call("small", 10, 101, lambda: ran.append("model"))
-        assert rt.model_call("small", 1000, 100, lambda: "ok") == "ok"
+            rt.call_model("small", 10, 101, lambda: ran.append("model"))
+        assert rt.call_model("small", 1000, 100, lambda: "ok") == "ok"
         with pytest.raises(PolicyDenied, match="another memory namespace"):
             rt.call("notes.remember", {"ns": "city-planning", "text": "t"}, lambda **a: ran.append("mem"))
         seen: list[dict[str, Any]] = []
@@ -183,11 +183,11 @@ def test_workflow_model_calls_use_their_steps_limits_and_need_a_step(sealer: Any
     manifest = sealer.seal(file="wf2", kind="Workflow", name="wf2", workflow=plan)
     log = tmp_path / "m.db"
     with Runtime.load(manifest, sealer.pub, audit=log, tools=[]) as rt:
-        assert rt.model_call("any", 4000, 10, lambda: "ok", step="b") == "ok"
+        assert rt.call_model("any", 4000, 10, lambda: "ok", step="b") == "ok"
         with pytest.raises(PolicyDenied, match="max_context_tokens 100"):
-            rt.model_call("any", 4000, 10, lambda: "ran", step="a")
+            rt.call_model("any", 4000, 10, lambda: "ran", step="a")
         with pytest.raises(PolicyDenied, match="must name its step"):
-            rt.model_call("any", 1, 1, lambda: "ran")
+            rt.call_model("any", 1, 1, lambda: "ran")
     denied = [r for r in _records(log) if r["type"] == "model.denied"]
     assert [r.get("step") for r in denied] == ["a", None]
 
@@ -230,3 +230,16 @@ def test_replay_re_decides_memory_denials(shopper: Path, tmp_path: Path) -> None
         rt.call("notes.remember", {}, lambda **a: None)
     report = replay(log, load_manifest(shopper, [], allow_unsigned=True))
     assert report.ok and report.replayed == 2 and report.same == 2, report
+
+
+def test_the_routed_model_call_applies_the_sealed_limits_first(shopper: Path, tmp_path: Path) -> None:
+    log = tmp_path / "routed.db"
+    with Runtime.load(shopper, audit=log, allow_unsigned=True) as rt:
+        with pytest.raises(PolicyDenied, match="max_context_tokens 1000"):
+            with rt.model_call({"q": 1}, input_tokens=5000, max_output_tokens=10):
+                pytest.fail("the call ran")
+        with rt.model_call({"q": 2}, input_tokens=10, max_output_tokens=10) as m:
+            assert m.model.startswith("small")
+        assert rt.authorize_model(None, 10, 1000).effect == "deny"
+    assert [r["type"] for r in _records(log) if r["type"].startswith("model.")] == [
+        "model.denied", "model.allowed", "model.denied"]
