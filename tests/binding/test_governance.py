@@ -87,6 +87,11 @@ layer_doc = st.fixed_dictionaries({}, optional={
     "budgets": st.dictionaries(st.sampled_from(BUDGETS), st.integers(min_value=0, max_value=1000), max_size=3),
     "binding": st.fixed_dictionaries({"mode": st.sampled_from(sorted(MODE_RANK))}),
     "security": st.fixed_dictionaries({"consent_for": st.lists(st.sampled_from(ACTIONS), max_size=3, unique=True)}),
+    "modelPolicy": st.fixed_dictionaries({}, optional={
+        "max_context_tokens": st.integers(min_value=0, max_value=10**6),
+        "max_output_tokens": st.integers(min_value=0, max_value=4096),
+        "allow": st.lists(st.sampled_from(["a", "b", "c@>=1", "c@<2"]), min_size=1, max_size=3, unique=True)}),
+    "memory": st.fixed_dictionaries({"retention_days": st.integers(min_value=0, max_value=3650)}),
 })
 
 
@@ -106,6 +111,14 @@ def test_layered_result_never_allows_what_an_earlier_layer_forbade(docs: list[di
             assert data["budgets"][key] <= limit
         if "binding" in doc:
             assert MODE_RANK[data["binding"]["mode"]] >= MODE_RANK[doc["binding"]["mode"]]
+        for key in ("max_context_tokens", "max_output_tokens"):
+            if key in doc.get("modelPolicy", {}):
+                assert data["modelPolicy"][key] <= doc["modelPolicy"][key]
+        if "allow" in doc.get("modelPolicy", {}) and not out.allow_conflict:  # names only ever narrow
+            names = {r.split("@")[0] for r in doc["modelPolicy"]["allow"]}
+            assert {r.split("@")[0] for r in data["modelPolicy"]["allow"]} <= names
+        if "memory" in doc:
+            assert data["memory"]["retention_days"] <= doc["memory"]["retention_days"]
         for action in doc.get("security", {}).get("consent_for", []):  # an earlier gate survives on every grant
             if any(action_covers(c, action) for c in data.get("capabilities", [])):
                 assert action in data["security"]["consent_for"]
