@@ -85,7 +85,8 @@ def _prune(log: str, before: str, fmt: Format) -> int:
         try:
             deleted, kept = prune_retained(log, when)
         except AuditError as exc:
-            diags = [_diag("AC716", log, str(exc))]
+            diags = [_diag("AC716", log, str(exc), hint="pass the SQLite audit log the runtime wrote (an export "
+                                                          "holds no argument values to prune)")]
         else:
             if fmt is Format.json:
                 print_json({"ok": True, "log": log, "before": when.isoformat().replace("+00:00", "Z"),
