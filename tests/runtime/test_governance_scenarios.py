@@ -243,3 +243,12 @@ def test_the_routed_model_call_applies_the_sealed_limits_first(shopper: Path, tm
         assert rt.authorize_model(None, 10, 1000).effect == "deny"
     assert [r["type"] for r in _records(log) if r["type"].startswith("model.")] == [
         "model.denied", "model.allowed", "model.denied"]
+
+
+def test_prune_never_runs_while_a_runtime_writes_the_log(shopper: Path, tmp_path: Path) -> None:
+    log = tmp_path / "busy.db"
+    with Runtime.load(shopper, audit=log, allow_unsigned=True, retain_args=True) as rt:
+        rt.call("notes.remember", {}, lambda **a: None)
+        out = runner.invoke(app, ["audit", "prune", str(log), "--before", "2999-01-01", "--format", "json"])
+        assert out.exit_code == 2 and json.loads(out.stdout)["diagnostics"][0]["code"] == "AC716"
+    assert read_log(log).retained_args  # nothing was dropped
