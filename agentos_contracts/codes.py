@@ -45,6 +45,7 @@ CODES: dict[str, Code] = {
     "AC014": Code("no-documents", "no documents found in the given paths", "pass YAML files (*.yaml, *.yml) or folders that contain them"),
     "AC015": Code("non-string-key", "mapping key must be a string, found {found}", "quote the key"),
     "AC016": Code("unsupported-yaml", "unsupported YAML feature: {what}", "use plain YAML mappings, lists and scalars"),
+    "AC017": Code("not-agentos", "skipped: not an agentos document ({reason})", "found by searching a folder, only YAML with `apiVersion: agentos/...` (or `agentos.dev/...`) is checked; name the file, or pass `--strict`, to check it anyway", Severity.NOTE),
     # --- contract schema and semantics (AC1xx) ---
     "AC100": Code("schema", "{message}", "{hint}"),
     "AC101": Code("unknown-key", "unknown key `{key}`", "{hint}"),
@@ -263,5 +264,8 @@ CODES: dict[str, Code] = {
     "AC852": Code("tls-unusable", "cannot load the TLS certificate `{cert}` with key `{key}`: {reason}", "pass a PEM certificate chain and its private key"),
     # --- tool errors (AC9xx) ---
     "AC901": Code("usage", "{message}", "{hint}"),
+    "AC903": Code("nothing-decided", "admission decided nothing: {count} input file(s) have errors", "admission decides all inputs together; fix the errors (`agentos validate` shows them); `--ignore` never admits a document with errors"),
+    "AC904": Code("no-policy-files", "no policy files (*.policy, *.dsl) in `{paths}`", "pass policy files or folders that contain them; check the path for typos"),
+    "AC905": Code("bad-config", "configuration `{file}`: {reason}", "fix the `[tool.agentos]` table (pyproject.toml) or agentos.toml; docs/cli.md lists the keys"),
     "AC902": Code("internal", "internal error: {message}", "this is a bug in agentos; please report it with the input that caused it"),
 }

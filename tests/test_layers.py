@@ -11,6 +11,7 @@ PKG = Path(__file__).resolve().parent.parent / "agentos_contracts"
 
 LAYER = {
     "diagnostics": 0, "codes": 0, "resources": 0, "schemacheck": 0, "model": 0, "__init__": 0,
+    "native_output": 0, "config": 0, "suppression": 0, "codedocs": 0,  # stdlib only: solver output guard, config, docs
     "documents": 1,
     "policy": 2, "sched": 2,
     "validate": 3, "binding": 3, "seal": 3,
