@@ -45,6 +45,11 @@ CODES: dict[str, Code] = {
     "AC014": Code("no-documents", "no documents found in the given paths", "pass YAML files (*.yaml, *.yml) or folders that contain them"),
     "AC015": Code("non-string-key", "mapping key must be a string, found {found}", "quote the key"),
     "AC016": Code("unsupported-yaml", "unsupported YAML feature: {what}", "use plain YAML mappings, lists and scalars"),
+    # --- the paper's document forms and `agentos migrate` (AC050–AC053) ---
+    "AC050": Code("paper-form", "this is the Agent-OS paper's form of a{n} {kind}; `agentos migrate {file}` rewrites it as agentos/v0.2", "run `agentos migrate {file}` to see the rewrite, `--write` to apply it; the findings below are what would remain"),
+    "AC051": Code("cannot-carry-over", "`{key}` has no place in the canonical {kind}; it is left as written", "move or remove it by hand (docs/migrate.md lists what maps where)"),
+    "AC052": Code("not-a-number", "`{key}` is `{value}`, not a number; it cannot be carried over", "write the measured number; migrate never guesses a value"),
+    "AC053": Code("would-overwrite", "`{file}` exists with other content; not overwritten", "rename or remove the existing file, then migrate again"),
     "AC017": Code("not-agentos", "skipped: not an agentos document ({reason})", "found by searching a folder, only YAML with `apiVersion: agentos/...` (or `agentos.dev/...`) is checked; name the file, or pass `--strict`, to check it anyway", Severity.NOTE),
     # --- contract schema and semantics (AC1xx) ---
     "AC100": Code("schema", "{message}", "{hint}"),
@@ -99,6 +104,7 @@ CODES: dict[str, Code] = {
     "AC230": Code("duplicate-task", "duplicate task name `{name}`", "give every task a unique name"),
     "AC231": Code("bad-core", "task `{task}` is pinned to core {core} but the set has {cores} core(s)", "cores count from 0"),
     "AC232": Code("priority-missing", "scheduler FP needs a `priority` on every task; `{task}` has none", "add `priority: N` (1 = highest)"),
+    "AC241": Code("bad-tool-schema", "`{field}` is not a valid JSON Schema: {reason}", "fix the tool's MCP descriptor; the runtime checks every call's arguments against it"),
     "AC240": Code("duplicate-document", "duplicate {kind} `{name}` (also in {other})", "names must be unique among the inputs"),
     # --- policy (AC3xx) ---
     # (owned by agentos_contracts/policy; add codes between these markers)
@@ -156,6 +162,9 @@ CODES: dict[str, Code] = {
     "AC405": Code("gantt-refused", "cannot draw the schedule of `{name}`: {reason}", "draw a shorter window with `--horizon MS`"),
     "AC406": Code("write-failed", "cannot write `{file}`: {reason}", "check the path and its permissions"),
     "AC407": Code("empty-taskset", "task set `{name}` has no tasks", "add tasks, or remove the document"),
+    "AC408": Code("too-many-cores", "`cores` {cores} is over the limit of {limit}", "analyse the cores a set really uses; every core adds partitioning work"),
+    "AC409": Code("too-many-tasks", "task set has {count} tasks, over the limit of {limit}", "split the set by core or by subsystem and analyse each part"),
+    "AC411": Code("time-limit", "the time limit of {limit} s ran out {where}", "raise `--time-limit`, or analyse fewer or smaller sets"),
     # --- end schedulability ---
     # --- binding and admission (AC5xx) ---
     # (owned by agentos_contracts/binding and admit; add codes between these markers)

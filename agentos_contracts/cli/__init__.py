@@ -27,6 +27,7 @@ COMMANDS = {
     "keygen": "keygen",
     "schema": "schema",
     "run": "run",
+    "migrate": "migrate",
     "explain": "explain",
 }
 # command groups: name → module exposing a `typer.Typer` named `app`

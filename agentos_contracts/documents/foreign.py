@@ -26,10 +26,28 @@ def foreign_reason(data: Any) -> str | None:
         return "its top level is not a mapping"
     version = data.get("apiVersion")
     if version is None:
+        if paper_kind(data):
+            return "it has no `apiVersion`; it looks like the Agent-OS paper's form, which `agentos migrate` rewrites"
         return "it has no `apiVersion`"
     if isinstance(version, str) and version.startswith(PREFIXES):
         return None
     return f"`apiVersion: {version}` is not `agentos/...`"
+
+
+def paper_kind(data: Any) -> str | None:
+    """The kind a document written the Agent-OS paper's way migrates to, or None.
+
+    The paper's form has no ``apiVersion`` and names itself with ``agent:`` or ``workflow:``
+    (or carries ``latency_class``). A document with an ``apiVersion`` is never guessed at: an
+    unknown one stays AC012.
+    """
+    if not isinstance(data, dict) or "apiVersion" in data:
+        return None
+    if "workflow" in data and "steps" in data:
+        return "Workflow"
+    if "agent" in data or "latency_class" in data:
+        return "AgentContract"
+    return None
 
 
 def mentions_agentos(text: str) -> bool:

@@ -120,6 +120,22 @@ def utilization(tasks: Sequence[Task]) -> Fraction:
     return sum((t.utilization for t in tasks), Fraction(0))
 
 
+# Sizes that drive the work of every analysis, checked before any starts (docs/sched.md,
+# "Limits"): cores and tasks bound the partitioning and per-task tests; the simulator
+# bounds its own window (the hyperperiod drives no analysis).
+MAX_CORES = 4096
+MAX_TASKS = 10_000
+
+
+def size_problem(cores: int, periods_ns: Sequence[int]) -> str:
+    """Why a set is too large to analyse (empty when it is not): checked before any work."""
+    if cores > MAX_CORES:
+        return f"{cores} cores is over the limit of {MAX_CORES}"
+    if len(periods_ns) > MAX_TASKS:
+        return f"{len(periods_ns)} tasks is over the limit of {MAX_TASKS}"
+    return ""
+
+
 def hyperperiod(tasks: Sequence[Task]) -> int:
     """LCM of the periods (1 for no tasks); can be astronomically large for ns periods."""
     return math.lcm(*(t.period_ns for t in tasks)) if tasks else 1

@@ -33,6 +33,31 @@ def _semantic(kind: str) -> PerDocument | None:
     return None
 
 
+def check_semantics(doc: Document) -> tuple[list[Diagnostic], Document | None]:
+    """Schema findings, then the semantic checks of ``doc``'s kind on what the schema accepted.
+
+    Returns the accepted view too, for checks across documents (None when the schema
+    rejected the document as a whole, which leaves nothing for them to read).
+    """
+    from agentos_contracts.validate.schema import check_schema_view
+
+    found, view = check_schema_view(doc)
+    if view is None:
+        return found, None
+    semantic = _semantic(view.kind or "")
+    if semantic is not None:
+        found = found + semantic(view)
+    from agentos_contracts.validate.durations import check_durations
+    from agentos_contracts.validate.partial import check_partials
+
+    return found + check_durations(view) + check_partials(view), view
+
+
+def check_alone(doc: Document) -> list[Diagnostic]:
+    """Every check that needs no other document: header, schema, semantics, durations, partials."""
+    return check_header(doc) or check_semantics(doc)[0]
+
+
 def load_documents(paths: list[str], *, strict: bool = False, scanned: set[str] | None = None,
                    skip_foreign: bool = False) -> tuple[list[str], list[Document], dict[str, str], list[Diagnostic]]:
     """Every document in ``paths`` with its file's text; an empty result is itself an error.
@@ -101,6 +126,7 @@ def run(
     files, docs, sources, diags = load_documents(paths, strict=strict, scanned=scanned, skip_foreign=skip_foreign)
     invalid: set[tuple[str, int]] = set()
     checked: list[Document] = []
+    views: list[Document] = []  # what the semantic checks see: only values the schema accepted
 
     def record(doc: Document, found: list[Diagnostic]) -> None:
         found = [resource_diagnostic(doc, d) for d in found if d.code not in ignore]
@@ -110,25 +136,21 @@ def run(
 
     for doc in docs:
         head = check_header(doc)
-        record(doc, head)
         if head:
+            from agentos_contracts.validate.paper import check_paper_form
+
+            record(doc, check_paper_form(doc, check_alone) or head)
             continue
         checked.append(doc)
-        from agentos_contracts.validate.schema import check_schema
-
-        record(doc, check_schema(doc))
-        semantic = _semantic(doc.kind or "")
-        if semantic is not None:
-            record(doc, semantic(doc))
-        from agentos_contracts.validate.durations import check_durations
-        from agentos_contracts.validate.partial import check_partials
-
-        record(doc, check_durations(doc) + check_partials(doc))
+        found, view = check_semantics(doc)
+        record(doc, found)
+        if view is not None:
+            views.append(view)
 
     from agentos_contracts.validate.crossref import check_documents
 
-    for doc, found in check_documents(checked, check_policies=check_policies):
-        record(doc, found)
+    for view, found in check_documents(views, check_policies=check_policies):
+        record(view, found)
     final = sort_diagnostics(d for d in diags if d.code not in ignore)
     return ValidationReport(files, final, sources, checked, invalid, warnings_as_errors)
 
