@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from agentos_contracts.model.manifest import BindingManifest
 from agentos_contracts.runtime.governed import section
-from agentos_contracts.runtime.locks import Locked, take_lock
+from agentos_contracts.runtime.locks import Locked, take_file_lock
 from agentos_contracts.runtime.logstore import AuditError
 from agentos_contracts.seal.canonical import CanonicalError, canonical_digest
 
@@ -76,7 +76,7 @@ def prune_retained(log: str | Path, before: datetime) -> tuple[int, int]:
     if not path.is_file():
         raise AuditError(f"`{log}` does not exist")
     try:
-        lock = take_lock(path, "audit log")
+        lock = take_file_lock(path, "audit log")  # the lock the runtime's writer holds (runtime/audit.py)
     except Locked as exc:
         raise AuditError(str(exc)) from None
     try:
