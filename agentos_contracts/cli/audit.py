@@ -1,4 +1,4 @@
-"""``agentos audit verify|replay|export``: check an audit chain, re-decide its calls, export it.
+"""``agentos audit verify|replay|export|prune``: check an audit chain, re-decide its calls, export it, prune it.
 
 `verify` exits 0 when the log is intact, 1 when it was tampered with (saying where), 2
 when it cannot be read. `replay` exits 1 when any recorded decision differs under the
@@ -63,6 +63,46 @@ def export_command(
 ) -> None:
     """Write the log as JSON Lines (header, records with hashes, checkpoints) or as CloudEvents."""
     guarded(lambda: _export(log, output, form))
+
+
+@app.command("prune")
+def prune_command(
+    log: str = LOG,
+    before: str = typer.Option(..., "--before", help="Drop argument values kept for records before this date "
+                                                     "(YYYY-MM-DD or RFC 3339).", metavar="DATE"),
+    fmt: Format = FORMAT,
+) -> None:
+    """Drop retained argument values older than DATE (retention_days); every record and hash stays."""
+    guarded(lambda: _prune(log, before, fmt))
+
+
+def _prune(log: str, before: str, fmt: Format) -> int:
+    from agentos_contracts.runtime.logstore import AuditError
+    from agentos_contracts.runtime.retention import parse_before, prune_retained
+
+    try:
+        when = parse_before(before)
+    except ValueError as exc:
+        diags = [_diag("AC901", "<command line>", str(exc), hint="pass `--before YYYY-MM-DD`")]
+    else:
+        try:
+            deleted, kept = prune_retained(log, when)
+        except AuditError as exc:
+            diags = [_diag("AC716", log, str(exc), hint="pass the SQLite audit log the runtime wrote (an export "
+                                                          "holds no argument values to prune)")]
+        else:
+            if fmt is Format.json:
+                print_json({"ok": True, "log": log, "before": when.isoformat().replace("+00:00", "Z"),
+                            "pruned": deleted, "kept": kept, "diagnostics": []})
+            else:
+                sys.stdout.write(f"pruned: {deleted} records' argument values before {before}, {kept} kept; "
+                                 f"every record and hash unchanged\n")
+            return EXIT_OK
+    if fmt is Format.json:
+        print_json({"ok": False, "log": log, "diagnostics": [d.to_json() for d in diags]})
+    else:
+        _render(diags)
+    return EXIT_USAGE
 
 
 def _verify(log: str, pubs: list[str], checkpoint_files: list[str], fmt: Format) -> int:

@@ -7,7 +7,7 @@ types, so one run reports everything it can.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 from agentos_contracts import diagnostics as dg
 from agentos_contracts.diagnostics import Diagnostic, Span, sort_diagnostics
@@ -122,7 +122,10 @@ def run(
     strict: bool = False,
     scanned: set[str] | None = None,
     skip_foreign: bool = False,
+    context: Sequence[Document] = (),
 ) -> ValidationReport:
+    """``context``: documents validated earlier (a platform kept by a long-running admission)
+    that take part in the cross-document checks without being read or reported again."""
     files, docs, sources, diags = load_documents(paths, strict=strict, scanned=scanned, skip_foreign=skip_foreign)
     invalid: set[tuple[str, int]] = set()
     checked: list[Document] = []
@@ -149,8 +152,10 @@ def run(
 
     from agentos_contracts.validate.crossref import check_documents
 
-    for view, found in check_documents(views, check_policies=check_policies):
-        record(view, found)
+    known = {id(d) for d in context}
+    for view, found in check_documents(views + list(context), check_policies=check_policies):
+        if id(view) not in known:
+            record(view, found)
     final = sort_diagnostics(d for d in diags if d.code not in ignore)
     return ValidationReport(files, final, sources, checked, invalid, warnings_as_errors)
 
