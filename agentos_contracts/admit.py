@@ -90,6 +90,7 @@ class _Group:
     doc: Document
     units: list[tuple[Unit, Layered]] = field(default_factory=list)
     early: list[Reason] = field(default_factory=list)  # reasons found before candidates
+    notes: list[Reason] = field(default_factory=list)  # warnings found before candidates (a lowered limit)
     workflow: Workflow | None = None
     agents: dict[str, AgentContract] = field(default_factory=dict)  # step agents' own contracts, un-overridden
 
@@ -124,7 +125,9 @@ def admit(paths: Sequence[str], platform_path: str, options: AdmitOptions = Admi
                                           "", "pass contract and workflow files or folders"))
         return out
     keys = {(g.kind, g.name) for g in groups}
-    ledger, found = _reservations(platform, options, keys)
+    admitted_before: list[tuple[str, str | None, str | None]] = []
+    ledger, found = _reservations(platform, options, keys, admitted_before)
+    _namespace_checks(groups, admitted_before)
     out.diagnostics += found
     if any(d.is_error for d in found):
         return out
@@ -159,15 +162,23 @@ def _unit(group: _Group, key: str, label: str, order: int, data: dict[str, Any],
           request: dict[str, Any] | None = None) -> None:
     from agentos_contracts.validate.build import build_contract
 
-    layered = layers_for(platform, data, request)
+    from agentos_contracts.binding import governed
+
+    layered = layers_for(platform, data, request, file)
     for conflict in layered.conflicts:
         group.early.append(reason("AC501", f"/binding/must/{conflict.key}", name=label, key=conflict.key,
                                   detail=conflict.detail))
+    errors, warnings = governed.layering_reasons(layered, label)
+    group.early += errors
+    group.notes += warnings
     try:
         contract = build_contract(layered.data, file)
     except (KeyError, TypeError, ValueError) as exc:
         group.early.append(reason("AC520", name=label, reason=str(exc) or type(exc).__name__))
         return
+    group.early += governed.uncatalogued_reasons(contract.capabilities, [t.name for t in platform.tools],
+                                                 governed.uncatalogued_of(platform.defaults), label,
+                                                 contract.consent_for)
     group.units.append((Unit(key=key, label=label, group=f"{group.kind}:{group.name}", order=order, contract=contract),
                         layered))
 
@@ -177,7 +188,7 @@ def _agent(group: _Group, name: str, doc: Document, platform: Platform) -> None:
     from agentos_contracts.validate.build import build_contract
 
     try:
-        group.agents[name] = build_contract(layers_for(platform, doc.data).data, doc.file)
+        group.agents[name] = build_contract(layers_for(platform, doc.data, file=doc.file).data, doc.file)
     except (KeyError, TypeError, ValueError):
         return  # the step's own unit fails to build too and reports it (AC520)
 
@@ -215,11 +226,31 @@ def _groups(docs: list[Document], platform: Platform) -> list[_Group]:
 # --- reservations ---------------------------------------------------------------------------------
 
 
-def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tuple[str, str]]) -> tuple[Ledger, list[Diagnostic]]:
-    """Count what admitted manifests hold; a manifest that cannot be trusted stops admission."""
+def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tuple[str, str]],
+                  owners: list[tuple[str, str | None, str | None]]) -> tuple[Ledger, list[Diagnostic]]:
+    """Count what admitted manifests hold (and, in ``owners``, whose memory namespace each uses);
+    a manifest that cannot be trusted stops admission."""
     read, diags, order = _read_reservations(platform, options)
+    owners += _admitted_before(read, admitting)
     ledger, found = _ledger_from(platform, read, admitting)
     return ledger, _by_file(diags + found, order)
+
+
+def _admitted_before(read: list[ReadReservation], admitting: set[tuple[str, str]]
+                     ) -> list[tuple[str, str | None, str | None]]:
+    """Whose memory namespace each reservation uses, leaving out what is being admitted again now."""
+    return [(f"{pred.get('name')} (admitted before)", pred.get("tenant"), pred["memory"].get("namespace"))
+            for _, pred, _ in read
+            if (pred.get("kind"), pred.get("name")) not in admitting and isinstance(pred.get("memory"), dict)]
+
+
+def _namespace_checks(groups: list[_Group], admitted_before: list[tuple[str, str | None, str | None]]) -> None:
+    """Memory namespaces shared across tenants are early reasons of the units that would share them."""
+    from agentos_contracts.binding.governed import namespace_reasons
+
+    by_key = namespace_reasons([u for g in groups for u, _ in g.units], admitted_before)
+    for g in groups:
+        g.early += [by_key[u.key] for u, _ in g.units if u.key in by_key]
 
 
 def _by_file(diags: list[Diagnostic], order: list[str]) -> list[Diagnostic]:
@@ -350,6 +381,8 @@ def _decide(out: AdmitResult, groups: list[_Group], platform: Platform, pdoc: Do
     by_key = {o.unit.key: o for o in resolution.outcomes}  # per key, not a scan per unit
     docs = {g.name: g.doc for g in groups if g.kind == "AgentContract"}
     for g in groups:
+        for note in g.notes:
+            _warn(out, docs, g.doc.file, g.name, note)
         outcomes = [by_key[u.key] for u, _ in g.units]
         if g.early or not g.units or any(o.verdict != "admitted" for o in outcomes):
             out.rejected.append(_rejection(g, outcomes))
@@ -365,21 +398,19 @@ def _decide(out: AdmitResult, groups: list[_Group], platform: Platform, pdoc: Do
             out.rejected.append(Rejected(name=g.name, kind=g.kind, file=g.doc.file, verdict="rejected", reasons=entry))
 
 
-def _hrt_nodes(data: dict[str, Any]) -> frozenset[str] | None:
-    """The nodes that host HRT work: those declaring a `scheduler` when any does, else all (None).
+def _hrt_nodes(data: dict[str, Any]) -> frozenset[str]:
+    """The nodes that host HRT work: those declaring a `scheduler`.
 
-    A platform that names a scheduler on some nodes says which nodes run real-time work;
-    assuming EDF (the default) on the others would admit task sets an RM node refuses
-    onto, say, a cloud node that never promised a scheduler.
+    A node that names no scheduler never promised real-time service; assuming EDF on it
+    would admit task sets onto, say, a cloud node that schedules nothing by deadline.
     """
     nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
-    declared = frozenset(str(n["name"]) for n in nodes if isinstance(n, dict) and n.get("scheduler") is not None
-                         and "name" in n)
-    return declared or None
+    return frozenset(str(n["name"]) for n in nodes if isinstance(n, dict) and n.get("scheduler") is not None
+                     and "name" in n)
 
 
-def _on_hrt_nodes(c: Candidates, nodes: frozenset[str] | None) -> Candidates:
-    if nodes is None or not c.cores:
+def _on_hrt_nodes(c: Candidates, nodes: frozenset[str]) -> Candidates:
+    if not c.cores:
         return c
     kept = tuple(o for o in c.cores if o.node.name in nodes)
     if len(kept) == len(c.cores):
@@ -387,8 +418,7 @@ def _on_hrt_nodes(c: Candidates, nodes: frozenset[str] | None) -> Candidates:
     reasons = c.reasons
     if not kept:
         reasons += (reason("AC511", "/class/slo", name=c.unit.label,
-                           detail="no eligible node declares a `scheduler` (only nodes that declare one host HRT work "
-                                  "when any does)"),)
+                           detail="no eligible node declares a `scheduler` (only nodes that declare one host HRT work)"),)
     return replace(c, cores=kept, reasons=reasons)
 
 
@@ -431,6 +461,7 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
           out: AdmitResult) -> Admitted | tuple[Reason, ...]:
     """Policy, manifest and seal for one admitted group; reasons if it cannot be completed."""
     from agentos_contracts.binding import flow, predicate
+    from agentos_contracts.binding.governed import unconsented_high_risk
     from agentos_contracts.seal.canonical import canonical_digest
 
     clock = {"issued_at": options.issued_at, "expires_at": options.expires_at, "sequence": options.sequence}
@@ -442,10 +473,15 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
         if problems:
             return problems
         policy, problems = _policy(g.name, g.name, list(bounds.values()), flow.ceiling(g.workflow, steps))
+        problems = problems or unconsented_high_risk(list(bounds.values()), platform, policy,
+                                                     [a for s in g.workflow.steps if s.is_hitl for a in s.consent_for])
         if problems:
             return problems
-        manifest = predicate.workflow_manifest(g.workflow, steps, agentos_version=__version__, policy=policy,
-                                               digest=canonical_digest, clock=clock, agents=g.agents)
+        from agentos_contracts.binding.sealed import workflow_sections
+
+        manifest = workflow_sections(predicate.workflow_manifest(g.workflow, steps, agentos_version=__version__,
+                                                                 policy=policy, digest=canonical_digest, clock=clock,
+                                                                 agents=g.agents), steps, platform)
         subjects.append((f"workflow:{g.doc.file}", _bytes(g.doc)))
         for b in bounds.values():
             f = b.candidates.unit.contract.file
@@ -455,10 +491,14 @@ def _seal(g: _Group, bounds: dict[str, Bound], platform: Platform, pdoc: Documen
     else:
         b = next(iter(bounds.values()))
         policy, problems = _policy(g.name, g.name, [b], b.data)
+        problems = problems or unconsented_high_risk([b], platform, policy, [])
         if problems:
             return problems
-        manifest = predicate.contract_manifest(b, agentos_version=__version__, policy=policy, digest=canonical_digest,
-                                               clock=clock)
+        from agentos_contracts.binding.sealed import manifest_sections
+
+        manifest = replace(predicate.contract_manifest(b, agentos_version=__version__, policy=policy,
+                                                       digest=canonical_digest, clock=clock),
+                           **manifest_sections(b.candidates.unit.contract, b.layered.data, platform))
         subjects.append((f"contract:{g.doc.file}", _bytes(g.doc)))
     if policy is not None:
         subjects.append(("policy:compiled", policy.digest))

@@ -57,6 +57,7 @@ class Admission:
         self.pdoc: Document = pdoc
         self.platform: Platform = build_platform(pdoc.data, pdoc.file)
         self.committed: list[Held] = []  # what this session committed, in order
+        self.committed_owners: list[tuple[str, str | None, str | None]] = []  # and whose memory namespaces
         self._read()
         self.held: set[tuple[str, str]] = set()  # (kind, name) of what this session committed
 
@@ -125,7 +126,9 @@ class Admission:
                                               f"{', '.join(again)} is already admitted in this session", "",
                                               "open a new session without its manifest to admit it again"))
             return out
-        ledger, notes = self._ledger_for({(g.kind, g.name) for g in groups})
+        keys = {(g.kind, g.name) for g in groups}
+        ledger, notes = self._ledger_for(keys)
+        batch._namespace_checks(groups, batch._admitted_before(self.read, keys) + self.committed_owners)
         out.diagnostics += notes
         batch._decide(out, groups, self.platform, self.pdoc, ledger, options)
         out.diagnostics = dg.sort_diagnostics(out.diagnostics)
@@ -138,3 +141,4 @@ class Admission:
                 self.ledger.add_held(held)
                 self.committed.append(held)
             self.held.add((a.kind, a.name))
+            self.committed_owners += batch._admitted_before([(a.file, a.predicate, [])], set())

@@ -58,7 +58,9 @@ def platform(rng: random.Random, nodes: int) -> dict[str, Any]:
         for where in ("on-prem", "edge") if t % 4 == 0 else ("cloud",):
             tools.append({"name": f"tool.t{t}", "version": "1.0.0", "placement": where,
                           "rtt_ms_p95": {"edge": 2, "on-prem": 10, "cloud": 60}[where],
-                          "inputSchema": {"type": "object", "properties": {"x": {"type": "string"}}}})
+                          "inputSchema": {"type": "object", "properties": {"x": {"type": "string"}}},
+                          # read-only: not high-risk, so contracts need no consent gate for them
+                          "annotations": {"readOnlyHint": True}})
     return {"apiVersion": "agentos/v0.2", "kind": "Platform", "name": "bench", "orchestration_overhead_ms": 15,
             "nodes": out, "models": models, "tools": tools, "defaults": {"budgets": {"calls_per_minute": 100}},
             "tenants": [{"name": "plant", "defaults": {"binding": {"must": {"placement": ["edge"]}}}},

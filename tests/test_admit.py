@@ -109,10 +109,10 @@ def test_workflow_manifest_carries_steps_consent_and_per_step_reservations() -> 
 
 def test_each_step_keeps_its_own_ceiling_and_its_agents_consent() -> None:
     p = predicate(run(FIX / "valid" / "workflow-step-ceilings.yaml", seal=False), "tidy")
-    # the override narrows tidy-cleaner and lists its own consent; the tenant's notes.delete stays in the step
+    # the override narrows tidy-cleaner and lists its own consent; the tenant's notes.delete stays (consent is a union)
     assert [(s["id"], s["capabilities"], s["consentFor"]) for s in p["workflow"]["steps"]] == [
-        ("find", ["search"], []), ("clean", ["notes.read", "notes.delete"], ["notes.write", "notes.delete"])]
-    assert p["capabilities"] == ["search", "notes.read", "notes.delete"] and p["consentFor"] == ["notes.write"]
+        ("find", ["search"], []), ("clean", ["notes.read", "notes.delete"], ["notes.delete", "notes.write"])]
+    assert p["capabilities"] == ["search", "notes.read", "notes.delete"] and p["consentFor"] == ["notes.delete", "notes.write"]
 
 
 def test_fallback_that_breaks_a_must_is_dropped_with_a_warning() -> None:

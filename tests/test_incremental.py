@@ -73,3 +73,27 @@ def test_an_unusable_platform_is_a_setup_error(tmp_path: Path) -> None:
     with pytest.raises(AdmissionSetupError) as info:
         Admission(str(bad))
     assert info.value.diagnostics and all(d.code.startswith("AC") for d in info.value.diagnostics)
+
+
+def test_a_memory_namespace_held_by_another_tenant_is_refused_as_the_batch_command_refuses_it(tmp_path: Path) -> None:
+    gov = ROOT / "tests" / "fixtures" / "governance"
+    platform = str(gov / "platform.yaml")
+    shopper = tmp_path / "agent.yaml"
+    shopper.write_text((gov / "agent.yaml").read_text())
+    (tmp_path / "own.policy").write_text((gov / "own.policy").read_text())
+    intruder = tmp_path / "intruder.yaml"
+    intruder.write_text((gov / "agent.yaml").read_text().replace("name: shopper", "name: intruder")
+                        .replace("tenant: shop\n", "tenant: clinic\n").replace("policies: [own.policy]\n", "")
+                        .replace("capabilities: [web.fetch, payment.charge, notes.remember]", "capabilities: [web.fetch]")
+                        .replace("budgets: {cost_per_day: 999}\n", "memory: {namespace: shop-notes}\n"))
+    first = admit([str(shopper)], platform, AdmitOptions(key=None, **CLOCK))  # type: ignore[arg-type]
+    assert first.ok
+    _write(first, tmp_path / "held")
+    options = AdmitOptions(seal=False, existing=(str(tmp_path / "held"),), existing_unsigned=True)
+    batch = admit([str(intruder)], platform, options)
+    one = Admission(platform, options).admit([str(intruder)])
+    assert [(r.name, r.reasons) for r in one.rejected] == [(r.name, r.reasons) for r in batch.rejected]
+    assert [x.code for r in one.rejected for x in r.reasons] == ["AC541"]
+    session = Admission(platform, AdmitOptions(seal=False))  # the same, when the session committed the shopper
+    session.commit(session.admit([str(shopper)]))
+    assert [x.code for r in session.admit([str(intruder)]).rejected for x in r.reasons] == ["AC541"]

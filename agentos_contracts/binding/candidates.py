@@ -13,6 +13,7 @@ MILP choose among them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from agentos_contracts.binding.options import (
@@ -22,7 +23,7 @@ from agentos_contracts.binding.placement import (
     core_options, not_found, rank_of, embed_store, exact_version, node_options, placement_ok, preference,
     tags_ok, tool_slots,
 )
-from agentos_contracts.model.contract import AgentContract, BindingMode, DtSlo, LatencyClass, SrtSlo
+from agentos_contracts.model.contract import AgentContract, BindingMode, DtSlo, HrtSlo, LatencyClass, SrtSlo
 from agentos_contracts.model.platform import Model, Platform
 from agentos_contracts.model.units import Ref, version_text
 from agentos_contracts.validate.build import build_task
@@ -78,6 +79,9 @@ def build_candidates(unit: Unit, platform: Platform) -> Candidates:
         reasons.append(_named(bad_rate, unit))
     slots, tool_reasons = tool_slots(unit, platform)
     reasons += tool_reasons
+    if c.latency is LatencyClass.HRT:
+        slots, bound_reasons = hrt_tool_bound(unit, slots)
+        reasons += bound_reasons
     models, needs_model, previous, model_reasons = model_options(unit, platform, slots, rate)
     reasons += model_reasons
     if not needs_model and (c.latency is LatencyClass.SRT or (c.latency is LatencyClass.DT and rate)):
@@ -227,6 +231,11 @@ def check_model(unit: Unit, m: Model, slots: tuple[ToolSlot, ...], rate: int | F
                       detail=f"model `{label}` has tags {fmt_list(m.tags)}, must have one of {fmt_list(must.tags)}")
     if c.latency is LatencyClass.SRT:
         return check_srt(unit, m, label, slots, overhead, rate)
+    if c.latency is LatencyClass.HRT:
+        assert isinstance(c.slo, HrtSlo)
+        if m.onset_ns_p95 > c.slo.wcet_ns:
+            return reason("AC542", "/class/slo/wcet_ms", name=unit.label,
+                          detail=f"wcet_ms {fmt_ms(c.slo.wcet_ns)} < onset_ms_p95 {fmt_ms(m.onset_ns_p95)} of {label}")
     if m.capacity_tokens_per_min is not None and rate > m.capacity_tokens_per_min:
         code = "AC508" if c.latency is LatencyClass.DT else "AC509"
         if code == "AC508":
@@ -235,6 +244,36 @@ def check_model(unit: Unit, m: Model, slots: tuple[ToolSlot, ...], rate: int | F
         return reason(code, name=unit.label, model=label, need=fmt_num(rate), free=fmt_num(m.capacity_tokens_per_min),
                       capacity=fmt_num(m.capacity_tokens_per_min), taken="")
     return None
+
+
+def hrt_tool_bound(unit: Unit, slots: tuple[ToolSlot, ...]) -> tuple[tuple[ToolSlot, ...], list[Reason]]:
+    """HRT: a job's worst case is never shorter than one tool round trip inside it (``rtt_ms_p95 ≤ wcet_ms``)."""
+    slo = unit.contract.slo
+    assert isinstance(slo, HrtSlo)
+    kept: list[ToolSlot] = []
+    reasons: list[Reason] = []
+    for s in slots:
+        fits = tuple(o for o in s.options if o.tool.rtt_ns_p95 <= slo.wcet_ns)
+        if not fits and s.options:
+            slow = min(s.options, key=lambda o: o.tool.rtt_ns_p95).tool
+            reasons.append(reason("AC542", "/class/slo/wcet_ms", name=unit.label,
+                                  detail=f"wcet_ms {fmt_ms(slo.wcet_ns)} < rtt_ms_p95 {fmt_ms(slow.rtt_ns_p95)} of "
+                                         f"{slow.name}@{slow.version_text} ({slow.placement or 'any placement'})"))
+        kept.append(replace(s, options=fits) if len(fits) != len(s.options) else s)
+    return tuple(kept), reasons
+
+
+def hrt_lower_bound(c: Candidates) -> tuple[int, str] | None:
+    """The smallest ``wcet_ms`` the unit's eligible bindings allow, and which operation sets it."""
+    found: list[tuple[int, str]] = []
+    if c.models:
+        m = min((o.model for o in c.models), key=lambda m: m.onset_ns_p95)
+        found.append((m.onset_ns_p95, f"onset_ms_p95 {fmt_ms(m.onset_ns_p95)} of {m.name}@{m.version_text}"))
+    for s in c.tools:
+        if s.options:
+            t = min((o.tool for o in s.options), key=lambda t: t.rtt_ns_p95)
+            found.append((t.rtt_ns_p95, f"rtt_ms_p95 {fmt_ms(t.rtt_ns_p95)} of {t.name}@{t.version_text}"))
+    return max(found) if found else None
 
 
 def check_srt(unit: Unit, m: Model, label: str, slots: tuple[ToolSlot, ...], overhead: int, rate: int | Fraction) -> Reason | None:

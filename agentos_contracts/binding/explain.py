@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from agentos_contracts.binding import hrt
-from agentos_contracts.binding.candidates import turn_detail
+from agentos_contracts.binding.candidates import hrt_lower_bound, turn_detail
 from agentos_contracts.binding.options import mem_text, reason
 from agentos_contracts.binding.ledger import Ledger
 from agentos_contracts.binding.options import Candidates, Choice, Reason, fmt_list, fmt_ms, fmt_num
@@ -128,8 +128,11 @@ def _hrt(c: Candidates, ledger: Ledger, undecided: set[str] | frozenset[str]) ->
     detail = f"{hrt.core_failure(task, tasks, result)} on {o.node.name} core {o.core} ({o.node.scheduler})"
     hints = []
     bound = hrt.max_wcet_ns(task, others, o.node.scheduler)
-    if bound is not None and bound > 0:
-        hints.append(f"wcet_ms ≤ {fmt_ms(bound)}")
+    lower = hrt_lower_bound(c)  # the bindings' own p95s: a wcet_ms below them is not a fix
+    if bound is not None and bound > 0 and (lower is None or bound >= lower[0]):
+        hints.append(f"wcet_ms ≤ {fmt_ms(bound)}" + (f" (and ≥ {lower[1]})" if lower else ""))
+    elif bound is not None and lower is not None:
+        detail += f"; no wcet_ms fits this core: it allows ≤ {fmt_ms(bound)}, the bindings need ≥ {lower[1]}"
     placements = fmt_list(sorted({x.node.placement for x in c.cores}))
     hints.append(f"on one more free core of placement {placements}")
     detail += "; fits if " + " or ".join(hints)

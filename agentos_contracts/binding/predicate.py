@@ -167,7 +167,7 @@ def workflow_manifest(wf: Workflow, steps: Mapping[str, Bound], *, agentos_versi
     ceilings = {s.id: step_ceiling(s, steps.get(s.id), (agents or {}).get(s.agent or "")) for s in wf.steps}
     capabilities: list[str] = []
     consent: list[str] = []
-    provenance: dict[str, str] = {}
+    provenance: dict[str, Any] = {}
     fallbacks: list[mf.Fallback] = []
     requested: dict[str, Any] = {}
     for s in order:
@@ -185,7 +185,8 @@ def workflow_manifest(wf: Workflow, steps: Mapping[str, Bound], *, agentos_versi
     plan = mf.WorkflowPlan(
         steps=tuple(mf.WorkflowStep(id=s.id, agent=s.agent, capabilities=ceilings[s.id][0],
                                     consent_for=ceilings[s.id][1], timeout_s=s.timeout_s, escalate_to=s.escalate_to,
-                                    depends_on=wf.predecessors(s.id)) for s in wf.steps),
+                                    depends_on=wf.predecessors(s.id), out=_declared_out(wf, s.id))
+                    for s in wf.steps),
         deadline_ms=None if wf.deadline_ns is None else ns_to_ms_number(wf.deadline_ns))
     return mf.BindingManifest(
         agentos_version=agentos_version, kind="Workflow", name=wf.name, requested={"steps": requested},
@@ -194,6 +195,15 @@ def workflow_manifest(wf: Workflow, steps: Mapping[str, Bound], *, agentos_versi
         policy=policy, capabilities=tuple(capabilities), consent_for=tuple(consent),
         budgets=summed_budgets([steps[s.id] for s in order]), fallbacks=tuple(fallbacks), provenance=provenance,
         workflow=plan, **clock)
+
+
+def _declared_out(wf: Workflow, step_id: str) -> dict[str, Any]:
+    """A step's `out` (name → type) as written, so the runtime can check what the step returns."""
+    steps = wf.document.get("steps") if isinstance(wf.document, Mapping) else None
+    for s in steps if isinstance(steps, list) else []:
+        if isinstance(s, Mapping) and s.get("id") == step_id and isinstance(s.get("out"), Mapping):
+            return dict(s["out"])
+    return {}
 
 
 def summed_budgets(bounds: list[Bound]) -> dict[str, Any]:

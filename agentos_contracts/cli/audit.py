@@ -1,4 +1,4 @@
-"""``agentos audit verify|replay|export``: check an audit chain, re-decide its calls, export it.
+"""``agentos audit verify|replay|export|prune``: check an audit chain, re-decide its calls, export it, prune it.
 
 `verify` exits 0 when the log is intact, 1 when it was tampered with (saying where), 2
 when it cannot be read. `replay` exits 1 when any recorded decision differs under the
@@ -7,6 +7,7 @@ given manifest. `export` writes JSON Lines (which `verify` also reads).
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -57,9 +58,51 @@ def replay_command(
 def export_command(
     log: str = LOG,
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here instead of standard output."),
+    form: str = typer.Option("jsonl", "--format", "-f", help="jsonl (header, records, checkpoints) or cloudevents "
+                             "(CloudEvents 1.0 JSON, one event per line)."),
 ) -> None:
-    """Write the log as JSON Lines: a header, one line per record with its hash, the checkpoints."""
-    guarded(lambda: _export(log, output))
+    """Write the log as JSON Lines (header, records with hashes, checkpoints) or as CloudEvents."""
+    guarded(lambda: _export(log, output, form))
+
+
+@app.command("prune")
+def prune_command(
+    log: str = LOG,
+    before: str = typer.Option(..., "--before", help="Drop argument values kept for records before this date "
+                                                     "(YYYY-MM-DD or RFC 3339).", metavar="DATE"),
+    fmt: Format = FORMAT,
+) -> None:
+    """Drop retained argument values older than DATE (retention_days); every record and hash stays."""
+    guarded(lambda: _prune(log, before, fmt))
+
+
+def _prune(log: str, before: str, fmt: Format) -> int:
+    from agentos_contracts.runtime.logstore import AuditError
+    from agentos_contracts.runtime.retention import parse_before, prune_retained
+
+    try:
+        when = parse_before(before)
+    except ValueError as exc:
+        diags = [_diag("AC901", "<command line>", str(exc), hint="pass `--before YYYY-MM-DD`")]
+    else:
+        try:
+            deleted, kept = prune_retained(log, when)
+        except AuditError as exc:
+            diags = [_diag("AC716", log, str(exc), hint="pass the SQLite audit log the runtime wrote (an export "
+                                                          "holds no argument values to prune)")]
+        else:
+            if fmt is Format.json:
+                print_json({"ok": True, "log": log, "before": when.isoformat().replace("+00:00", "Z"),
+                            "pruned": deleted, "kept": kept, "diagnostics": []})
+            else:
+                sys.stdout.write(f"pruned: {deleted} records' argument values before {before}, {kept} kept; "
+                                 f"every record and hash unchanged\n")
+            return EXIT_OK
+    if fmt is Format.json:
+        print_json({"ok": False, "log": log, "diagnostics": [d.to_json() for d in diags]})
+    else:
+        _render(diags)
+    return EXIT_USAGE
 
 
 def _verify(log: str, pubs: list[str], checkpoint_files: list[str], fmt: Format) -> int:
@@ -147,15 +190,21 @@ def _emit_replay(report: Any, diags: list[Diagnostic], fmt: Format) -> int:
     return code
 
 
-def _export(log: str, output: str | None) -> int:
+def _export(log: str, output: str | None, form: str) -> int:
     from agentos_contracts.runtime.logstore import AuditError, export_jsonl
 
+    if form not in ("jsonl", "cloudevents"):
+        _render([_diag("AC901", "<command line>", f"unknown export format `{form}`", hint="use jsonl or cloudevents")])
+        return EXIT_USAGE
+    writer: Any = export_jsonl
+    if form == "cloudevents":
+        from agentos_contracts.fleet.ship import export_events as writer
     try:
         if output is None:
-            export_jsonl(log, sys.stdout)
+            writer(log, sys.stdout)
         else:
             with open(output, "w", encoding="utf-8") as fh:
-                export_jsonl(log, fh)
+                writer(log, fh)
     except AuditError as exc:
         _render([_diag("AC716", log, str(exc))])
         return EXIT_USAGE
@@ -213,3 +262,8 @@ def _render(diags: list[Diagnostic]) -> None:
     from agentos_contracts.report.text import render_diagnostics
 
     render_diagnostics(diags, {}, sys.stderr)
+
+
+# the fleet commands (ship, collect, prove, check), one module each, registered into this group
+for _module in ("audit_ship", "audit_collect", "audit_proofs"):
+    importlib.import_module(f"agentos_contracts.cli.{_module}").register(app)

@@ -113,6 +113,11 @@ class WorkflowStep:
     timeout_s: Number | None = None
     escalate_to: str | None = None
     depends_on: tuple[str, ...] = ()
+    out: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)  # declared output types
+    # the step agent's layered sections (as on a contract manifest), enforced on calls made inside the step
+    model_policy: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    memory: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    observability: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,11 +147,19 @@ class BindingManifest:
     budgets: JsonObject = field(default_factory=dict, hash=False)
     fallbacks: tuple[Fallback, ...] = ()
     canary: Canary | None = None
-    provenance: Mapping[str, str] = field(default_factory=dict, hash=False)  # JSON Pointer -> layer
+    provenance: Mapping[str, Any] = field(default_factory=dict, hash=False)  # JSON Pointer -> layer or [layers]
     workflow: WorkflowPlan | None = None
     issued_at: str | None = None  # RFC 3339, UTC
     expires_at: str | None = None
     sequence: int | None = None
+    # the layered sections the runtime enforces (documents.md, "Everything sealed is enforced"):
+    # modelPolicy {allow, maxContextTokens, maxOutputTokens}, memory {namespace, retentionDays, rag, tools},
+    # observability {tracing, logFields}, compute {cpu, mem}; empty = not set (written only when set)
+    model_policy: JsonObject = field(default_factory=dict, hash=False)
+    memory: JsonObject = field(default_factory=dict, hash=False)
+    observability: JsonObject = field(default_factory=dict, hash=False)
+    compute: JsonObject = field(default_factory=dict, hash=False)
+    unchecked_actions: tuple[str, ...] = ()  # granted actions with no catalog tool: no argument check
 
     def to_json(self) -> JsonObject:
         """The predicate as JSON values (the optional clock and sequence fields only when set)."""
@@ -176,6 +189,12 @@ class BindingManifest:
         for key, value in (("issuedAt", self.issued_at), ("expiresAt", self.expires_at), ("sequence", self.sequence)):
             if value is not None:
                 out[key] = value
+        for key, section in (("modelPolicy", self.model_policy), ("memory", self.memory),
+                             ("observability", self.observability), ("compute", self.compute)):
+            if section:
+                out[key] = section
+        if self.unchecked_actions:
+            out["uncheckedActions"] = list(self.unchecked_actions)
         return out
 
     @staticmethod
@@ -211,6 +230,11 @@ class BindingManifest:
             issued_at=doc.get("issuedAt"),
             expires_at=doc.get("expiresAt"),
             sequence=doc.get("sequence"),
+            model_policy=dict(doc.get("modelPolicy") or {}),
+            memory=dict(doc.get("memory") or {}),
+            observability=dict(doc.get("observability") or {}),
+            compute=dict(doc.get("compute") or {}),
+            unchecked_actions=tuple(doc.get("uncheckedActions") or ()),
         )
 
 
@@ -298,6 +322,9 @@ def _workflow_json(w: WorkflowPlan) -> JsonObject:
                 "timeoutS": s.timeout_s,
                 "escalateTo": s.escalate_to,
                 "dependsOn": list(s.depends_on),
+                **({"out": dict(s.out)} if s.out else {}),
+                **{k: dict(v) for k, v in (("modelPolicy", s.model_policy), ("memory", s.memory),
+                                           ("observability", s.observability)) if v},
             }
             for s in w.steps
         ],
@@ -316,6 +343,10 @@ def _workflow(doc: Mapping[str, Any]) -> WorkflowPlan:
                 timeout_s=s["timeoutS"],
                 escalate_to=s["escalateTo"],
                 depends_on=tuple(s["dependsOn"]),
+                out=dict(s.get("out") or {}),
+                model_policy=dict(s.get("modelPolicy") or {}),
+                memory=dict(s.get("memory") or {}),
+                observability=dict(s.get("observability") or {}),
             )
             for s in doc["steps"]
         ),

@@ -51,6 +51,7 @@ class Tool:
     rtt_ns_p95: int = 0
     descriptor: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     tags: tuple[str, ...] = ()
+    memory_arg: str | None = None  # a memory tool (catalog `memory`): the argument carrying the namespace
 
     @property
     def version_text(self) -> str:

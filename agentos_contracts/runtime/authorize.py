@@ -112,8 +112,11 @@ class Authorizer:
 
     def __init__(self, *, capabilities: Sequence[str], consent_for: Sequence[str], policy: Policy | None,
                  tools: Mapping[str, ArgsValidator | None], budgets: Budgets,
-                 steps: Mapping[str, StepCeiling] | None = None) -> None:
+                 steps: Mapping[str, StepCeiling] | None = None, unchecked: Sequence[str] = ()) -> None:
         self.ceiling = tuple(capabilities) + tuple(consent_for)
+        # actions that may run with no bound tool: those the ceiling names exactly, and the manifest's unchecked
+        # actions; an action reached only through a glob (`payment.*`) has no descriptor and is denied
+        self.unchecked = frozenset(unchecked) | {a for a in self.ceiling if "*" not in a}
         self.consent_for = tuple(consent_for)
         self._ceiling = Targets(self.ceiling)
         self._consent = Targets(self.consent_for)
@@ -153,6 +156,9 @@ class Authorizer:
                 problem = self._schema_problem(action, args)
                 if problem is not None:
                     return self._deny(problem, stage, action, digest_text)
+            elif action not in self.unchecked:  # reached through a glob only: no tool, no argument check
+                return self._deny(f"`{action}` names no bound tool and is not an unchecked action of the manifest",
+                                  stage, action, digest_text)
             stage = "budget"
             over = self.budgets.check(calls=1, tokens=tokens, cost=cost, at=at)
             if over is not None:
@@ -163,7 +169,13 @@ class Authorizer:
             return self._deny(f"{stage} check failed ({type(exc).__name__}): denied", "error", str(action), digest_text)
 
     def outside(self, action: str, step: str | None = None) -> tuple[tuple[str, ...], str] | None:
-        """``(rules, reason)`` when ``action`` is beyond the step's ceiling (checked first) or the manifest's."""
+        """``(rules, reason)`` when ``action`` is beyond the step's ceiling (checked first) or the manifest's.
+
+        A workflow manifest's calls must name their step: the union of all steps' ceilings
+        is never a step's (documents.md, "Workflow scopes").
+        """
+        if step is None and self.steps:
+            return ("workflow:step-required",), "a call against a workflow manifest must name its step"
         if step is not None:
             ceiling = self.steps.get(step) if isinstance(step, str) else None
             if ceiling is None:

@@ -39,6 +39,7 @@ EVENT_TYPES = frozenset({
     "tool.completed", "tool.failed",
     "step.started", "step.completed", "step.failed", "step.skipped", "step.compensated",
     "step.compensation_failed", "fallback.activated",
+    "model.allowed", "model.denied", "model.completed", "model.failed",
     # run-time signals: SLO monitors, breakers, fallbacks, canary, lifecycle
     "slo.breach", "slo.recovered", "breaker.opened", "breaker.half_open", "breaker.closed", "fallback.deactivated",
     "tool.retried", "canary.rolled_back", "agent.paused", "agent.resumed", "agent.revoked", "call.refused",

@@ -49,8 +49,19 @@ class Controls:
     def state(self) -> str:
         return self.watch.lifecycle.state
 
-    def model_call(self, args: Mapping[str, Any] | None = None, *, model: str | None = None) -> Any:
-        """``with rt.model_call(args) as m:`` call ``m.model``: the binding, canary or sealed fallback, timed."""
+    def model_call(self, args: Mapping[str, Any] | None = None, *, model: str | None = None,
+                   input_tokens: int | None = None, max_output_tokens: int | None = None,
+                   step: str | None = None) -> Any:
+        """``with rt.model_call(args) as m:`` call ``m.model``: the binding, canary or sealed fallback, timed.
+
+        Given ``input_tokens``/``max_output_tokens``, the call is first held to the sealed
+        modelPolicy (``authorize_model``): over a limit it is refused here, before it runs.
+        """
+        if input_tokens is not None or max_output_tokens is not None:
+            decision = self.authorize_model(model, input_tokens or 0, max_output_tokens or 0,  # type: ignore[attr-defined]
+                                            step=step)
+            if decision.effect != "allow":
+                raise PolicyDenied(decision)
         return self.watch.model_call(args, model=model)
 
     def turn(self) -> Any:

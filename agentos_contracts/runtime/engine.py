@@ -8,7 +8,6 @@ the audit log does not show did not happen.
 from __future__ import annotations
 
 import contextvars
-import copy
 import functools
 import inspect
 import threading
@@ -23,10 +22,16 @@ from agentos_contracts.model.manifest import Fallback
 from agentos_contracts.runtime import telemetry as telemetry_
 from agentos_contracts.runtime.audit import AuditLog, Durability
 from agentos_contracts.runtime.authorize import Authorizer, Decision, StepCeiling, args_digest
-from agentos_contracts.runtime.budgets import Budgets, BudgetError, amount_of
+from agentos_contracts.runtime.budgets import Budgets, BudgetError
+from agentos_contracts.runtime.call_args import arguments as _arguments, snapshot as _snapshot
+from agentos_contracts.runtime.call_args import usage_report as _usage_report
 from agentos_contracts.runtime.chain import SCHEMA_VERSION, RecordError, format_time_ns
 from agentos_contracts.runtime.consent import Approver, ConsentGate, ConsentOutcome, DEFAULT_TTL_NS
 from agentos_contracts.runtime.manifest import LoadedManifest, ManifestRefused, load_manifest, read_public_keys
+from agentos_contracts.runtime.model_calls import (
+    authorize_model, guarded_model_call, held_to_memory, result_withheld,
+)
+from agentos_contracts.runtime.retention import log_fields, retained_view
 from agentos_contracts.runtime import revocations as revocations_
 from agentos_contracts.runtime.controls import Controls, PolicyDenied, refused as refusal
 from agentos_contracts.runtime.lifecycle import KILL_SWITCH
@@ -56,7 +61,7 @@ def build_authorizer(loaded: LoadedManifest, tools: Sequence[Mapping[str, Any]] 
         raise ManifestRefused(loaded.path, [("AC703", str(exc))]) from None
     steps = {s.id: StepCeiling(s.capabilities, s.consent_for) for s in m.workflow.steps} if m.workflow else {}
     return Authorizer(capabilities=m.capabilities, consent_for=m.consent_for, policy=loaded.policy,
-                      tools=validators, budgets=budgets, steps=steps)
+                      tools=validators, budgets=budgets, steps=steps, unchecked=m.unchecked_actions)
 
 
 def decision_type(decision: Decision) -> str:
@@ -139,13 +144,18 @@ class Runtime(Controls):
                   "occurred_at": format_time_ns(at) if at is not None else None}
         with self._lock:
             try:
-                self.log.append({**header, **fields}, retain_args=retain if self.retain_args else None)
+                self.log.append({**header, **fields},
+                                retain_args=self._retained(retain, fields.get("step")) if self.retain_args else None)
             except (RecordError, RecursionError):  # a context nested too deep must not hide the decision
                 if "context" not in fields:
                     raise
                 rest = {k: v for k, v in fields.items() if k != "context"}
                 self.log.append({**header, **rest, "detail": {"context": "not recordable as canonical JSON"}},
-                                retain_args=retain if self.retain_args else None)
+                                retain_args=self._retained(retain, fields.get("step")) if self.retain_args else None)
+
+    def _retained(self, args: Any, step: str | None) -> Any:
+        """Argument values as kept: the sealed log_fields (the step's in a workflow) as values, others as digests."""
+        return retained_view(log_fields(self.manifest, step), args)
 
     # --- deciding --------------------------------------------------------------------------------
 
@@ -272,7 +282,22 @@ class Runtime(Controls):
         call_args = _snapshot(dict(args or {}))  # what is decided, approved and run is one private copy
         return self._guarded(action, call_args, lambda: fn(**call_args), context=context, tokens=tokens, cost=cost,
                              usage=usage, step=step, agent=agent, consent_for=consent_for, timeout_s=timeout_s,
-                             escalate_to=escalate_to)
+                             escalate_to=escalate_to, force_memory=True)
+
+    def call_model(self, model: str, input_tokens: int, max_output_tokens: int,
+                   fn: Callable[[], Any] | None = None, *, step: str | None = None, agent: str | None = None) -> Any:
+        """Hold one model call to the sealed modelPolicy before it runs; recorded like tool calls.
+
+        Raises PolicyDenied (``fn`` never runs) when the input exceeds ``max_context_tokens``,
+        the call asks more than ``max_output_tokens``, or names a model the manifest does not
+        bind; otherwise runs ``fn()`` (if given) as a timed model unit and returns its result.
+        """
+        return guarded_model_call(self, model, input_tokens, max_output_tokens, fn, step=step, agent=agent)
+
+    def authorize_model(self, model: str | None, input_tokens: int, max_output_tokens: int, *,
+                        step: str | None = None, agent: str | None = None) -> Decision:
+        """Decide (and record) one model call against the sealed modelPolicy; ``call_model`` also runs it."""
+        return authorize_model(self, model, input_tokens, max_output_tokens, step=step, agent=agent)
 
     def tool(self, name: str, *, context: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
              usage: Callable[[Any], Mapping[str, Any]] | None = None) -> Callable[[F], F]:
@@ -300,7 +325,7 @@ class Runtime(Controls):
     def _guarded(self, action: str, args: dict[str, Any], run: Callable[[], Any], *, context: Mapping[str, Any] | None,
                  usage: Callable[[Any], Mapping[str, Any]] | None, tokens: Any = 0, cost: Any = 0,
                  step: str | None = None, agent: str | None = None, consent_for: Sequence[str] = (),
-                 timeout_s: float | None = None, escalate_to: str | None = None) -> Any:
+                 timeout_s: float | None = None, escalate_to: str | None = None, force_memory: bool = False) -> Any:
         base = {"agentos.manifest.digest": self.digest, "gen_ai.agent.name": agent or self.manifest.name,
                 "gen_ai.tool.call.id": uuid.uuid4().hex, "gen_ai.tool.type": self._tool_types.get(action, "function")}
         with self.telemetry.tool_span(action, base, self.trace) as span:
@@ -312,8 +337,9 @@ class Runtime(Controls):
                 self.watch.refuse(action, problem, agent=agent, step=step)
                 telemetry_.mark_failed(span, "PolicyDenied", problem)
                 raise refusal(action, problem)
-            decision = self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
-                                       consent_for=consent_for)
+            decision = held_to_memory(self, action, args, force=force_memory, step=step, agent=agent) or \
+                self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
+                                consent_for=consent_for)
             if decision.effect == "consent":
                 decision = self.ask_consent(decision, args, step=step, agent=agent, timeout_s=timeout_s,
                                             escalate_to=escalate_to)
@@ -337,6 +363,10 @@ class Runtime(Controls):
                 span.record_exception(exc)
                 telemetry_.mark_failed(span, type(exc).__qualname__, str(exc))
                 raise
+            withheld = result_withheld(self, action, result, decision, step=step, agent=agent)
+            if withheld is not None:
+                telemetry_.mark_failed(span, "ToolResultRejected", withheld.reason)
+                raise withheld
             spent, refused = _usage_report(usage, result)
             with self._lock:
                 now = self._clock()
@@ -422,46 +452,6 @@ def _consent_misuse(decision: Decision, args: Any) -> str | None:
     except Exception:
         same = False
     return None if same else "consent asked for other arguments than those decided"
-
-
-class _Unreadable:
-    """Arguments that could not be copied: they have no canonical form either, so they are denied."""
-
-
-def _snapshot(args: dict[str, Any]) -> Any:
-    """A deep copy of the arguments, so a caller cannot change them between decision and call."""
-    try:
-        return copy.deepcopy(args)
-    except Exception:  # (too deep, uncopyable): deny, never run on the live objects
-        return _Unreadable()
-
-
-def _usage_report(usage: Callable[[Any], Mapping[str, Any]] | None, result: Any) -> tuple[dict[str, Any], str | None]:
-    """``(amounts to charge, why the report was refused)``: a report that is not a mapping of
-    non-negative finite numbers charges nothing and says so in the record, since the tool already ran."""
-    if usage is None:
-        return {}, None
-    try:
-        used = dict(usage(result))
-        spent = {k: amount_of(used[k]) for k in ("tokens", "cost") if used.get(k)}
-        if any(v < 0 for v in spent.values()):
-            return {}, "usage report refused (negative amount)"
-        return spent, None
-    except Exception as exc:
-        return {}, f"usage report refused ({type(exc).__name__})"
-
-
-def _arguments(bound: inspect.BoundArguments) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in bound.arguments.items():
-        kind = bound.signature.parameters[name].kind
-        if kind is inspect.Parameter.VAR_KEYWORD:
-            out.update(value)
-        elif kind is inspect.Parameter.VAR_POSITIONAL:
-            out[name] = list(value)
-        else:
-            out[name] = value
-    return out
 
 
 def _set(span: Any, decision: Decision) -> None:

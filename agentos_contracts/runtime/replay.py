@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from agentos_contracts.runtime import chain
 from agentos_contracts.runtime.authorize import Authorizer
 from agentos_contracts.runtime.engine import build_authorizer
+from agentos_contracts.runtime.governed import MEMORY_RULE, memory_problem
 from agentos_contracts.runtime.logstore import StoredLog, read_log
 from agentos_contracts.runtime.manifest import LoadedManifest
 from agentos_contracts.seal.canonical import canonical_digest, sha256_digest
@@ -66,6 +67,11 @@ def replay(log: str | Path, loaded: LoadedManifest, tools: Sequence[Mapping[str,
     walked = chain.walk(stored.rows, stored.log_id, keep_records=True)
     authorizer = build_authorizer(loaded, tools)
     retained = _retained(stored)
+
+    def held(action: str, step: Any, args: Mapping[str, Any]) -> str | None:
+        return memory_problem(loaded.manifest, action, dict(args), force=True,
+                              step=step if isinstance(step, str) else None)
+
     diffs: list[Difference] = []
     skipped: list[tuple[int, str]] = []
     same = replayed = 0
@@ -76,7 +82,7 @@ def replay(log: str | Path, loaded: LoadedManifest, tools: Sequence[Mapping[str,
             continue
         kind = record.get("type")
         try:  # a tampered record may hold anything: it is reported (the chain already fails), never a crash
-            outcome = _redecide(record, at, authorizer, retained) if kind in chain.DECISION_TYPES else False
+            outcome = _redecide(record, at, authorizer, retained, held) if kind in chain.DECISION_TYPES else False
             _charge(authorizer, record, at)
         except Exception as exc:
             skipped.append((_seq(record), f"record cannot be replayed ({type(exc).__name__})"))
@@ -100,8 +106,8 @@ def _seq(record: dict[str, Any]) -> int:
     return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
 
 
-def _redecide(record: dict[str, Any], at: int, authorizer: Authorizer,
-              retained: dict[int, Any]) -> Difference | str | None:
+def _redecide(record: dict[str, Any], at: int, authorizer: Authorizer, retained: dict[int, Any],
+              memory: Callable[[str, Any, Mapping[str, Any]], str | None] | None = None) -> Difference | str | None:
     seq, action = record.get("seq", 0), record.get("action")
     recorded, rules = record.get("decision"), tuple(record.get("rules") or ())
     digest, step = record.get("args_digest"), record.get("step")
@@ -114,14 +120,21 @@ def _redecide(record: dict[str, Any], at: int, authorizer: Authorizer,
         if outside is not None and recorded != "deny":
             return Difference(seq=seq, action=action, recorded=str(recorded), replayed="deny", recorded_rules=rules,
                               replayed_rules=outside[0], reason=outside[1])
+        if seq in retained:  # kept, but fields outside the sealed log_fields only as digests
+            return "argument values outside `observability.log_fields` were kept as digests only"
         return "arguments were not retained (run with retain_args to replay them)"
     usage = record.get("usage") or {}
-    decision = authorizer.decide(str(action), record.get("context") or {}, args, step=step,
-                                 tokens=usage.get("tokens", 0), cost=usage.get("cost", 0), at=at)
-    if decision.effect == recorded and decision.rules == rules:
+    held = memory(str(action), step, args) if memory is not None and isinstance(args, Mapping) else None
+    if held is not None:  # a memory tool naming another namespace: denied before the decision path, as at run time
+        effect, replayed_rules, why = "deny", (MEMORY_RULE,), held
+    else:
+        decision = authorizer.decide(str(action), record.get("context") or {}, args, step=step,
+                                     tokens=usage.get("tokens", 0), cost=usage.get("cost", 0), at=at)
+        effect, replayed_rules, why = decision.effect, decision.rules, decision.reason
+    if effect == recorded and replayed_rules == rules:
         return None
-    return Difference(seq=seq, action=str(action), recorded=str(recorded), replayed=decision.effect,
-                      recorded_rules=rules, replayed_rules=decision.rules, reason=decision.reason)
+    return Difference(seq=seq, action=str(action), recorded=str(recorded), replayed=effect,
+                      recorded_rules=rules, replayed_rules=replayed_rules, reason=why)
 
 
 def _charge(authorizer: Authorizer, record: dict[str, Any], at: int) -> None:

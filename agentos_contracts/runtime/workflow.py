@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 from agentos_contracts.model.manifest import WorkflowPlan, WorkflowStep
 from agentos_contracts.runtime.authorize import Decision
+from agentos_contracts.runtime.dataflow import output_problem
 from agentos_contracts.runtime.engine import PolicyDenied, Runtime
 from agentos_contracts.runtime.journal import Journal
 from agentos_contracts.seal.canonical import CanonicalError, canonical_digest
@@ -265,6 +266,9 @@ def _run_step(rt: Runtime, step: WorkflowStep, impl: StepImpl | None, inputs: di
         raise StepsError(f"step `{step.id}` returned {type(outputs).__name__}, not a JSON object")
     outputs = dict(outputs)
     canonical_digest(outputs)  # outputs are journaled: they must be JSON
+    wrong = output_problem(step.id, step.out, outputs)
+    if wrong is not None:  # recorded as the step's failure (step.failed), then compensated
+        raise StepsError(wrong)
     return outputs
 
 

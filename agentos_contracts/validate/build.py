@@ -37,6 +37,15 @@ def _frac(v: Any) -> Fraction | None:
 MCP_TOOL_FIELDS = ("name", "title", "description", "inputSchema", "outputSchema", "annotations")
 
 
+def _memory_arg(v: Any) -> str | None:
+    """Catalog `memory: true` or `memory: {namespace_arg: NAME}` → the namespace argument's name."""
+    if v is True:
+        return "namespace"
+    if isinstance(v, Mapping):
+        return str(v.get("namespace_arg", "namespace"))
+    return None
+
+
 def _int(v: Any) -> Any:
     """JSON Schema counts `2.0` as an integer; the model wants a Python int."""
     return int(v) if isinstance(v, float) and v.is_integer() else v
@@ -138,7 +147,7 @@ def build_platform(data: Mapping[str, Any], file: str = "") -> Platform:
         tools=tuple(Tool(name=t["name"], version=units.parse_version(t["version"]), placement=t.get("placement"),
                          rtt_ns_p95=_ms(t.get("rtt_ms_p95")) or 0,
                          descriptor={k: t[k] for k in MCP_TOOL_FIELDS if k in t},
-                         tags=_strs(t.get("tags")))
+                         tags=_strs(t.get("tags")), memory_arg=_memory_arg(t.get("memory")))
                     for t in data.get("tools") or []),
         embed_stores=tuple(EmbedStore(name=e["name"], placement=e.get("placement"), tags=_strs(e.get("tags")))
                            for e in data.get("embed_stores") or []),

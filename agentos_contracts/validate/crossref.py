@@ -32,9 +32,14 @@ def check_documents(docs: list[Document], *, check_policies: bool = True) -> Ite
                 found.extend(_agents_known(wf, contracts))
             yield wf, found
     platforms = by_kind.get("Platform", [])
+    from agentos_contracts.validate.governance import check_governance, check_namespaces
+
     if platforms:
         for doc in by_kind.get("AgentContract", []):
-            yield doc, list(_tenancy(doc, platforms))
+            yield doc, list(_tenancy(doc, platforms)) + list(check_governance(doc, platforms,
+                                                                              with_policies=check_policies))
+    for doc, found in check_namespaces(by_kind.get("AgentContract", [])):
+        yield doc, [found]
     if check_policies:
         schemas = _tool_schemas(platforms)
         for doc in by_kind.get("AgentContract", []):

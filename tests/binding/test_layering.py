@@ -1,4 +1,4 @@
-"""Layering: maps merge, lists replace, `must` lists intersect, provenance per leaf."""
+"""Layering: maps merge, lists replace, `must` lists intersect, governed keys only narrow, provenance per leaf."""
 
 from __future__ import annotations
 
@@ -12,17 +12,18 @@ PLACES = ["edge", "on-prem", "cloud"]
 
 def test_maps_merge_and_lists_replace() -> None:
     out = merge_layers([
-        ("platform", {"budgets": {"calls": 10, "tokens": 5}, "capabilities": ["a", "b"]}),
-        ("contract", {"budgets": {"tokens": 7}, "capabilities": ["c"]}),
+        ("platform", {"budgets": {"calls": 10, "tokens": 5}, "tags": ["a", "b"], "x": {"y": 1}}),
+        ("contract", {"budgets": {"tokens": 3}, "tags": ["c"], "x": {"z": 2}}),
     ])
-    assert out.data == {"budgets": {"calls": 10, "tokens": 7}, "capabilities": ["c"]}
-    assert out.provenance == {"/budgets/calls": "platform", "/budgets/tokens": "contract", "/capabilities": "contract"}
+    assert out.data == {"budgets": {"calls": 10, "tokens": 3}, "tags": ["c"], "x": {"y": 1, "z": 2}}
+    assert out.provenance == {"/budgets/calls": ["platform"], "/budgets/tokens": ["platform", "contract"],
+                              "/tags": "contract", "/x/y": "platform", "/x/z": "contract"}
 
 
 def test_null_in_a_later_layer_does_not_reset() -> None:
     out = merge_layers([("tenant", {"memory": {"retention_days": 30}}), ("contract", {"memory": {"retention_days": None}})])
     assert out.data == {"memory": {"retention_days": 30}}
-    assert out.provenance == {"/memory/retention_days": "tenant"}
+    assert out.provenance == {"/memory/retention_days": ["tenant"]}
 
 
 def test_replacing_a_mapping_by_a_scalar_drops_its_leaves_provenance() -> None:
@@ -79,7 +80,8 @@ def test_request_layer_is_last() -> None:
     out = merge_layers([("contract", {"capabilities": ["a", "b"], "binding": {"mode": "smooth"}}),
                         ("request", {"capabilities": ["a"], "binding": {"mode": "strict"}})])
     assert out.data == {"capabilities": ["a"], "binding": {"mode": "strict"}}
-    assert out.provenance == {"/capabilities": "request", "/binding/mode": "request"}
+    assert out.provenance == {"/capabilities": ["contract", "request"], "/binding/mode": ["contract", "request"]}
+    assert not out.widenings
 
 
 @settings(max_examples=200)

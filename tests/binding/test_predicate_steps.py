@@ -32,10 +32,10 @@ def _cleaner(kit: Any, capabilities: list[str]) -> dict[str, Any]:
 def test_override_narrows_capabilities_and_keeps_the_agents_consent(kit: Any) -> None:
     bound, own = _bound(kit, _cleaner(kit, ["notes.read", "notes.write", "notes.delete"]), OVERRIDE)
     step = Step(id="clean", agent="cleaner", override=OVERRIDE)
-    # layering replaced the consent list with the override's, dropping the tenant's notes.delete
-    assert bound.candidates.unit.contract.consent_for == ("notes.write",)
-    assert step_ceiling(step, bound, own) == (("notes.read", "notes.delete"), ("notes.write", "notes.delete"))
-    assert step_ceiling(step, bound) == (("notes.read", "notes.delete"), ("notes.write",))
+    # consent is a union: the tenant's notes.delete survives the override's own list
+    assert bound.candidates.unit.contract.consent_for == ("notes.delete", "notes.write")
+    assert step_ceiling(step, bound, own) == (("notes.read", "notes.delete"), ("notes.delete", "notes.write"))
+    assert step_ceiling(step, bound) == (("notes.read", "notes.delete"), ("notes.delete", "notes.write"))
 
 
 def test_the_agents_consent_outside_the_step_is_never_a_grant(kit: Any) -> None:
@@ -49,7 +49,7 @@ def test_patterns_cover_the_agents_consent(kit: Any) -> None:
     override = {"capabilities": ["notes.*"], "security": {"consent_for": ["notes.write"]}}
     bound, own = _bound(kit, _cleaner(kit, ["notes.*"]), override)
     assert step_ceiling(Step(id="clean", agent="cleaner", override=override), bound, own) == (
-        ("notes.*",), ("notes.write", "notes.delete"))
+        ("notes.*",), ("notes.delete", "notes.write"))
 
 
 def test_without_an_override_the_step_gets_its_agents_ceiling(kit: Any) -> None:

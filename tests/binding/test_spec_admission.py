@@ -20,6 +20,7 @@ from agentos_contracts.cli import app
 
 runner = CliRunner()
 SCHEMA = {"type": "object", "properties": {}}
+SAFE = {"readOnlyHint": True}  # MCP annotations: not high-risk, so no consent gate is needed
 
 # overhead 10 ms; `m@1.0.0` onset 90 ms p95 and 256 tokens/s: 256 default output tokens take 1000 ms,
 # so onset = 100 ms and turn = 1100 ms (+ 50 ms with the `t.x` tool).
@@ -34,7 +35,7 @@ PLATFORM: dict[str, Any] = {
         {"name": "m", "version": "1.0.0", "placement": "on-prem", "node": "prem-0", "onset_ms_p95": 90,
          "tokens_per_s": 256, "cost_per_1k_tokens": 0.01, "capacity_tokens_per_min": 10000000},
     ],
-    "tools": [{"name": "t.x", "version": "1.0.0", "rtt_ms_p95": 50, "placement": "on-prem", "inputSchema": SCHEMA}],
+    "tools": [{"name": "t.x", "version": "1.0.0", "rtt_ms_p95": 50, "placement": "on-prem", "inputSchema": SCHEMA, "annotations": SAFE}],
 }
 
 
@@ -123,8 +124,8 @@ def test_srt_turn_counts_the_contracts_tools(tmp_path: Path) -> None:
 
 
 def test_srt_turn_picks_a_tool_deployment_that_fits_by_one_nanosecond(tmp_path: Path) -> None:
-    p = plat(tools=[{"name": "t.x", "version": "1.0.0", "rtt_ms_p95": 50, "placement": "on-prem", "inputSchema": SCHEMA},
-                    {"name": "t.x", "version": "1.0.0", "rtt_ms_p95": 60, "placement": "cloud", "inputSchema": SCHEMA}])
+    p = plat(tools=[{"name": "t.x", "version": "1.0.0", "rtt_ms_p95": 50, "placement": "on-prem", "inputSchema": SCHEMA, "annotations": SAFE},
+                    {"name": "t.x", "version": "1.0.0", "rtt_ms_p95": 60, "placement": "cloud", "inputSchema": SCHEMA, "annotations": SAFE}])
     c = srt("a", 100, 1160, capabilities=["t.x"], binding={"mode": "flexible", "prefer": {"placement": ["cloud"]}})
     code, doc = admit(tmp_path, [c], p)
     assert code == 0 and doc["admitted"][0]["evidence"]["turn_ms"] == 1160  # the preferred (cloud) deployment
@@ -327,11 +328,11 @@ def test_hrt_work_stays_on_nodes_that_declare_a_scheduler(tmp_path: Path) -> Non
     code, doc = admit(tmp_path, [hi, hrt("lo", wcet_ms=2.000001, period_ms=6, deadline_ms=4)], p)
     assert verdicts(doc) == (["hi"], ["lo"]) and codes(doc, "lo") == {"AC511"}
     assert doc["admitted"][0]["placement"] == [{"node": "rt-0", "core": 0}]
-    # a platform that declares no scheduler anywhere runs HRT work under EDF on any node
+    # a platform that declares no scheduler anywhere has no node for HRT work at all
     p = plat(nodes=[{"name": "n", "placement": "edge", "cores": 1, "mem": "4GiB"}],
              models=[model("m", "1.0.0", placement="edge", node="n")], tools=[])
     code, doc = admit(tmp_path, [hrt("a", wcet_ms=2, period_ms=4), hrt("b", wcet_ms=3, period_ms=6)], p)
-    assert (code, verdicts(doc)) == (0, (["a", "b"], []))
+    assert (code, verdicts(doc)) == (1, ([], ["a", "b"])) and codes(doc, "a") == {"AC511"}
 
 
 def test_hrt_only_on_undeclared_nodes_is_rejected(tmp_path: Path) -> None:
@@ -369,7 +370,7 @@ def test_strict_range_with_two_versions_is_rejected(tmp_path: Path) -> None:
 
 
 def test_strict_tool_refs_need_exactly_one_version(tmp_path: Path) -> None:
-    p = plat(tools=[{"name": "t.x", "version": v, "rtt_ms_p95": 50, "placement": "on-prem", "inputSchema": SCHEMA}
+    p = plat(tools=[{"name": "t.x", "version": v, "rtt_ms_p95": 50, "placement": "on-prem", "inputSchema": SCHEMA, "annotations": SAFE}
                     for v in ("1.0.0", "2.0.0")])
     c = srt("a", 100, 1150, capabilities=["t.x"], binding={"mode": "strict", "must": {"model": "m", "tools": "t.x@==1.0.0"}})
     assert admit(tmp_path, [c], p)[0] == 0
@@ -518,9 +519,9 @@ def test_fallback_violating_must_is_not_recorded(tmp_path: Path) -> None:
 
 def test_fallback_tool_outside_the_must_range_or_the_ceiling_is_not_recorded(tmp_path: Path) -> None:
     """Regression: a substitute tool was checked for placement and tags only, not `must.tools` or the ceiling."""
-    p = plat(tools=[{"name": "t.x", "version": v, "rtt_ms_p95": 50, "placement": "on-prem", "inputSchema": SCHEMA}
+    p = plat(tools=[{"name": "t.x", "version": v, "rtt_ms_p95": 50, "placement": "on-prem", "inputSchema": SCHEMA, "annotations": SAFE}
                     for v in ("1.0.0", "2.0.0")] +
-             [{"name": "t.y", "version": "1.0.0", "rtt_ms_p95": 1, "placement": "on-prem", "inputSchema": SCHEMA}])
+             [{"name": "t.y", "version": "1.0.0", "rtt_ms_p95": 1, "placement": "on-prem", "inputSchema": SCHEMA, "annotations": SAFE}])
     c = srt("a", 100, 1150, capabilities=["t.x"],
             binding={"mode": "flexible", "must": {"tools": "t.x@<2"},
                      "allow_fallbacks": [{"when": "newer", "substitute": {"tools": ["t.x@>=2"]}},

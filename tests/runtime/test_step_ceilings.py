@@ -66,12 +66,13 @@ def test_admission_seals_each_steps_own_ceiling(admitted: Admitted) -> None:
     assert _ceilings(p) == {
         "plan": (["tools.plan"], []),
         "browse": (["web.fetch"], []),
-        # the override narrows doc-rag-planner's capabilities; its consent list stays
-        "summarize": (["rag.retrieve", "summarize"], ["fs.write", "payment.charge"]),
+        # the override narrows doc-rag-planner's capabilities; consent it keeps only on what the step may do
+        # (a consent entry is a grant with consent, so one outside the narrowed step would widen it)
+        "summarize": (["rag.retrieve", "summarize"], []),
         "approve_send": (["email.send"], ["email.send"]),
     }
-    # the workflow-wide ceiling is still the union, which alone would let browse ask for fs.write
-    assert "fs.write" in p["consentFor"] and "fs.write" not in _ceilings(p)["browse"][0]
+    # no step may ask for fs.write: the summarize step narrowed it away, browse never had it
+    assert "fs.write" not in p["consentFor"] and "fs.write" not in _ceilings(p)["browse"][0]
 
 
 def test_browse_fs_write_is_denied_by_its_step_ceiling_and_the_email_needs_consent(admitted: Admitted,
@@ -103,9 +104,13 @@ def test_browse_fs_write_is_denied_by_its_step_ceiling_and_the_email_needs_conse
     assert shown == [{"action": "email.send", "step": "approve_send"}]
     verdict = audit.verify(log, [keys.read_public_key(admitted.pub)])
     assert verdict.ok and verdict.attested_seq == verdict.last_seq
-    # replay re-decides each recorded call with its step: the same manifest gives the same decisions
+    # replay re-decides each recorded call with its step: the same manifest gives the same decisions; the
+    # summarize step's agent logs only `prompt` and `sources`, so its call's other arguments were kept as
+    # digests and that call is skipped
     again = replay(log, load_manifest(admitted.manifest, read_public_keys(admitted.pub)))
-    assert again.ok and again.skipped == () and again.same == again.replayed == 7  # plan 1, browse 4, summarize 1, send 1
+    assert again.ok and again.same == again.replayed == 6  # plan 1, browse 4, send 1
+    assert [reason for _, reason in again.skipped] == [
+        "argument values outside `observability.log_fields` were kept as digests only"]
 
 
 @pytest.mark.parametrize("step, action, args", [
@@ -130,12 +135,13 @@ def test_a_step_cannot_use_another_agents_actions(admitted: Admitted, tmp_path: 
 def test_each_step_keeps_its_own_grants_and_plain_calls_keep_the_workflow_ceiling(admitted: Admitted,
                                                                                   tmp_path: Path) -> None:
     with Runtime.load(admitted.manifest, admitted.pub, audit=tmp_path / "a.db") as rt, rt.context(**CONTEXT):
-        assert rt.authorize("fs.write", args=WRITE).effect == "consent"  # no step: the union, as before
+        stepless = rt.authorize("tools.plan", None, {"query": "deck"})  # no step: denied, never the union
+        assert (stepless.effect, stepless.rules) == ("deny", ("workflow:step-required",))
         denied = rt.authorize("fs.write", None, WRITE, step="browse")
         assert (denied.effect, denied.rules) == ("deny", ("step:browse:capabilities",))
-        # summarize's agent lists fs.write in consent_for: inside that step it needs consent
-        asked = rt.authorize("fs.write", None, WRITE, step="summarize")
-        assert (asked.effect, asked.rules) == ("consent", ("contract:consent_for",))
+        # the summarize step narrowed doc-rag-planner to retrieval: its fs.write consent went with it
+        narrowed = rt.authorize("fs.write", None, WRITE, step="summarize")
+        assert (narrowed.effect, narrowed.rules) == ("deny", ("step:summarize:capabilities",))
         assert rt.authorize("web.fetch", None, PAGE, step="browse").effect == "allow"
         assert rt.authorize("tools.plan", None, {"query": "deck"}, step="plan").effect == "allow"
         unknown = rt.authorize("tools.plan", None, {"query": "deck"}, step="nope")
@@ -144,7 +150,8 @@ def test_each_step_keeps_its_own_grants_and_plain_calls_keep_the_workflow_ceilin
         outside = rt.authorize("shell.exec", None, {}, step="plan")  # outside both ceilings: the step's rule wins
         assert outside.rules == ("step:plan:capabilities",)
     denied_records = [r for r in _records(tmp_path / "a.db") if r["type"] == "tool.denied"]
-    assert [(r["action"], r["step"], r["agent"], r["rules"]) for r in denied_records][:1] == [
+    assert [(r["action"], r.get("step"), r["agent"], r["rules"]) for r in denied_records][:2] == [
+        ("tools.plan", None, "city_permit_assistant", ["workflow:step-required"]),
         ("fs.write", "browse", "browser-agent", ["step:browse:capabilities"])]
 
 
@@ -182,7 +189,7 @@ def test_a_steps_own_consent_list_applies_without_a_policy(tmp_path: Path) -> No
     manifest.write_bytes(entry.envelope)
     note = {"path": "notes/a.md"}
     with Runtime.load(manifest, pub, audit=tmp_path / "a.db") as rt:
-        assert rt.authorize("notes.delete", None, note).effect == "allow"  # the workflow's lists alone
+        assert rt.authorize("notes.delete", None, note).effect == "deny"  # no step: denied
         inside = rt.authorize("notes.delete", None, note, step="clean")  # the tenant's consent, kept by the step
         assert (inside.effect, inside.stage, inside.rules) == ("consent", "policy", ("contract:consent_for",))
         assert rt.authorize("notes.write", None, note, step="clean").effect == "consent"
@@ -205,7 +212,7 @@ def test_replay_applies_the_recorded_steps_ceiling(sealer: Any, tmp_path: Path, 
     log = tmp_path / "audit.db"
     with Runtime.load(wide, sealer.pub, audit=log, retain_args=retain) as rt:
         assert rt.authorize("summarize", None, {"text": "t"}, step="a").effect == "allow"
-        assert rt.authorize("summarize", None, {"text": "t"}).effect == "allow"  # no step: manifest ceiling only
+        assert rt.authorize("summarize", None, {"text": "t"}).effect == "deny"  # no step: a workflow call needs one
     narrow = _one_step(sealer, "narrow", ("web.fetch",))
     report = replay(log, load_manifest(narrow, read_public_keys(sealer.pub)))
     assert [(d.seq, d.recorded, d.replayed, d.replayed_rules) for d in report.differences] == [

@@ -49,7 +49,7 @@ memory:
   retention_days: 30
   rag: {top_k: 5, require_grounding: true}
 security:
-  consent_for: [fs.read]
+  consent_for: [fs.read, mcp.github.create_issue]
 observability:
   tracing: opentelemetry
   log_fields: [prompt, sources]
@@ -163,7 +163,7 @@ name: lab_platform
 orchestration_overhead_ms: 20
 defaults:
   budgets: {tokens: 1000000}
-  binding: {mode: smooth}
+  binding: {mode: flexible}
   modelPolicy: {max_output_tokens: 256}
 tenants:
   - name: acme
@@ -172,7 +172,7 @@ tenants:
       binding: {must: {placement: [edge, on-prem]}}
     roles:
       - name: analyst
-        defaults: {capabilities: [web.fetch, fs.read], class: {latency: SRT}}
+        defaults: {capabilities: [web.fetch, fs.read, mcp.github.*], class: {latency: SRT}}
 nodes:
   - {name: edge-1, placement: edge, cores: 4, mem: 8Gi, scheduler: EDF, tags: [gpu]}
   - {name: cloud_1, placement: cloud, cores: 64, mem: 256GiB, scheduler: RM}
@@ -198,7 +198,7 @@ tools:
     inputSchema: {type: object, properties: {title: {type: string}}, required: [title]}
     outputSchema: {type: object}
     annotations: {title: Create issue, readOnlyHint: false, destructiveHint: false, openWorldHint: true}
-  - {name: web.fetch, version: "3", rtt_ms_p95: 80}
+  - {name: web.fetch, version: "3", rtt_ms_p95: 80, annotations: {readOnlyHint: true}}
 embed_stores:
   - {name: vec1, placement: on-prem, tags: [pii-ok]}
   - {name: vecdb_A, placement: edge}
