@@ -14,7 +14,7 @@ LAYER = {
     "documents": 1,
     "policy": 2, "sched": 2,
     "validate": 3, "binding": 3, "seal": 3,
-    "admit": 4, "runtime": 4,
+    "admit": 4, "runtime": 4, "gateway": 4,
     "report": 5,
     "cli": 6, "__main__": 6,
 }
@@ -29,7 +29,12 @@ ONLY_IN = {
     "rich": ("cli/", "report/text.py"),
     "yaml": ("documents/",),
     "jsonschema": ("validate/schema.py", "seal/", "runtime/", "policy/cases.py"),
+    "mcp": ("gateway/",),
+    "mcp_types": ("gateway/",),
+    "uvicorn": ("gateway/server.py",),
 }
+# the gateway sits beside the runtime and drives it; it never binds, parses policies or solves
+GATEWAY_MAY_USE = {"diagnostics", "codes", "resources", "schemacheck", "model", "seal", "runtime", "gateway"}
 RUNTIME_MAY_USE = {"diagnostics", "codes", "resources", "schemacheck", "model", "seal", "runtime",
                    "policy.ir", "policy.evaluator", "policy"}
 
@@ -76,6 +81,8 @@ def test_imports_follow_the_layers(path: Path) -> None:
                 problems.append(f"{mod}: the runtime uses only seal, policy.ir/evaluator and layer 0")
             elif me == "runtime" and target == "policy" and len(parts) > 2 and parts[2] not in ("ir", "evaluator"):
                 problems.append(f"{mod}: the runtime never loads the policy compiler")
+            elif me == "gateway" and target not in GATEWAY_MAY_USE:
+                problems.append(f"{mod}: the gateway uses only the runtime, seal and layer 0")
             elif me == "model" and target not in ("model", "diagnostics"):
                 problems.append(f"{mod}: the model uses the stdlib and diagnostics.Span only")
         elif top in ONLY_IN and not any(rel.startswith(p) for p in ONLY_IN[top]):

@@ -27,6 +27,7 @@ COMMANDS = {
     "keygen": "keygen",
     "schema": "schema",
     "run": "run",
+    "gateway": "gateway",
 }
 # command groups: name → module exposing a `typer.Typer` named `app`
 GROUPS = {"audit": "audit"}

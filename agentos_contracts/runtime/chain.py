@@ -35,6 +35,10 @@ EVENT_TYPES = frozenset({
     "tool.completed", "tool.failed",
     "step.started", "step.completed", "step.failed", "step.skipped", "step.compensated",
     "step.compensation_failed", "fallback.activated",
+}) | frozenset({
+    # the MCP gateway (agentos_contracts/gateway): refusals before the runtime decides, descriptor
+    # pinning, results withheld, and calls forwarded in monitor mode that would have been denied
+    "call.refused", "descriptor.drifted", "descriptor.restored", "result.withheld", "monitor.forwarded",
 })
 # record types that hold one authorize() decision: what `audit replay` re-decides
 DECISION_TYPES = frozenset({"tool.allowed", "tool.denied", "constraint.failed", "consent.required"})
