@@ -123,6 +123,19 @@ class Relay:
                                error=status.code, detail={"fields": list(status.fields),
                                                           "live_digest": status.live_digest})
 
+    async def refresh_all(self) -> None:
+        """Re-read every live upstream's tools (a listing is when a silent change must show)."""
+        async def one(up: Upstream) -> None:
+            try:
+                with anyio.fail_after(self.timeout_s):
+                    await up.refresh()
+            except Exception:  # a broken upstream keeps its last known tools; its calls fail closed
+                return
+
+        async with anyio.create_task_group() as tg:
+            for up in self.upstreams.values():
+                tg.start_soon(one, up)
+
     def visible_tools(self) -> list[dict[str, Any]]:
         """The sealed descriptors of the actions inside the ceiling whose upstream serves them as sealed."""
         out = []

@@ -10,6 +10,7 @@ retry that carries the person's answer). Listens on stdio or on streamable HTTP 
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
@@ -147,6 +148,7 @@ def session_id(ctx: Any) -> str | None:
 
 def build_server(relay: Relay, passthrough: Passthrough) -> Server[Any]:
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+        await relay.refresh_all()
         return types.ListToolsResult(tools=[types.Tool.model_validate(t) for t in relay.visible_tools()])
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> Any:
@@ -206,11 +208,21 @@ async def serve(relay: Relay, listen: Listen, log: Any) -> None:
                 continue
             log(f"upstream `{prefix}` is not ready yet; its tools appear once it starts")
         if listen.stdio:
+            tg.start_soon(_stop_on_signal, tg.cancel_scope)
             async with stdio_server() as (read, write):
                 await server.run(read, write, server.create_initialization_options())
         else:
             await _serve_http(server, listen, log)
         tg.cancel_scope.cancel()
+
+
+async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+    """SIGTERM (what a client sends a stdio server it is done with) stops the gateway cleanly, so the
+    audit log is committed and closed; uvicorn handles the signals itself when serving HTTP."""
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return
 
 
 async def _serve_http(server: Server[Any], listen: Listen, log: Any) -> None:

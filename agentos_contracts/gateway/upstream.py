@@ -149,7 +149,12 @@ class Upstream:
         if getattr(self.capabilities, "tools", None) is not None:
             cursor: str | None = None
             for _ in range(PAGE_CAP):
-                page = await client.session.list_tools(params=types.PaginatedRequestParams(cursor=cursor))
+                try:
+                    page = await client.session.list_tools(params=types.PaginatedRequestParams(cursor=cursor))
+                except MCPError as exc:
+                    if exc.code == types.CONNECTION_CLOSED:
+                        self._break()
+                    raise
                 tools.update({t.name: wire(t) for t in page.tools})
                 cursor = page.next_cursor
                 if cursor is None:
