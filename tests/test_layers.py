@@ -34,7 +34,8 @@ ONLY_IN = {
     "uvicorn": ("gateway/server.py",),
 }
 # the gateway sits beside the runtime and drives it; it never binds, parses policies or solves
-GATEWAY_MAY_USE = {"diagnostics", "codes", "resources", "schemacheck", "model", "seal", "runtime", "gateway"}
+GATEWAY_MAY_USE = {"diagnostics", "codes", "resources", "schemacheck", "model", "seal", "runtime", "gateway",
+                   "__version__"}
 RUNTIME_MAY_USE = {"diagnostics", "codes", "resources", "schemacheck", "model", "seal", "runtime",
                    "policy.ir", "policy.evaluator", "policy"}
 
