@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 import anyio
 import mcp_types as types
 from mcp.server.lowlevel import Server
-from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 
 from agentos_contracts.gateway.passthrough import Passthrough, Refused
+from agentos_contracts.gateway.stdio import pipe_stdio
 from agentos_contracts.gateway.relay import CONSENT_KEY, NeedsInput, Relay, consent_message, flush_periodically
 from agentos_contracts.gateway.context import ContextSource
 from agentos_contracts.gateway.upstream import Upstream, UpstreamSpec
@@ -209,7 +209,7 @@ async def serve(relay: Relay, listen: Listen, log: Any) -> None:
             log(f"upstream `{prefix}` is not ready yet; its tools appear once it starts")
         if listen.stdio:
             tg.start_soon(_stop_on_signal, tg.cancel_scope)
-            async with stdio_server() as (read, write):
+            async with pipe_stdio() as (read, write):
                 await server.run(read, write, server.create_initialization_options())
         else:
             await _serve_http(server, listen, log)
