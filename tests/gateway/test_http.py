@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sys
+
 import anyio
 import mcp_types as types
 
