@@ -109,7 +109,8 @@ class Upstream:
                 self._log(f"upstream `{self.prefix}` ({self.spec.label}) failed: {_describe(exc)}")
             finally:
                 self._client = None
-                self._ready = anyio.Event()
+                if self._ready.is_set():
+                    self._ready = anyio.Event()
                 self._broken = anyio.Event()
             self.restarts += 1
             self._log(f"upstream `{self.prefix}`: restarting in {delay:.1f} s")
@@ -125,6 +126,10 @@ class Upstream:
         return self._client
 
     def _break(self) -> None:
+        """Drop the session at once (no later call may use it) and let the supervisor reopen it."""
+        if self._client is not None:
+            self._client = None
+            self._ready = anyio.Event()
         self._broken.set()
 
     async def _on_message(self, message: Any) -> None:
