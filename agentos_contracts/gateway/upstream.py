@@ -22,13 +22,18 @@ import mcp_types as types
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError
+from pydantic import TypeAdapter
 
 from agentos_contracts.runtime.authorize import ACTION
 
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
+RESTART_WAIT_S = 15.0  # how long a call waits for a restarting upstream before failing closed
 PAGE_CAP = 100  # pages of a listing read before giving up on a paginator that never ends
 SERVER_INFO_META = "io.modelcontextprotocol/serverInfo"
+# a tools/call result as the session validated it against the negotiated protocol version, kept as
+# plain JSON: the gateway checks it against the sealed schema and passes it on without a model round trip
+RAW_RESULT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 class UpstreamError(Exception):
@@ -169,7 +174,7 @@ class Upstream:
 
     async def request(self, call: Callable[[Client], Awaitable[Any]], timeout_s: float, what: str) -> Any:
         """Run one request on the session; every failure becomes an :class:`UpstreamError` with a clear message."""
-        client = await self.wait_ready(min(timeout_s, BACKOFF_MAX_S))
+        client = await self.wait_ready(min(timeout_s, RESTART_WAIT_S))
         if client is None:
             raise UpstreamError(f"upstream `{self.prefix}` is not available (restarting after a failure)")
         try:
@@ -192,10 +197,12 @@ class Upstream:
         request = types.CallToolRequest(params=types.CallToolRequestParams(name=tool, arguments=arguments))
 
         async def send(client: Client) -> Any:
-            return await client.session.send_request(request, types.CallToolResult,
-                                                     request_read_timeout_seconds=timeout_s)
+            return await client.session.send_request(request, RAW_RESULT, request_read_timeout_seconds=timeout_s)
 
-        result = wire(await self.request(send, timeout_s, f"`tools/call {tool}`"))
+        result = await self.request(send, timeout_s, f"`tools/call {tool}`")
+        if not isinstance(result, dict) or result.get("resultType", "complete") != "complete":
+            raise UpstreamError(f"upstream `{self.prefix}` answered `tools/call {tool}` with a result that is not a "
+                                "tool result (it may need input the gateway cannot relay)")
         return strip_server_info(result)
 
     async def listing(self, kind: str, timeout_s: float) -> list[dict[str, Any]]:
