@@ -21,6 +21,7 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 
 from agentos_contracts.gateway.passthrough import Passthrough, Refused
+from agentos_contracts.gateway.fastpath import FastPath
 from agentos_contracts.gateway.stdio import pipe_stdio
 from agentos_contracts.gateway.relay import CONSENT_KEY, NeedsInput, Relay, consent_message, flush_periodically
 from agentos_contracts.gateway.context import ContextSource
@@ -209,7 +210,10 @@ async def serve(relay: Relay, listen: Listen, log: Any) -> None:
             log(f"upstream `{prefix}` is not ready yet; its tools appear once it starts")
         if listen.stdio:
             tg.start_soon(_stop_on_signal, tg.cancel_scope)
-            async with pipe_stdio() as (read, write):
+            def fast(send: Callable[[str], None], spawn: Callable[..., None]) -> FastPath:
+                return FastPath(relay, lambda: server.server_info_stamp, send, spawn)
+
+            async with pipe_stdio(fast) as (read, write):
                 await server.run(read, write, server.create_initialization_options())
         else:
             await _serve_http(server, listen, log)

@@ -133,6 +133,7 @@ class Kit:
     """The helpers above as one fixture (test modules cannot import conftest under importlib mode)."""
 
     fetch_description = SEALED_FETCH_DESCRIPTION
+    root = ROOT
     upstream_command = staticmethod(upstream_command)
     received = staticmethod(received)
     gateway_args = staticmethod(gateway_args)
