@@ -2,15 +2,16 @@
 
     python benchmarks/gateway_bench.py [--n 400] [--warmup 50] [--mode auto|legacy]
 
-Both rounds use the same client (the official MCP SDK's ``Client``), the same transport
-(stdio) and the same upstream server (tests/fixtures/gateway/upstream_server.py, an SDK
+Both use the same client (the official MCP SDK's ``Client``), the same transport (stdio)
+and the same upstream server (tests/fixtures/gateway/upstream_server.py, an SDK
 low-level server): ``fetch {"host": "city.gov"}`` directly, then ``web.fetch`` through the
 gateway, which verifies the sealed manifest once at start-up and then, per call, checks the
 pin, decides with the runtime (ceiling, compiled policy, sealed inputSchema, budgets),
 appends the audit records (batched), forwards, checks the result against the sealed
-outputSchema and records the outcome. The manifest is admitted here with `agentos admit`
-against the test catalog. Prints p50/p95 per call for both and the difference; the goal is
-≤ 1.5 ms added at p50 and ≤ 3 ms at p95.
+outputSchema and records the outcome. Calls alternate between the two open sessions, so a
+busy machine slows both alike. The manifest is admitted here with `agentos admit` against the
+test catalog. Prints p50/p95 per call for both, the difference (goal: ≤ 1.5 ms added at p50,
+≤ 3 ms at p95), and the CPU time the gateway process spends per call (Linux).
 """
 
 from __future__ import annotations
@@ -46,19 +47,47 @@ def admit(folder: Path) -> tuple[Path, Path]:
     return folder / "m" / "permit-helper.manifest.json", folder / "keys" / "agentos.pub"
 
 
-async def timed_calls(params: StdioServerParameters, tool: str, n: int, warmup: int, mode: str) -> list[float]:
-    """Per-call seconds for ``n`` calls after ``warmup`` unmeasured ones, on one open session."""
-    out: list[float] = []
-    async with Client(params, mode=mode) as client:
+def _cpu_s(pattern: str) -> float:
+    """User + system CPU seconds of this process's children whose command line contains ``pattern`` (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if pattern in cmdline and int(fields[1]) == os.getpid():
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+async def interleaved(direct: StdioServerParameters, gateway: StdioServerParameters, n: int, warmup: int,
+                      mode: str) -> tuple[list[float], list[float], float, float]:
+    """Per-call seconds of the same call made directly and through the gateway, alternating one by one
+    on two open sessions (so both see the same machine load), and the CPU seconds per call of the
+    gateway process and of the directly called upstream server (the same SDK server code)."""
+    base: list[float] = []
+    via: list[float] = []
+    cpu_before = up_before = 0.0
+    async with Client(direct, mode=mode) as d, Client(gateway, mode=mode) as g:
         for i in range(warmup + n):
-            start = time.perf_counter()
-            result = await client.call_tool(tool, {"host": "city.gov"})
-            elapsed = time.perf_counter() - start
-            if result.is_error:
-                raise SystemExit(f"{tool} failed: {result.content}")
-            if i >= warmup:
-                out.append(elapsed)
-    return out
+            if i == warmup:
+                cpu_before, up_before = _cpu_s("agentos_contracts gateway"), _cpu_s("upstream_server.py")
+            pair = ((d, "fetch", base), (g, "web.fetch", via))
+            for client, tool, out in (pair if i % 2 == 0 else pair[::-1]):
+                start = time.perf_counter()
+                result = await client.call_tool(tool, {"host": "city.gov"})
+                elapsed = time.perf_counter() - start
+                if result.is_error:
+                    raise SystemExit(f"{tool} failed: {result.content}")
+                if i >= warmup:
+                    out.append(elapsed)
+        cpu = (_cpu_s("agentos_contracts gateway") - cpu_before) / n
+        up_cpu = (_cpu_s("upstream_server.py") - up_before) / n
+    return base, via, cpu, up_cpu
 
 
 def pct(values: list[float], q: float) -> float:
@@ -81,8 +110,7 @@ def main() -> None:
         gateway = StdioServerParameters(command=sys.executable, cwd=str(ROOT), env=dict(os.environ), args=[
             "-m", "agentos_contracts", "gateway", str(manifest), "--pub", str(pub), "--audit", str(folder / "a.db"),
             "--upstream", f"web={sys.executable} {' '.join(upstream)}", "--context", '{"unsafe_environment": false}'])
-        base = anyio.run(timed_calls, direct, "fetch", opts.n, opts.warmup, opts.mode)
-        via = anyio.run(timed_calls, gateway, "web.fetch", opts.n, opts.warmup, opts.mode)
+        base, via, cpu, up_cpu = anyio.run(interleaved, direct, gateway, opts.n, opts.warmup, opts.mode)
         verified = subprocess.run([sys.executable, "-m", "agentos_contracts", "audit", "verify", str(folder / "a.db")],
                                   cwd=str(ROOT), capture_output=True, text=True)
     print(f"gateway benchmark: {opts.n} calls after {opts.warmup} warm-up, stdio, client mode {opts.mode}, "
@@ -96,6 +124,8 @@ def main() -> None:
     added50, added95 = pct(via, 0.5) - pct(base, 0.5), pct(via, 0.95) - pct(base, 0.95)
     print(f"  {'added by the gateway':<36} p50 {added50 * 1e3:7.3f} ms   p95 {added95 * 1e3:7.3f} ms"
           f"   (goal: ≤ 1.5 ms p50, ≤ 3 ms p95)")
+    print(f"  CPU per call (user + system, from /proc): gateway process {cpu * 1e3:.3f} ms; "
+          f"the upstream server called directly {up_cpu * 1e3:.3f} ms")
     print(f"  mean direct {statistics.fmean(base) * 1e3:.3f} ms, via gateway {statistics.fmean(via) * 1e3:.3f} ms; "
           f"audit log: {verified.stdout.strip() or verified.stderr.strip()}")
 

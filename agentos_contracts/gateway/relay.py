@@ -30,6 +30,7 @@ from agentos_contracts.runtime.authorize import Decision
 from agentos_contracts.runtime.consent import Approval, ConsentRequest, call_digest
 from agentos_contracts.runtime.engine import Runtime
 from agentos_contracts.runtime.results import check_tool_result
+from agentos_contracts.runtime.telemetry import decision_attributes
 
 CONSENT_KEY = "agentos.consent"
 CONSENT_TTL_NS = 300 * 1_000_000_000
@@ -166,14 +167,14 @@ class Relay:
         attrs = {"mcp.method.name": "tools/call", "agentos.manifest.digest": self.rt.digest,
                  "gen_ai.agent.name": self.rt.manifest.name, **(span_attributes or {})}
         with self.rt.telemetry.tool_span(str(action), attrs) as span:
-            out = await self._call(str(action), args, channel)
+            out = await self._call(str(action), args, channel, span)
             if isinstance(out, dict) and out.get("isError"):
                 span.set_attribute("error.type", str(out.get("_agentos_error", "tool_error")))
             if isinstance(out, dict):
                 out.pop("_agentos_error", None)
             return out
 
-    async def _call(self, action: str, args: Any, channel: ConsentChannel) -> dict[str, Any] | NeedsInput:
+    async def _call(self, action: str, args: Any, channel: ConsentChannel, span: Any) -> dict[str, Any] | NeedsInput:
         context = self.context.current()
         refusal: tuple[str, str] | None = None
         if isinstance(context, str):
@@ -191,6 +192,9 @@ class Relay:
             if channel.defers:
                 return self._defer(decision, args)
             decision = await self._ask(decision, args, channel)
+        for key, value in decision_attributes(decision=decision.effect, rules=decision.rules, stage=decision.stage,
+                                              args_digest=decision.args_digest, reason=decision.reason).items():
+            span.set_attribute(key, value)
         if decision.effect != "allow":
             if not self.monitor:
                 return {**error_result(denied_text(decision)), "_agentos_error": f"denied.{decision.stage}"}
