@@ -50,11 +50,14 @@ class FastPath:
         self._init_id: Any = None
         self._legacy_version: str | None = None
         self._initialized = False
+        self._era: str | None = None  # decided by the first request, as the SDK's loop decides it
 
     # --- what the SDK says on the wire: the negotiated handshake version ---------------------------
 
     def inbound_seen(self, message: dict[str, Any]) -> None:
         method = message.get("method")
+        if self._era is None and "id" in message and isinstance(method, str):
+            self._era = "modern" if method != "initialize" and _enveloped(message.get("params")) else "legacy"
         if method == "initialize" and "id" in message:
             self._init_id = message["id"]
         elif method == "notifications/initialized":
@@ -76,7 +79,7 @@ class FastPath:
     def take(self, line: str) -> bool:
         """True when this line is answered here (the SDK never sees it)."""
         if MARKER not in line:
-            if '"initialize"' in line or '"notifications/initialized"' in line:
+            if self._era is None or '"initialize"' in line or '"notifications/initialized"' in line:
                 self._observe(line)
             return False
         try:
@@ -85,6 +88,7 @@ class FastPath:
             return False
         if not isinstance(message, dict):
             return False
+        self.inbound_seen(message)
         version = self._eligible(message)
         if version is None:
             return False
@@ -110,11 +114,11 @@ class FastPath:
         if "inputResponses" in params or "requestState" in params:
             return None  # a consent answer: the SDK path decides it
         meta = params.get("_meta")
-        if isinstance(meta, dict) and VERSION_KEY in meta:
+        if _enveloped(params):
             version = meta.get(VERSION_KEY)
-            if version not in MODERN_PROTOCOL_VERSIONS or CAPABILITIES_KEY not in meta:
+            if self._era != "modern" or version not in MODERN_PROTOCOL_VERSIONS or CAPABILITIES_KEY not in meta:
                 return None
-        elif self._initialized and self._legacy_version is not None:
+        elif self._era == "legacy" and self._initialized and self._legacy_version is not None:
             version = self._legacy_version
         else:
             return None
@@ -168,3 +172,8 @@ class FastPath:
             elif meta.get(SERVER_INFO_KEY) is None:
                 dumped["_meta"] = {**meta, SERVER_INFO_KEY: self._server_info()}
         return dumped
+
+
+def _enveloped(params: Any) -> bool:
+    """A 2026-07-28 request: its ``_meta`` carries the reserved protocol-version key (the SDK's own test)."""
+    return isinstance(params, dict) and isinstance(params.get("_meta"), dict) and VERSION_KEY in params["_meta"]

@@ -30,8 +30,13 @@ def _conversation(era: str) -> list[dict[str, Any]]:
         {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
         {"jsonrpc": "2.0", "method": "notifications/initialized"}]
-    return head + [{"jsonrpc": "2.0", "id": i + 1, "method": "tools/call",
-                    "params": {"name": name, "arguments": args, **meta}} for i, (name, args) in enumerate(CALLS)]
+    calls = [{"jsonrpc": "2.0", "id": i + 1, "method": "tools/call", "params": {"name": name, "arguments": args, **meta}}
+             for i, (name, args) in enumerate(CALLS)]
+    # the other era's call on this connection: the SDK refuses it, so the fast path must leave it alone
+    other = {} if era == "modern" else {"_meta": MODERN_META}
+    stray = {"jsonrpc": "2.0", "id": 99, "method": "tools/call",
+             "params": {"name": "web.fetch", "arguments": {"host": "city.gov"}, **other}}
+    return head + calls + [stray]
 
 
 def _replies(admitted: Any, kit: Any, tmp: Path, era: str, stdout_to_file: bool) -> dict[Any, Any]:
@@ -75,6 +80,7 @@ def test_fast_path_replies_equal_the_sdk_loop(admitted: Any, kit: Any, tmp_path:
     fast = _replies(admitted, kit, tmp_path / "fast", era, stdout_to_file=False)
     sdk = _replies(admitted, kit, tmp_path / "sdk", era, stdout_to_file=True)
     assert fast == sdk
-    assert len(fast) == len(CALLS) + (0 if era == "modern" else 1)
+    assert len(fast) == len(CALLS) + (1 if era == "modern" else 2)
+    assert "error" in fast[99]
     assert fast[1]["result"]["structuredContent"] == {"status": 200, "body": "page city.gov/a"}
     assert fast[2]["result"]["isError"] is True
