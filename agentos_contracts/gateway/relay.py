@@ -157,7 +157,10 @@ class Relay:
         up, tool = self.split(action)
         if up is None:
             return "AC804", f"no upstream serves `{action}`"
-        status = pinning.compare(action, up.prefix, tool, self.sealed.get(action), up.tools.get(tool))
+        # the status computed when the upstream's tools were last read (they change only then)
+        status = self.status.get(action)
+        if status is None:
+            status = pinning.compare(action, up.prefix, tool, self.sealed.get(action), up.tools.get(tool))
         return None if status.servable else (status.code or "AC810", status.reason)
 
     # --- tools/call ------------------------------------------------------------------------------
