@@ -212,8 +212,6 @@ def _groups(docs: list[Document], platform: Platform) -> list[_Group]:
 def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tuple[str, str]]) -> tuple[Ledger, list[Diagnostic]]:
     """Count what admitted manifests hold; a manifest that cannot be trusted stops admission."""
     from agentos_contracts.documents.discover import find_files, read_source
-    from agentos_contracts.seal.manifest import verify_manifest
-
     ledger = Ledger(platform=platform)
     diags: list[Diagnostic] = []
     paths = list(platform.reservations)
@@ -223,15 +221,15 @@ def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tupl
         diags += missing
     seen: set[str] = set()
     for path in paths:
-        if os.path.realpath(path) in seen:
+        real = os.path.realpath(path)
+        if real in seen:
             continue
-        seen.add(os.path.realpath(path))
+        seen.add(real)
         source, bad = read_source(path)
         diags += bad
         if source is None:
             continue
-        result = verify_manifest(source.data, list(options.trusted_keys), now=options.now,
-                                 allow_unsigned=options.existing_unsigned)
+        result = _verified(source.data, options)
         span = Span.file_start(path)
         if not result.ok:
             if {p.code for p in result.problems} == {"AC612"} and result.predicate is not None:
@@ -254,6 +252,36 @@ def _reservations(platform: Platform, options: AdmitOptions, admitting: set[tupl
             for problem in ledger.add_held(h):
                 diags.append(dg.make("AC534", span, file=path, what=h.label, reason=problem))
     return ledger, diags
+
+
+_VERIFIED: dict[tuple[str, tuple[str, ...], bool], Any] = {}  # verified manifests without expiry, by content
+_VERIFIED_MAX = 4096
+
+
+def _verified(data: bytes, options: AdmitOptions) -> Any:
+    """``verify_manifest``, remembered by content digest for manifests that never expire.
+
+    Admitting again and again against the same reservations (the Kubernetes webhook does,
+    once per review) then verifies each manifest once; a changed file has another digest,
+    and a manifest with ``expiresAt`` is checked afresh every time, since its verdict
+    depends on the clock.
+    """
+    import hashlib
+
+    from agentos_contracts.seal.keys import keyid
+    from agentos_contracts.seal.manifest import verify_manifest
+
+    key = (hashlib.sha256(data).hexdigest(), tuple(sorted(keyid(k) for k in options.trusted_keys)),
+           options.existing_unsigned)
+    hit = _VERIFIED.get(key)
+    if hit is not None:
+        return hit
+    result = verify_manifest(data, list(options.trusted_keys), now=options.now, allow_unsigned=options.existing_unsigned)
+    if result.ok and result.predicate is not None and "expiresAt" not in result.predicate:
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[key] = result
+    return result
 
 
 # --- decide, then build and seal the manifests ------------------------------------------------

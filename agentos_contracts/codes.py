@@ -227,6 +227,13 @@ CODES: dict[str, Code] = {
     "AC732": Code("compensation-failed", "compensation of step `{step}` failed: {reason}", "undo that step's effects by hand; the audit log lists what ran"),
     "AC733": Code("journal-unusable", "{message}", "one run uses a journal at a time; pass another `--journal` or wait for the other run"),
     "AC734": Code("bad-inputs", "{message}", "pass `--input name=value` (repeatable) or `--inputs FILE.json` holding a JSON object"),
+    # --- run-time signals, lifecycle and revocations (AC770-AC799) ---
+    "AC770": Code("revocations-untrusted", "{message}", "point `--revocations` (or AGENTOS_REVOCATIONS) at the list `agentos ctl` wrote, signed by a key you pass with `--pub`"),
+    "AC771": Code("manifest-revoked", "{message}", "this manifest was revoked with `agentos ctl revoke`; admit and seal a new one"),
+    "AC772": Code("revocations-rolled-back", "{message}", "a revocation list never goes back to an older sequence; restore the newest list"),
+    "AC773": Code("ctl-target", "{message}", "pass a manifest file or its digest `sha256:...` (as `agentos verify` prints it)"),
+    "AC774": Code("ctl-transition", "{message}", "revocation is final: admit and seal a new manifest instead of resuming a revoked one"),
+    "AC775": Code("ctl-key", "{message}", "pass `--key KEY.pem` (or AGENTOS_SIGNING_KEY): the list is signed with the manifests' signing key"),
     # --- end runtime ---
     # --- gateway (AC800-AC829) ---
     # (owned by agentos_contracts/gateway; add codes between these markers)
@@ -241,6 +248,23 @@ CODES: dict[str, Code] = {
     "AC820": Code("result-withheld", "{message}", "the upstream returned a result its sealed outputSchema does not allow; fix the server or re-admit with the new schema"),
     "AC821": Code("upstream-failed", "{message}", "check the upstream MCP server; a crashed stdio server is restarted with back-off"),
     # --- end gateway ---
+    # --- Kubernetes: custom resources, webhook, manifests (AC830-AC859) ---
+    "AC830": Code("cr-version", "custom resource `apiVersion` `{version}` is not `agentos.dev/v1alpha1`", "this release reads `apiVersion: agentos.dev/v1alpha1`"),
+    "AC831": Code("cr-kind", "custom resource kind `{kind}` is not one of AgentContract, Workflow, Platform", "use `kind: AgentContract`, `Workflow` or `Platform`"),
+    "AC832": Code("cr-missing", "custom resource needs `{key}`: {expected}", "write the document's name as `metadata.name` and every other field under `spec`"),
+    "AC834": Code("cr-tenant-namespace", "`spec.tenant` `{tenant}` differs from the namespace `{namespace}`", "the namespace is the tenant: drop `spec.tenant`, or create the resource in namespace `{tenant}`"),
+    "AC835": Code("cr-header-in-spec", "`spec.{key}` does not belong in `spec`", "the name is `metadata.name`; `apiVersion` and `kind` are the resource's own"),
+    "AC836": Code("cr-platform-namespaced", "a Platform is cluster-scoped: it takes no `metadata.namespace`", "remove `metadata.namespace`"),
+    "AC837": Code("cr-unknown-key", "unknown top-level key `{key}` in a custom resource", "a custom resource holds `apiVersion`, `kind`, `metadata`, `spec` (and `status`)"),
+    "AC840": Code("admission-timed-out", "admission timed out after {budget_ms} ms", "the request was denied (fail closed); apply it again, or give the webhook a larger `--budget-ms`"),
+    "AC841": Code("webhook-internal", "internal error while reviewing: {reason}", "the request was denied (fail closed); the webhook's log has the details"),
+    "AC842": Code("bad-review", "malformed AdmissionReview: {reason}", "send an `admission.k8s.io/v1` AdmissionReview with a `request` holding `uid`, `operation` and `object`"),
+    "AC843": Code("file-outside-root", "file `{path}` is outside the webhook's policy folder", "name policy (and reservation) files relative to the folder given to `--policies`, without `..` or absolute paths"),
+    "AC844": Code("reservations-unusable", "cannot use the reservation folder `{folder}`: {reason}", "give `--reservations` a folder the webhook can read and write"),
+    "AC845": Code("name-taken", "{kind} `{name}` is already admitted in namespace `{other}`", "the reservation store keys admissions by kind and name across namespaces: choose another name, or delete the other one first"),
+    "AC850": Code("bad-namespace", "`{namespace}` is not a valid namespace name", "use a DNS label: lowercase letters, digits and `-`, at most 63 characters"),
+    "AC851": Code("bad-listen", "`{listen}` is not HOST:PORT", "write e.g. `0.0.0.0:8443` or `127.0.0.1:9443`"),
+    "AC852": Code("tls-unusable", "cannot load the TLS certificate `{cert}` with key `{key}`: {reason}", "pass a PEM certificate chain and its private key"),
     # --- tool errors (AC9xx) ---
     "AC901": Code("usage", "{message}", "{hint}"),
     "AC902": Code("internal", "internal error: {message}", "this is a bug in agentos; please report it with the input that caused it"),

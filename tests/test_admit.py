@@ -231,3 +231,20 @@ def test_copied_contract_folder_admits_the_same(tmp_path: Path) -> None:
     b = run(FIX / "valid" / "dt.yaml", seal=False)
     strip = lambda p: {k: v for k, v in p.items() if k != "policy"}  # noqa: E731
     assert strip(a.admitted[0].predicate) == strip(b.admitted[0].predicate)
+
+
+def test_remembered_reservations_are_verified_again_once_their_bytes_change(tmp_path: Path) -> None:
+    """Reservations are verified once per content: an edited manifest is read afresh and refused."""
+    platform = str(ROOT / "contracts" / "platforms" / "city-edge.yaml")
+    first = admit([str(ROOT / "contracts" / "planner.yaml")], platform, AdmitOptions(key=None))
+    held = tmp_path / "planner.manifest.json"
+    held.write_bytes(first.admitted[0].envelope or b"")
+    options = AdmitOptions(seal=False, existing=(str(tmp_path),), existing_unsigned=True)
+    again = [str(ROOT / "contracts" / "doc-rag-planner.yaml")]
+    assert admit(again, platform, options).ok
+    assert admit(again, platform, options).ok  # the second time from memory
+    envelope = json.loads(held.read_bytes())
+    envelope["payload"] = envelope["payload"][:-8] + "AAAAAAA="
+    held.write_text(json.dumps(envelope))
+    tampered = admit(again, platform, options)
+    assert any(d.code == "AC518" for d in tampered.diagnostics) and not tampered.ok

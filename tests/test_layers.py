@@ -14,7 +14,7 @@ LAYER = {
     "documents": 1,
     "policy": 2, "sched": 2,
     "validate": 3, "binding": 3, "seal": 3,
-    "admit": 4, "runtime": 4, "gateway": 4,
+    "admit": 4, "runtime": 4, "gateway": 4, "k8s": 4,
     "report": 5,
     "cli": 6, "__main__": 6,
 }
@@ -28,10 +28,11 @@ ONLY_IN = {
     "typer": ("cli/",),
     "rich": ("cli/", "report/text.py"),
     "yaml": ("documents/",),
+    "starlette": ("k8s/server.py",),
     "jsonschema": ("validate/schema.py", "seal/", "runtime/", "policy/cases.py"),
     "mcp": ("gateway/",),
     "mcp_types": ("gateway/",),
-    "uvicorn": ("gateway/server.py",),
+    "uvicorn": ("k8s/server.py", "gateway/server.py"),
 }
 # the gateway sits beside the runtime and drives it; it never binds, parses policies or solves
 GATEWAY_MAY_USE = {"diagnostics", "codes", "resources", "schemacheck", "model", "seal", "runtime", "gateway",

@@ -30,7 +30,7 @@ COMMANDS = {
     "gateway": "gateway",
 }
 # command groups: name → module exposing a `typer.Typer` named `app`
-GROUPS = {"audit": "audit"}
+GROUPS = {"audit": "audit", "ctl": "ctl", "webhook": "webhook", "k8s": "k8s"}
 
 
 def build_app(only: str | None = None) -> typer.Typer:

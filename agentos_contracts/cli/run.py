@@ -43,16 +43,19 @@ def command(
                                           "(environment attributes the policies read, e.g. unsafe_environment).",
                                           metavar="JSON"),
     allow_unsigned: bool = typer.Option(False, "--allow-unsigned", help="Accept an unsigned manifest (local tests)."),
+    revocations: Optional[str] = typer.Option(None, "--revocations", help="Signed revocation list to obey "
+                                              "(default: $AGENTOS_REVOCATIONS).", metavar="FILE"),
     fmt: Format = FORMAT,
 ) -> None:
     """Execute an admitted workflow: every tool call decided, gated and recorded."""
     guarded(lambda: _run(manifest, steps, pub, audit, journal, input_, inputs_file, tools, checkpoint_key, batched,
-                         retain_args, allow_unsigned, fmt, context))
+                         retain_args, allow_unsigned, fmt, context, revocations))
 
 
 def _run(manifest: str, steps_ref: str, pubs: list[str], audit_path: str, journal_path: str | None,
          pairs: list[str], inputs_file: str | None, tools_file: str | None, checkpoint_key: str | None,
-         batched: bool, retain_args: bool, allow_unsigned: bool, fmt: Format, context: str | None = None) -> int:
+         batched: bool, retain_args: bool, allow_unsigned: bool, fmt: Format, context: str | None = None,
+         revocations: str | None = None) -> int:
     from agentos_contracts.cli.audit import refused_diagnostics
     from agentos_contracts.runtime import ManifestRefused, Runtime
     from agentos_contracts.runtime.audit import AuditError, AuditLocked
@@ -79,7 +82,8 @@ def _run(manifest: str, steps_ref: str, pubs: list[str], audit_path: str, journa
     try:
         rt = Runtime.load(manifest, pubs or None, audit=audit_path, checkpoint_key=checkpoint_key,
                           approver=TerminalApprover(), allow_unsigned=allow_unsigned,
-                          durability="batched" if batched else "durable", tools=tools, retain_args=retain_args)
+                          durability="batched" if batched else "durable", tools=tools, retain_args=retain_args,
+                          revocations=revocations)
     except ManifestRefused as exc:
         diags = refused_diagnostics(exc)
         io = any(d.code in ("AC001", "AC620") for d in diags)

@@ -74,6 +74,14 @@ class PositionMap:
         return self.value_span(pointer)
 
 
+@dataclass(frozen=True, slots=True)
+class ResourceForm:
+    """Marks a document read from its Kubernetes custom-resource form (``documents/custom.py``)."""
+
+    api_version: str
+    tenant_from_namespace: bool = False
+
+
 @dataclass(slots=True)
 class Document:
     """One YAML document of a file, as plain values with positions."""
@@ -83,6 +91,7 @@ class Document:
     data: Any
     positions: PositionMap
     source: Source | None = None
+    resource: ResourceForm | None = None  # set when the file holds the custom-resource form
 
     @property
     def kind(self) -> str | None:

@@ -19,14 +19,18 @@ from typing import Any, Iterable, Mapping
 from agentos_contracts.seal.canonical import CanonicalError, canonicalize, canonical_digest, sha256_digest
 
 FORMAT = "agentos-audit/1"
+# the record schema: 1 = records before `schema_version` and `span_id` (they still verify), 2 = now
+SCHEMA_VERSION = 2
 
-# every record carries these; the chain fields are filled in by the log, the rest by the caller
+# every record carries these; the chain fields are filled in by the log, the rest by the caller.
+# Header fields are kept even when null (a record without a tenant says `"tenant": null`).
 CHAIN_FIELDS = ("seq", "prev", "event_id", "occurred_at")
-HEADER_FIELDS = ("type", "trace_id", "agent", "tenant", "manifest")
+HEADER_FIELDS = ("schema_version", "type", "trace_id", "span_id", "agent", "tenant", "manifest")
 # what a record may say besides the header; `args` is deliberately absent: arguments appear only as digests
 OPTIONAL_FIELDS = frozenset({
     "action", "decision", "stage", "rules", "reason", "args_digest", "call_digest", "context",
     "outcome", "usage", "step", "input_digest", "fallback", "signal", "error", "approver", "detail",
+    "unit", "metric", "measured", "bound", "state", "attempt",
 })
 EVENT_TYPES = frozenset({
     "agent.started", "agent.completed", "agent.failed",
@@ -35,13 +39,18 @@ EVENT_TYPES = frozenset({
     "tool.completed", "tool.failed",
     "step.started", "step.completed", "step.failed", "step.skipped", "step.compensated",
     "step.compensation_failed", "fallback.activated",
-}) | frozenset({
-    # the MCP gateway (agentos_contracts/gateway): refusals before the runtime decides, descriptor
-    # pinning, results withheld, and calls forwarded in monitor mode that would have been denied
-    "call.refused", "descriptor.drifted", "descriptor.restored", "result.withheld", "monitor.forwarded",
+    # run-time signals: SLO monitors, breakers, fallbacks, canary, lifecycle
+    "slo.breach", "slo.recovered", "breaker.opened", "breaker.half_open", "breaker.closed", "fallback.deactivated",
+    "tool.retried", "canary.rolled_back", "agent.paused", "agent.resumed", "agent.revoked", "call.refused",
+    # the MCP gateway (agentos_contracts/gateway): descriptor pinning, results withheld, and calls
+    # forwarded in monitor mode that would have been denied (its refusals are `call.refused` too)
+    "descriptor.drifted", "descriptor.restored", "result.withheld", "monitor.forwarded",
 })
 # record types that hold one authorize() decision: what `audit replay` re-decides
 DECISION_TYPES = frozenset({"tool.allowed", "tool.denied", "constraint.failed", "consent.required"})
+
+
+_HEADER = frozenset(HEADER_FIELDS)
 
 
 class RecordError(ValueError):
@@ -61,7 +70,7 @@ def seal_record(fields: Mapping[str, Any]) -> tuple[bytes, str]:
     if fields.get("type") not in EVENT_TYPES:
         raise RecordError(f"unknown audit event type `{fields.get('type')}`")
     try:
-        body = canonicalize({k: v for k, v in fields.items() if v is not None})
+        body = canonicalize({k: v for k, v in fields.items() if v is not None or k in _HEADER})
     except CanonicalError as exc:
         raise RecordError(f"audit record has no canonical form: {exc}") from None
     return body, sha256_digest(body)

@@ -24,10 +24,15 @@ from agentos_contracts.runtime import telemetry as telemetry_
 from agentos_contracts.runtime.audit import AuditLog, Durability
 from agentos_contracts.runtime.authorize import Authorizer, Decision, StepCeiling, args_digest
 from agentos_contracts.runtime.budgets import Budgets, BudgetError, amount_of
-from agentos_contracts.runtime.chain import RecordError, format_time_ns
+from agentos_contracts.runtime.chain import SCHEMA_VERSION, RecordError, format_time_ns
 from agentos_contracts.runtime.consent import Approver, ConsentGate, ConsentOutcome, DEFAULT_TTL_NS
 from agentos_contracts.runtime.manifest import LoadedManifest, ManifestRefused, load_manifest, read_public_keys
+from agentos_contracts.runtime import revocations as revocations_
+from agentos_contracts.runtime.controls import Controls, PolicyDenied, refused as refusal
+from agentos_contracts.runtime.lifecycle import KILL_SWITCH
+from agentos_contracts.runtime.revocations import RevocationWatch
 from agentos_contracts.runtime.tools import ToolSchemaError, build_validators
+from agentos_contracts.runtime.watch import Watch
 from agentos_contracts.seal import keys as keys_
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,15 +40,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 # the record type of each decision; schema, budget and internal denials are constraint failures
 _DENY_TYPE = {"ceiling": "tool.denied", "policy": "tool.denied"}
 _current_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("agentos_context", default={})
-
-
-class PolicyDenied(Exception):
-    """A guarded call that was not let through; the function never ran. ``reason`` says why."""
-
-    def __init__(self, decision: Decision) -> None:
-        self.decision = decision
-        self.reason = decision.reason
-        super().__init__(decision.reason)
 
 
 def build_authorizer(loaded: LoadedManifest, tools: Sequence[Mapping[str, Any]] = (),
@@ -70,29 +66,36 @@ def decision_type(decision: Decision) -> str:
     return _DENY_TYPE.get(decision.stage, "constraint.failed")
 
 
-class Runtime:
+class Runtime(Controls):
     """Enforces one manifest. Build it with :meth:`load`; close it (or use ``with``) to seal the log."""
 
     def __init__(self, loaded: LoadedManifest, log: AuditLog, *, approver: Approver | None = None,
                  clock: Callable[[], int] = time.time_ns, tools: Sequence[Mapping[str, Any]] = (),
                  trace_id: str | None = None, retain_args: bool = False,
                  telemetry: telemetry_.Telemetry | None = None, consent_ttl_ns: int = DEFAULT_TTL_NS,
-                 authorizer: Authorizer | None = None) -> None:
+                 authorizer: Authorizer | None = None, revocations: RevocationWatch | None = None,
+                 pause_wait_s: float = 30.0) -> None:
         m = loaded.manifest
         self.loaded = loaded
         self.manifest = m
         self.digest = loaded.digest
         self.log = log
-        self.trace_id = trace_id or uuid.uuid4().hex
         self.retain_args = retain_args
         self.telemetry = telemetry or telemetry_.Telemetry()
+        self.trace = self.telemetry.start_trace(f"invoke_agent {m.name}", {
+            "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": m.name,
+            "agentos.manifest.digest": loaded.digest, "agentos.tenant": m.tenant}, trace_id)
+        self.trace_id = self.trace.trace_id  # the OTel trace id when tracing is on
         self._clock = clock
         self.authorizer = authorizer or build_authorizer(loaded, tools, clock)
         self.budgets = self.authorizer.budgets
         self.gate = ConsentGate(approver, clock=clock, ttl_ns=consent_ttl_ns)
         self.active_fallbacks: list[Fallback] = []
+        # MCP tools sealed from the catalog are `extension`s in GenAI terms; plain functions are `function`s
+        self._tool_types = {t.name: "extension" for t in m.resolved.tools}
         self._lock = threading.RLock()
         self._finished = False
+        self.watch = Watch(self, revocations, pause_wait_s=pause_wait_s)  # monitors, breakers, canary, lifecycle
         self.record("agent.started", detail={"kind": m.kind, "name": m.name, "signed_by": list(loaded.signed_by)})
 
     @classmethod
@@ -101,22 +104,25 @@ class Runtime:
              allow_unsigned: bool = False, *, durability: Durability = "durable", batch_size: int = 256,
              tools: Sequence[Mapping[str, Any]] = (), clock: Callable[[], int] = time.time_ns,
              trace_id: str | None = None, retain_args: bool = False, now: datetime | None = None,
-             min_sequence: int | None = None, telemetry: telemetry_.Telemetry | None = None) -> Runtime:
+             min_sequence: int | None = None, telemetry: telemetry_.Telemetry | None = None,
+             revocations: str | Path | None = None, pause_wait_s: float = 30.0) -> Runtime:
         """Verify the manifest (refusing unsigned ones unless ``allow_unsigned``) and open the audit log.
 
         ``checkpoint_key`` (a private key or a PEM path) signs audit checkpoints; ``tools`` are
-        MCP descriptors, each used only if its digest is the one the manifest pins.
+        MCP descriptors, each used only if its digest is the one the manifest pins. ``revocations``
+        (default: ``$AGENTOS_REVOCATIONS``) is the signed revocation list, checked now and on every call.
         """
         if audit is None:
             raise ValueError("Runtime.load needs audit=PATH: every decision is recorded")
         loaded = load_manifest(manifest_path, read_public_keys(public_key_path), allow_unsigned=allow_unsigned,
                                now=now, min_sequence=min_sequence)
         authorizer = build_authorizer(loaded, tools, clock)  # refuse what cannot be enforced before opening anything
+        revoked = revocations_.watch_for(loaded, revocations, read_public_keys(public_key_path))
         key = keys_.read_private_key(checkpoint_key) if isinstance(checkpoint_key, (str, Path)) else checkpoint_key
         log = AuditLog.open(audit, durability=durability, batch_size=batch_size, checkpoint_key=key, clock=clock)
         try:
             return cls(loaded, log, approver=approver, clock=clock, trace_id=trace_id, retain_args=retain_args,
-                       telemetry=telemetry, authorizer=authorizer)
+                       telemetry=telemetry, authorizer=authorizer, revocations=revoked, pause_wait_s=pause_wait_s)
         except BaseException:
             log.close()
             raise
@@ -126,7 +132,8 @@ class Runtime:
     def record(self, type_: str, *, agent: str | None = None, retain: Mapping[str, Any] | None = None,
                at: int | None = None, **fields: Any) -> None:
         """Append one record with this run's header (trace, agent, tenant, manifest digest)."""
-        header = {"type": type_, "trace_id": self.trace_id, "agent": agent or self.manifest.name,
+        header = {"schema_version": SCHEMA_VERSION, "type": type_, "trace_id": self.trace_id,
+                  "span_id": self.trace.span_id, "agent": agent or self.manifest.name,
                   "tenant": self.manifest.tenant, "manifest": self.digest,
                   "occurred_at": format_time_ns(at) if at is not None else None}
         with self._lock:
@@ -157,7 +164,16 @@ class Runtime:
         ``step`` (a workflow step id) holds the request to that step's own ceiling first.
         """
         agent = self._step_agent(step)
-        return self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent)
+        if action == KILL_SWITCH or self.watch.lifecycle.state != "running" or self.watch.revocations is not None:
+            stopped = self._lifecycle_decision(action, context, agent, step)
+            if stopped is not None:
+                return stopped
+        with self.trace.span(f"authorize {action}", {"gen_ai.operation.name": "authorize", "gen_ai.tool.name": action,
+                                                     "agentos.manifest.digest": self.digest,
+                                                     "gen_ai.agent.name": agent or self.manifest.name}) as span:
+            decision = self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent)
+            _set(span, decision)
+        return decision
 
     def _step_agent(self, step: str | None) -> str | None:
         plan = self.manifest.workflow
@@ -186,6 +202,8 @@ class Runtime:
                                 args_digest=decision.args_digest)
             if decision.effect == "allow":
                 self.budgets.charge(calls=1, at=now)
+        if self.telemetry.metrics.active:
+            self.telemetry.metrics.decision(decision.effect, {"gen_ai.tool.name": str(action)})
         return decision
 
     def ask_consent(self, decision: Decision, args: Mapping[str, Any], *, step: str | None = None,
@@ -275,8 +293,17 @@ class Runtime:
                  usage: Callable[[Any], Mapping[str, Any]] | None, tokens: Any = 0, cost: Any = 0,
                  step: str | None = None, agent: str | None = None, consent_for: Sequence[str] = (),
                  timeout_s: float | None = None, escalate_to: str | None = None) -> Any:
-        base = {"agentos.manifest.digest": self.digest, "gen_ai.agent.name": agent or self.manifest.name}
-        with self.telemetry.tool_span(action, base) as span:
+        base = {"agentos.manifest.digest": self.digest, "gen_ai.agent.name": agent or self.manifest.name,
+                "gen_ai.tool.call.id": uuid.uuid4().hex, "gen_ai.tool.type": self._tool_types.get(action, "function")}
+        with self.telemetry.tool_span(action, base, self.trace) as span:
+            if action == KILL_SWITCH:
+                self.pause(str(args.get("reason", "")) if isinstance(args, dict) else "")
+                return None
+            problem = self.watch.check(wait=True) or self.watch.allow(action)
+            if problem is not None:
+                self.watch.refuse(action, problem, agent=agent, step=step)
+                telemetry_.mark_failed(span, "PolicyDenied", problem)
+                raise refusal(action, problem)
             decision = self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
                                        consent_for=consent_for)
             if decision.effect == "consent":
@@ -284,13 +311,23 @@ class Runtime:
                                             escalate_to=escalate_to)
             _set(span, decision)
             if decision.effect != "allow":
+                self.watch.release(action)
+                telemetry_.mark_failed(span, "PolicyDenied", decision.reason)
                 raise PolicyDenied(decision)
-            try:
-                result = run()
-            except Exception as exc:
-                span.record_exception(exc)
+
+            def failed(exc: Exception) -> None:  # each failed attempt
                 self.record("tool.failed", agent=agent, action=action, step=step, args_digest=decision.args_digest,
                             outcome="error", error=type(exc).__name__)
+
+            def again() -> bool:  # a retry is a new decision: budgets count it; one needing consent is not retried
+                return self._authorize(action, context, args, tokens=tokens, cost=cost, step=step, agent=agent,
+                                       consent_for=consent_for).effect == "allow"
+
+            try:
+                result = self.watch.run(action, run, again, failed)
+            except Exception as exc:  # the call failed for good (after any retries)
+                span.record_exception(exc)
+                telemetry_.mark_failed(span, type(exc).__qualname__, str(exc))
                 raise
             spent, refused = _usage_report(usage, result)
             with self._lock:
@@ -325,6 +362,7 @@ class Runtime:
             if self._finished:
                 return
             self._finished = True
+            self.watch.move("completed", outcome)
             self.record("agent.completed" if outcome == "ok" else "agent.failed", outcome=outcome,
                         usage=self.budgets.usage(), detail=detail or None)
 
@@ -332,6 +370,7 @@ class Runtime:
         try:
             self.finish()
         finally:
+            self.trace.end()
             self.log.close()
 
     def __enter__(self) -> Runtime:
@@ -341,6 +380,7 @@ class Runtime:
         try:
             self.finish("ok" if exc_type is None else "failed")
         finally:
+            self.trace.end()
             self.log.close()
 
 

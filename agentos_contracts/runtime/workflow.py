@@ -175,10 +175,17 @@ def _as_impl(found: Any, step_id: str) -> StepImpl | None:
 
 
 def run_workflow(rt: Runtime, steps: Any, inputs: Mapping[str, Any], journal: Journal) -> RunReport:
-    """Run (or resume) the manifest's workflow; the report says what happened to each step."""
+    """Run (or resume) the manifest's workflow; the report says what happened to each step.
+    The run is one timed job: its response time is held to the workflow's sealed ``deadline_ms``."""
     plan = rt.manifest.workflow
     if plan is None:
         raise StepsError(f"manifest `{rt.manifest.name}` is a {rt.manifest.kind}, not a workflow")
+    deadline = float(plan.deadline_ms) if plan.deadline_ms is not None else None
+    with rt.watch.job("workflow", deadline):
+        return _run_plan(rt, plan, steps, inputs, journal)
+
+
+def _run_plan(rt: Runtime, plan: WorkflowPlan, steps: Any, inputs: Mapping[str, Any], journal: Journal) -> RunReport:
     order = order_steps(plan)
     impls = resolve_steps(steps, plan)
     name = rt.manifest.name
@@ -205,7 +212,7 @@ def run_workflow(rt: Runtime, steps: Any, inputs: Mapping[str, Any], journal: Jo
         rt.record("step.started", agent=step.agent, step=step.id, input_digest=digest, detail={"attempt": attempt})
         try:
             with rt.telemetry.agent_span(step.agent or "hitl", {"agentos.step": step.id,
-                                                                 "agentos.manifest.digest": rt.digest}):
+                                                                 "agentos.manifest.digest": rt.digest}, rt.trace):
                 outputs = _run_step(rt, step, impls[step.id], step_inputs, ctx)
         except Exception as exc:
             reason = exc.reason if isinstance(exc, PolicyDenied) else f"{type(exc).__name__}: {exc}"

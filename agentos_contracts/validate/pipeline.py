@@ -11,6 +11,7 @@ from typing import Callable
 
 from agentos_contracts import diagnostics as dg
 from agentos_contracts.diagnostics import Diagnostic, Span, sort_diagnostics
+from agentos_contracts.documents.custom import from_resource, is_custom_resource, resource_diagnostic
 from agentos_contracts.documents.discover import find_files, read_source
 from agentos_contracts.documents.loader import KINDS, Document, load_source
 from agentos_contracts.validate import ValidationReport
@@ -45,7 +46,14 @@ def load_documents(paths: list[str]) -> tuple[list[str], list[Document], dict[st
         loaded = load_source(source)
         sources[name] = loaded.text
         diags.extend(loaded.diagnostics)
-        docs.extend(loaded.documents)
+        for doc in loaded.documents:
+            if is_custom_resource(doc.data):  # the Kubernetes form: read as the document it stands for
+                converted, found = from_resource(doc)
+                diags.extend(found)
+                if converted is not None:
+                    docs.append(converted)
+                continue
+            docs.append(doc)
     if not files and not diags:
         diags.append(dg.make("AC014", Span.file_start(paths[0] if paths else "<command line>")))
     return files, docs, sources, diags
@@ -63,7 +71,7 @@ def run(
     checked: list[Document] = []
 
     def record(doc: Document, found: list[Diagnostic]) -> None:
-        found = [d for d in found if d.code not in ignore]
+        found = [resource_diagnostic(doc, d) for d in found if d.code not in ignore]
         diags.extend(found)
         if any(d.is_error for d in found):
             invalid.add((doc.file, doc.index))

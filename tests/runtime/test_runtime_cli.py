@@ -186,3 +186,19 @@ def test_run_with_a_locked_audit_log(runner, sealer, tmp_path: Path) -> None:
         result = runner.invoke(app, ["run", str(manifest), "--steps", f"{tmp_path / 'steps_ok4.py'}:STEPS",
                                      "--pub", str(sealer.pub), "--audit", str(tmp_path / "a.db"), "--format", "json"])
     assert result.exit_code == 2 and _json(result)["diagnostics"][0]["code"] == "AC717"
+
+
+def test_run_obeys_the_revocation_list(runner, sealer, tmp_path: Path) -> None:
+    (tmp_path / "steps_rv.py").write_text(STEPS_OK + "import sys\nSTEPS = sys.modules[__name__]\n")
+    manifest = _workflow_manifest(sealer)
+    listing = tmp_path / "revoked.json"
+    revoke = runner.invoke(app, ["ctl", "revoke", str(manifest), "--audit", str(tmp_path / "ctl.db"),
+                                 "--revocations", str(listing), "--key", str(sealer.private), "--format", "json"])
+    assert revoke.exit_code == 0, revoke.output
+    args = ["run", str(manifest), "--steps", f"{tmp_path / 'steps_rv.py'}:STEPS", "--pub", str(sealer.pub),
+            "--input", "n=1", "--format", "json"]
+    refused = runner.invoke(app, args + ["--audit", str(tmp_path / "a.db"), "--revocations", str(listing)])
+    assert refused.exit_code == 1 and [d["code"] for d in _json(refused)["diagnostics"]] == ["AC771"]
+    via_env = runner.invoke(app, args + ["--audit", str(tmp_path / "b.db")], env={"AGENTOS_REVOCATIONS": str(listing)})
+    assert via_env.exit_code == 1 and _json(via_env)["diagnostics"][0]["code"] == "AC771"
+    assert not (tmp_path / "a.db").exists()  # refused before the audit log was opened

@@ -1,0 +1,1 @@
+"""SCALE OUT: agentos documents as Kubernetes custom resources, and the admission webhook."""
