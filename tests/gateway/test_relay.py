@@ -56,7 +56,7 @@ def test_spans_name_the_tool_the_method_the_session_and_the_error(admitted: Any,
     finally:
         rt.close()
     assert not allowed.get("isError") and denied["isError"]
-    spans = exporter.get_finished_spans()
+    spans = [s for s in exporter.get_finished_spans() if s.name.startswith("execute_tool")]  # the runtime adds its own
     assert [s.name for s in spans] == ["execute_tool web.fetch", "execute_tool web.fetch"]
     ok, refused = (dict(s.attributes) for s in spans)
     assert ok["gen_ai.operation.name"] == "execute_tool" and ok["gen_ai.tool.name"] == "web.fetch"
