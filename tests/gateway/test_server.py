@@ -256,3 +256,22 @@ def test_monitor_mode_forwards_and_records(admitted: Any, kit: Any, tmp_path: Pa
     shadow = [r for r in kit.audit_records(audit) if r["type"] == "monitor.forwarded"]
     assert [(r["action"], r["decision"]) for r in shadow] == [("web.fetch", "deny"), ("mail.send", "consent")]
     assert kit.audit_verify(audit)["ok"]
+
+
+def test_upstream_timeout_fails_closed_and_the_gateway_stays_up(admitted: Any, kit: Any, tmp_path: Path) -> None:
+    record, audit = tmp_path / "received.jsonl", tmp_path / "audit.db"
+
+    async def session() -> list[Any]:
+        ups = [f"web={kit.upstream_command(record, '--delay', '5')}"]
+        args = kit.gateway_args(admitted.agent, admitted.pub, audit, ups, "--context", CONTEXT, "--timeout", "1")
+        async with kit.stdio_gateway(args) as client:
+            slow = await client.call_tool("web.fetch", {"host": "city.gov"})
+            tools = [t.name for t in (await client.list_tools()).tools]
+            return [slow, tools]
+
+    slow, tools = anyio.run(session)
+    assert slow.is_error and "AC821" in _text(slow) and "within 1 s" in _text(slow)
+    assert "web.fetch" in tools
+    failed = [r for r in kit.audit_records(audit) if r["type"] == "tool.failed"]
+    assert [(r["action"], r["error"]) for r in failed] == [("web.fetch", "AC821")]
+    assert kit.audit_verify(audit)["ok"]
