@@ -102,10 +102,13 @@ def admit(paths: Sequence[str], platform_path: str, options: AdmitOptions = Admi
     out.diagnostics += found
     if any(d.is_error for d in found):
         return out
-    report = validate_paths(files, check_policies=True)
+    named = set(paths) | {platform_path}
+    report = validate_paths(files, check_policies=True, scanned={f for f in files if f not in named})
     out.diagnostics += report.diagnostics
     out.sources = report.sources
-    if not report.ok:
+    if not report.ok:  # decided together, so nothing is decided: say so, never drop units silently
+        count = len({d.file for d in report.diagnostics if d.is_error})
+        out.diagnostics.append(dg.make("AC903", Span("<command line>"), count=count))
         return out
     pdoc = next((d for d in report.valid_documents("Platform") if _same(d.file, platform_path)), None)
     if pdoc is None:

@@ -45,6 +45,12 @@ CODES: dict[str, Code] = {
     "AC014": Code("no-documents", "no documents found in the given paths", "pass YAML files (*.yaml, *.yml) or folders that contain them"),
     "AC015": Code("non-string-key", "mapping key must be a string, found {found}", "quote the key"),
     "AC016": Code("unsupported-yaml", "unsupported YAML feature: {what}", "use plain YAML mappings, lists and scalars"),
+    # --- the paper's document forms and `agentos migrate` (AC050–AC053) ---
+    "AC050": Code("paper-form", "this is the Agent-OS paper's form of a{n} {kind}; `agentos migrate {file}` rewrites it as agentos/v0.2", "run `agentos migrate {file}` to see the rewrite, `--write` to apply it; the findings below are what would remain"),
+    "AC051": Code("cannot-carry-over", "`{key}` has no place in the canonical {kind}; it is left as written", "move or remove it by hand (docs/migrate.md lists what maps where)"),
+    "AC052": Code("not-a-number", "`{key}` is `{value}`, not a number; it cannot be carried over", "write the measured number; migrate never guesses a value"),
+    "AC053": Code("would-overwrite", "`{file}` exists with other content; not overwritten", "rename or remove the existing file, then migrate again"),
+    "AC017": Code("not-agentos", "skipped: not an agentos document ({reason})", "found by searching a folder, only YAML with `apiVersion: agentos/...` (or `agentos.dev/...`) is checked; name the file, or pass `--strict`, to check it anyway", Severity.NOTE),
     # --- contract schema and semantics (AC1xx) ---
     "AC100": Code("schema", "{message}", "{hint}"),
     "AC101": Code("unknown-key", "unknown key `{key}`", "{hint}"),
@@ -267,5 +273,8 @@ CODES: dict[str, Code] = {
     "AC852": Code("tls-unusable", "cannot load the TLS certificate `{cert}` with key `{key}`: {reason}", "pass a PEM certificate chain and its private key"),
     # --- tool errors (AC9xx) ---
     "AC901": Code("usage", "{message}", "{hint}"),
+    "AC903": Code("nothing-decided", "admission decided nothing: {count} input file(s) have errors", "admission decides all inputs together; fix the errors (`agentos validate` shows them); `--ignore` never admits a document with errors"),
+    "AC904": Code("no-policy-files", "no policy files (*.policy, *.dsl) in `{paths}`", "pass policy files or folders that contain them; check the path for typos"),
+    "AC905": Code("bad-config", "configuration `{file}`: {reason}", "fix the `[tool.agentos]` table (pyproject.toml) or agentos.toml; docs/cli.md lists the keys"),
     "AC902": Code("internal", "internal error: {message}", "this is a bug in agentos; please report it with the input that caused it"),
 }

@@ -39,3 +39,9 @@ def schema_text(name: str) -> str:
 def schema(name: str) -> dict[str, Any]:
     """A parsed JSON Schema from ``schemas/<name>``; cached, so do not mutate it."""
     return json.loads(schema_text(name))
+
+
+@lru_cache(maxsize=None)
+def doc_text(name: str) -> str:
+    """The text of ``docs/<name>`` (only ``codes.md`` ships in the wheel, for ``agentos explain``)."""
+    return _read("docs", name)

@@ -11,9 +11,10 @@ PKG = Path(__file__).resolve().parent.parent / "agentos_contracts"
 
 LAYER = {
     "diagnostics": 0, "codes": 0, "resources": 0, "schemacheck": 0, "model": 0, "__init__": 0,
+    "native_output": 0, "config": 0, "suppression": 0, "codedocs": 0,  # stdlib only: solver output guard, config, docs
     "documents": 1,
     "policy": 2, "sched": 2,
-    "validate": 3, "binding": 3, "seal": 3,
+    "validate": 3, "binding": 3, "seal": 3, "migrate": 3,
     "admit": 4, "runtime": 4, "gateway": 4, "k8s": 4,
     "report": 5,
     "cli": 6, "__main__": 6,
@@ -28,6 +29,7 @@ ONLY_IN = {
     "typer": ("cli/",),
     "rich": ("cli/", "report/text.py"),
     "yaml": ("documents/",),
+    "ruamel": ("migrate/rewrite.py", "migrate/files.py"),
     "starlette": ("k8s/server.py",),
     "jsonschema": ("validate/schema.py", "seal/", "runtime/", "policy/cases.py"),
     "mcp": ("gateway/",),

@@ -28,6 +28,7 @@ from typing import Iterable, Mapping
 import pulp
 
 from agentos_contracts.binding.options import Candidates, Capacity
+from agentos_contracts.native_output import contained
 
 SPREAD_LEVEL = {"RM": 0.69, "DM": 0.69, "FP": 0.69, "EDF": 0.9}  # utilisation a core is "comfortably" below
 SPREAD_TIME_SHARE = 0.1  # of the time limit, at most, for the spreading stage
@@ -407,7 +408,8 @@ class Problem:
         columns = [v for v in self.groups.values() if isinstance(v, pulp.LpVariable)] + list(self.atoms.values())
         columns += self.spread_vars + [value for _, value, _, _ in self.stages]
         name, engine = pick_solver(solver, max(deadline - time.monotonic(), 0.0), abs_gap, rel_gap, columns)
-        self.prob.solve(engine)
+        with contained():  # HiGHS prints its banner on descriptor 1
+            self.prob.solve(engine)
         status, reason = _status(name, self.prob)
         if status not in ("optimal", "feasible"):
             return Solution(status=status, reason=reason, solver=name)

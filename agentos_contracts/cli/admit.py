@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from agentos_contracts.cli.options import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, IGNORE, PATHS, Format, drop_ignored,
-                                          exit_code, guarded, print_json)
+from agentos_contracts.cli.options import (CI_FORMATS, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, IGNORE, PATHS, QUIET,
+                                          REPORT_FORMAT, STDIN_FILENAME, VERBOSE, ValidateFormat, drop_ignored, exit_code,
+                                          guarded, print_json, render_ci, say, settings, start)
 from agentos_contracts.diagnostics import Diagnostic, Severity, Span
 
 if TYPE_CHECKING:
@@ -44,10 +45,10 @@ class Solver(str, Enum):
 
 def command(
     paths: list[str] = PATHS,
-    platform: str = typer.Option(..., "--platform", "-p", help="The platform catalog (a Platform document).", metavar="FILE"),
+    platform: Optional[str] = typer.Option(None, "--platform", "-p", help="The platform catalog (a Platform document); default: the config's `platform`.", metavar="FILE"),
     key: Optional[str] = typer.Option(None, "--key", help=f"Ed25519 private key (PEM) to sign with; or the {KEY_ENV} environment variable (PEM text).", metavar="FILE"),
     unsigned: bool = typer.Option(False, "--unsigned", help="Write unsigned manifests (verify reports them; local experiments only)."),
-    out_dir: str = typer.Option(".", "-o", "--out", help="Folder for the <name>.manifest.json files.", metavar="DIR"),
+    out_dir: str = typer.Option(".", "-o", "--output", "--out", help="Folder for the <name>.manifest.json files.", metavar="DIR"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Decide and report; write nothing."),
     optimize: Optimize = typer.Option(Optimize.cost, "--optimize", help="What flexible choices minimise."),
     existing: list[str] = typer.Option([], "--existing", help="Manifests already admitted (files or folders): their capacity is taken.", metavar="DIR"),
@@ -58,21 +59,29 @@ def command(
     sequence: Optional[int] = typer.Option(None, "--sequence", min=0, help="Monotonic manifest sequence number (verify --min-sequence)."),
     time_limit: float = typer.Option(60.0, "--time-limit", min=0.0, help="Seconds for the solver and exact re-checks; no answer in time is verdict unknown."),
     solver: Solver = typer.Option(Solver.auto, "--solver", help="MILP solver: HiGHS, else CBC."),
-    fmt: Format = FORMAT,
+    fmt: Optional[ValidateFormat] = REPORT_FORMAT,
     ignore: list[str] = IGNORE,
+    stdin_filename: Optional[str] = STDIN_FILENAME,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Bind contracts and workflows against a platform, check every SLO, and seal a manifest for each."""
     guarded(lambda: _run(paths, platform, key, unsigned, out_dir, dry_run, optimize, existing, pub, existing_unsigned,
-                         issued_at, valid_for, sequence, time_limit, solver, fmt, ignore))
+                         issued_at, valid_for, sequence, time_limit, solver,
+                         start(fmt, stdin_filename=stdin_filename, verbose=verbose, quiet=quiet, choices=ValidateFormat),
+                         ignore))
 
 
-def _run(paths: list[str], platform: str, key_file: str | None, unsigned: bool, out_dir: str, dry_run: bool,
+def _run(paths: list[str], platform: str | None, key_file: str | None, unsigned: bool, out_dir: str, dry_run: bool,
          optimize: Optimize, existing: list[str], pubs: list[str], existing_unsigned: bool, issued_at: str | None,
-         valid_for: str | None, sequence: int | None, time_limit: float, solver: Solver, fmt: Format,
+         valid_for: str | None, sequence: int | None, time_limit: float, solver: Solver, fmt: ValidateFormat,
          ignore: list[str] | tuple[str, ...] = ()) -> int:
     from agentos_contracts.admit import AdmitOptions, admit
 
     usage: list[Diagnostic] = []
+    platform = platform or settings.config.platform
+    if platform is None:
+        usage.append(_usage("no platform given", "pass `--platform FILE` (`-p`), or set `platform` in `[tool.agentos]`"))
     key = None if dry_run or unsigned else _signing_key(key_file, usage)
     if key_file and unsigned:
         usage.append(_usage("`--key` and `--unsigned` exclude each other", "drop one of them"))
@@ -84,14 +93,18 @@ def _run(paths: list[str], platform: str, key_file: str | None, unsigned: bool, 
     options = AdmitOptions(optimize=optimize.value, time_limit=time_limit, solver=solver.value,
                            existing=tuple(existing), trusted_keys=tuple(trusted), existing_unsigned=existing_unsigned,
                            seal=not dry_run, key=key, sequence=sequence, **clock)
+    assert platform is not None
     result = admit(paths, platform, options)
     manifests = {} if dry_run else _write(result, Path(out_dir))
-    result.diagnostics[:] = drop_ignored(result.diagnostics, ignore)  # rejections stay: they are verdicts
+    # `--ignore` silences warnings and notes only: an error kept something from admission (or stopped
+    # it), and hiding it would drop units silently; rejections stay too, they are verdicts
+    result.diagnostics[:] = drop_ignored(result.diagnostics, ignore, keep_errors=True, texts=result.sources)
     _emit(result, [], manifests, fmt)
     code = exit_code(result.diagnostics)
     if code == EXIT_USAGE:
         return code
-    return EXIT_FINDINGS if result.rejected or code == EXIT_FINDINGS else EXIT_OK
+    decided = bool(result.admitted or result.rejected)
+    return EXIT_FINDINGS if result.rejected or code == EXIT_FINDINGS or not decided else EXIT_OK
 
 
 def _usage(message: str, hint: str) -> Diagnostic:
@@ -195,12 +208,18 @@ def _write(result: AdmitResult, out_dir: Path) -> dict[str, str]:
     return written
 
 
-def _emit(result: AdmitResult | None, usage: list[Diagnostic], manifests: dict[str, str], fmt: Format) -> None:
+def _emit(result: AdmitResult | None, usage: list[Diagnostic], manifests: dict[str, str], fmt: ValidateFormat) -> None:
     from agentos_contracts.diagnostics import sort_diagnostics
 
     diags = sort_diagnostics(usage + (result.diagnostics if result else []))
-    if fmt is Format.json:
+    if fmt is ValidateFormat.json:
         print_json(_json(result, diags, manifests))
+        return
+    if fmt.value in CI_FORMATS:  # rejections become findings at their unit's file
+        rejections = [Diagnostic(Span.file_start(r.file), Severity.ERROR, x.code, x.message, "", "")
+                      for r in (result.rejected if result else []) for x in r.reasons]
+        files = [a.file for a in result.admitted] + [r.file for r in result.rejected] if result else []
+        render_ci(fmt.value, "admit", files, sort_diagnostics(diags + rejections), None, result.sources if result else {})
         return
     from agentos_contracts.report.text import render_diagnostics
 
@@ -211,8 +230,8 @@ def _emit(result: AdmitResult | None, usage: list[Diagnostic], manifests: dict[s
     for a in result.admitted:
         where = ", ".join(p[0] if p[1] is None else f"{p[0]} core {p[1]}" for p in a.placement)
         target = manifests.get(f"{a.kind}:{a.name}")
-        out.write(f"admitted  {a.name}: {', '.join(a.models) or 'no model'} on {where}"
-                  + (f" -> {target}" if target else "") + "\n")
+        say(out, f"admitted  {a.name}: {', '.join(a.models) or 'no model'} on {where}"
+                 + (f" -> {target}" if target else "") + "\n")
     for r in result.rejected:
         out.write(f"{r.verdict:<9} {r.name} ({r.file})\n")
         for reason in r.reasons:
@@ -220,14 +239,14 @@ def _emit(result: AdmitResult | None, usage: list[Diagnostic], manifests: dict[s
     if result.admitted or result.rejected:
         s = result.solver
         solver = f" (solver {s['name']}: {s['status']}, {s['rounds']} round{'s' if s['rounds'] != 1 else ''}, {s['cuts']} cuts)" if s.get("name") else ""
-        out.write(f"{len(result.admitted)} admitted, {len(result.rejected)} rejected{solver}\n")
+        say(out, f"{len(result.admitted)} admitted, {len(result.rejected)} rejected{solver}\n")
 
 
 def _json(result: AdmitResult | None, diags: list[Diagnostic], manifests: dict[str, str]) -> dict[str, Any]:
     if result is None:
         return {"ok": False, "diagnostics": [d.to_json() for d in diags], "admitted": [], "rejected": []}
     return {
-        "ok": result.ok and not any(d.is_error for d in diags),
+        "ok": result.ok and not any(d.is_error for d in diags) and bool(result.admitted or result.rejected),
         "diagnostics": [d.to_json() for d in diags],
         "admitted": [{"name": a.name, "kind": a.kind, "file": a.file, "manifest": manifests.get(f"{a.kind}:{a.name}"),
                       "models": list(a.models), "placement": [{"node": n, "core": c} for n, c in a.placement],

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import typer
 
-from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json
+from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, start, print_json
 from agentos_contracts.diagnostics import Diagnostic, Severity, Span
 
 app = typer.Typer(name="audit", help="Check, replay and export runtime audit logs.", no_args_is_help=True,
@@ -32,10 +32,10 @@ def verify_command(
     pub: list[str] = PUB,
     checkpoint: list[str] = typer.Option([], "--checkpoint", help="A signed checkpoint kept elsewhere (repeatable).",
                                          metavar="FILE"),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Check the hash chain; with --pub also the signed checkpoints (which catch a truncated tail)."""
-    guarded(lambda: _verify(log, pub, checkpoint, fmt))
+    guarded(lambda: _verify(log, pub, checkpoint, start(fmt)))
 
 
 @app.command("replay")
@@ -47,10 +47,10 @@ def replay_command(
     tools: Optional[str] = typer.Option(None, "--tools", help="MCP tool descriptors (JSON, or a Platform YAML).",
                                         metavar="FILE"),
     allow_unsigned: bool = typer.Option(False, "--allow-unsigned", help="Accept an unsigned manifest."),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Re-decide every recorded call under MANIFEST and report each decision that differs."""
-    guarded(lambda: _replay(log, manifest, pub, tools, allow_unsigned, fmt))
+    guarded(lambda: _replay(log, manifest, pub, tools, allow_unsigned, start(fmt)))
 
 
 @app.command("export")

@@ -11,13 +11,15 @@ The input helpers here are shared by ``eval`` and ``test``.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
 
-from agentos_contracts.cli.options import FORMAT, IGNORE, Format, drop_ignored, exit_code, guarded, print_json
+from agentos_contracts.cli.options import (FORMAT, IGNORE, QUIET, STDIN_FILENAME, Format, drop_ignored, exit_code, guarded,
+                                          say, settings, start)
 from agentos_contracts.diagnostics import Diagnostic, Span
 
 
@@ -26,25 +28,31 @@ def command(
     contract: Optional[str] = typer.Option(None, "--contract", "-c", help="AgentContract YAML: its capabilities are the ceiling.", metavar="FILE"),
     platform: Optional[str] = typer.Option(None, "--platform", "-p", help="Platform YAML: tools' MCP inputSchemas type `args.*`.", metavar="FILE"),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Where to write the compiled document.", metavar="OUT"),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
     ignore: List[str] = IGNORE,
+    stdin_filename: Optional[str] = STDIN_FILENAME,
+    quiet: bool = QUIET,
 ) -> None:
     """Parse, check and compile policies into the compiled JSON form."""
-    guarded(lambda: _run(policies or [], contract, platform, output, fmt, ignore))
+    guarded(lambda: _run(policies or [], contract, platform, output, start(fmt, stdin_filename=stdin_filename, quiet=quiet),
+                         ignore))
 
 
 def _run(paths: list[str], contract_path: str | None, platform: str | None, output: str | None, fmt: Format,
          ignore: list[str]) -> int:
     from agentos_contracts.policy.compiler import compile_sources
 
-    inputs = load_inputs(paths, contract_path, platform)
+    from agentos_contracts.documents.discover import is_stdin
+
+    inputs = load_inputs(paths, contract_path, platform or settings.config.platform)
     diags = list(inputs.diagnostics)
     doc: dict[str, Any] = {"ok": False, "diagnostics": [], "outputs": []}
-    if not diags:
-        if not inputs.sources and inputs.contract is None:
-            diags.append(usage("give at least one policy file, or `--contract`"))
-        elif output is None and (not inputs.first or inputs.first == "-"):
-            diags.append(usage("reading standard input: give `-o OUT`"))
+    if not diags and not inputs.sources and inputs.contract is None:
+        diags.append(usage("give at least one policy file, or `--contract`",
+                           "pass policy files or folders, `-` for standard input, or `--contract FILE`"))
+    if output is None and inputs.first and is_stdin(inputs.first):
+        output = "-"  # like a filter: standard input in, the compiled document on standard output
+    report = sys.stderr if output == "-" else sys.stdout  # standard output then holds the document alone
     if not any(d.is_error for d in diags):
         result = compile_sources(inputs.sources, inputs.contract, tool_schemas=inputs.tool_schemas)
         diags += result.diagnostics
@@ -52,7 +60,11 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
         if result.ok and result.policy.data is not None:
             out = output or inputs.first + ".compiled.json"
             try:
-                Path(out).write_bytes(result.policy.data)
+                if out == "-":
+                    sys.stdout.buffer.write(result.policy.data + (b"" if result.policy.data.endswith(b"\n") else b"\n"))
+                    sys.stdout.flush()
+                else:
+                    Path(out).write_bytes(result.policy.data)
             except OSError as exc:
                 diags.append(make("AC001", Span.file_start(out), file=out, reason=exc.strerror or str(exc)))
             else:
@@ -61,19 +73,19 @@ def _run(paths: list[str], contract_path: str | None, platform: str | None, outp
                 doc["rules"] = len(result.policy.rule_ids)
     from agentos_contracts.diagnostics import sort_diagnostics
 
-    diags = sort_diagnostics(drop_ignored(diags, ignore))
+    diags = sort_diagnostics(drop_ignored(diags, ignore, texts=inputs.texts))
     doc["ok"] = bool(doc["outputs"]) and not any(d.is_error for d in diags)
     doc["diagnostics"] = [d.to_json() for d in diags]
     if fmt is Format.json:
-        print_json(doc)
+        report.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     else:
         from agentos_contracts.report.text import render_diagnostics, summary
 
-        render_diagnostics(diags, inputs.texts, sys.stdout)
+        render_diagnostics(diags, inputs.texts, report)
         for o in doc["outputs"]:
-            sys.stdout.write(f"compiled {doc['rules']} rules from {len(inputs.sources)} file(s) into {o['path']} ({o['digest']})\n")
+            say(report, f"compiled {doc['rules']} rules from {len(inputs.sources)} file(s) into {'standard output' if o['path'] == '-' else o['path']} ({o['digest']})\n")
         if not doc["outputs"] or diags:
-            sys.stdout.write(summary(diags, max(1, len(inputs.sources))) + "\n")
+            say(report, summary(diags, max(1, len(inputs.sources))) + "\n")
     return exit_code(diags, findings=not doc["ok"])
 
 
@@ -108,7 +120,7 @@ def load_inputs(paths: list[str], contract_path: str | None, platform: str | Non
     inputs = Inputs()
     files, inputs.diagnostics = find_files(paths, POLICY_PATTERNS)
     if paths and not files and not inputs.diagnostics:
-        inputs.diagnostics.append(usage(f"no policy files (*.policy, *.dsl) in `{' '.join(paths)}`"))
+        inputs.diagnostics.append(make("AC904", Span("<command line>"), paths=" ".join(paths)))
     for name in files:
         source, bad = read_source(name)
         inputs.diagnostics += bad

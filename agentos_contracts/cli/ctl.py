@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 import typer
 
-from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json
+from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json, start
 from agentos_contracts.diagnostics import Diagnostic, Span
 
 app = typer.Typer(name="ctl", help="Pause, resume or revoke admitted agents (signed revocation list).",
@@ -39,8 +39,8 @@ _STATE = {"pause": "paused", "resume": "running", "revoke": "revoked"}
 
 def _command(action: str) -> Any:
     def command(target: str = TARGET, audit: str = AUDIT, revocations: Optional[str] = REVOCATIONS,
-                key: Optional[str] = KEY, pub: list[str] = PUB, reason: str = REASON, fmt: Format = FORMAT) -> None:
-        guarded(lambda: _ctl(action, target, audit, revocations, key, pub, reason, fmt))
+                key: Optional[str] = KEY, pub: list[str] = PUB, reason: str = REASON, fmt: Optional[Format] = FORMAT) -> None:
+        guarded(lambda: _ctl(action, target, audit, revocations, key, pub, reason, start(fmt)))
 
     command.__doc__ = {"pause": "Pause an agent: its calls wait, its bare decisions are refused, until resumed.",
                        "resume": "Resume a paused agent.",

@@ -16,7 +16,7 @@ from typing import Any, Iterator, List, Optional, TextIO
 
 import typer
 
-from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, usage_error
+from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, start, usage_error
 
 
 def command(
@@ -27,10 +27,10 @@ def command(
     args: Optional[str] = typer.Option(None, "--args", help="Tool arguments, a JSON object, seen at `args` (with --action)."),
     contract: Optional[str] = typer.Option(None, "--contract", "-c", help="AgentContract YAML giving the ceiling (policy sources only).", metavar="FILE"),
     platform: Optional[str] = typer.Option(None, "--platform", "-p", help="Platform YAML typing `args.*` (policy sources only).", metavar="FILE"),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Decide requests: JSON Lines in, one decision per request out."""
-    guarded(lambda: _run(policies, requests, action, context, args, contract, platform, fmt))
+    guarded(lambda: _run(policies, requests, action, context, args, contract, platform, start(fmt)))
 
 
 def _run(paths: list[str], requests: str | None, action: str | None, context: str | None, args: str | None,
@@ -87,8 +87,9 @@ def _load_policy(paths: list[str], contract: str | None, platform: str | None) -
     inputs = load_inputs(paths, contract, platform)
     if inputs.diagnostics:
         render_diagnostics(inputs.diagnostics, inputs.texts, sys.stderr)
-        raise typer.Exit(EXIT_USAGE if any(d.code in ("AC001", "AC007", "AC901") for d in inputs.diagnostics)
-                         else EXIT_FINDINGS)
+        from agentos_contracts.cli.options import IO_CODES
+
+        raise typer.Exit(EXIT_USAGE if any(d.code in IO_CODES for d in inputs.diagnostics) else EXIT_FINDINGS)
     result = compile_sources(inputs.sources, inputs.contract, tool_schemas=inputs.tool_schemas, analyse=False)
     if not result.ok:
         render_diagnostics([d for d in result.diagnostics if d.is_error], result.sources, sys.stderr)

@@ -11,29 +11,36 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, List
+from typing import Any, List, Optional
 
 import typer
 
-from agentos_contracts.cli.options import FORMAT, IGNORE, PATHS, Format, drop_ignored, exit_code, guarded, print_json
+from agentos_contracts.cli.options import (FORMAT, IGNORE, PATHS, QUIET, STDIN_FILENAME, Format, drop_ignored, exit_code,
+                                          guarded, print_json, say, start)
 
 
 def command(
     paths: List[str] = PATHS,
     check: bool = typer.Option(False, "--check", help="Change nothing; exit 1 if a file is not formatted."),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
     ignore: List[str] = IGNORE,
+    stdin_filename: Optional[str] = STDIN_FILENAME,
+    quiet: bool = QUIET,
 ) -> None:
     """Rewrite policy files in the canonical layout (idempotent; comments kept)."""
-    guarded(lambda: _run(paths, check, fmt, ignore))
+    guarded(lambda: _run(paths, check, start(fmt, stdin_filename=stdin_filename, quiet=quiet), ignore))
 
 
 def _run(paths: list[str], check: bool, fmt: Format, ignore: list[str]) -> int:
-    from agentos_contracts.documents.discover import POLICY_PATTERNS, find_files, read_source
+    from agentos_contracts.documents.discover import POLICY_PATTERNS, find_files, is_stdin, read_source
     from agentos_contracts.policy.compiler import decode
     from agentos_contracts.policy.fmt import format_text
 
     files, diags = find_files(paths, POLICY_PATTERNS)
+    if not files and not diags:  # a mistyped folder must not pass CI
+        from agentos_contracts.diagnostics import Span, make
+
+        diags.append(make("AC904", Span("<command line>"), paths=" ".join(paths)))
     texts: dict[str, str] = {}
     results: list[dict[str, Any]] = []
     changed_any = False
@@ -54,7 +61,7 @@ def _run(paths: list[str], check: bool, fmt: Format, ignore: list[str]) -> int:
         changed = out != text
         changed_any |= changed
         results.append({"path": name, "changed": changed})
-        if name == "-":
+        if is_stdin(name):  # never rewrite the file --stdin-filename names
             if fmt is Format.json:
                 results[-1]["formatted"] = out  # stdout holds the one JSON document
             elif not check:
@@ -63,19 +70,19 @@ def _run(paths: list[str], check: bool, fmt: Format, ignore: list[str]) -> int:
             Path(name).write_text(out, encoding="utf-8")
     from agentos_contracts.diagnostics import sort_diagnostics
 
-    diags = sort_diagnostics(drop_ignored(diags, ignore))
+    diags = sort_diagnostics(drop_ignored(diags, ignore, texts=texts))
     ok = not any(d.is_error for d in diags) and not (check and changed_any)
     if fmt is Format.json:
         print_json({"ok": ok, "diagnostics": [d.to_json() for d in diags], "files": results})
     else:
         from agentos_contracts.report.text import render_diagnostics
 
-        stream = sys.stderr if "-" in files else sys.stdout
+        stream = sys.stderr if any(is_stdin(f) for f in files) else sys.stdout
         render_diagnostics(diags, texts, stream)
         for r in results:
-            if r["changed"] and r["path"] != "-":
-                stream.write(f"{'would reformat' if check else 'reformatted'} {r['path']}\n")
+            if r["changed"] and not is_stdin(r["path"]):
+                say(stream, f"{'would reformat' if check else 'reformatted'} {r['path']}\n")
         n = sum(1 for r in results if r["changed"])
         verb = "would be reformatted" if check else "reformatted"
-        stream.write(f"{n} file{'s' if n != 1 else ''} {verb}, {len(results) - n} unchanged\n")
+        say(stream, f"{n} file{'s' if n != 1 else ''} {verb}, {len(results) - n} unchanged\n")
     return exit_code(diags, findings=check and changed_any)

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 import typer
 
-from agentos_contracts.cli.options import EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json
+from agentos_contracts.cli.options import EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json, start
 from agentos_contracts.diagnostics import Diagnostic, Span
 
 app = typer.Typer(name="k8s", help="Kubernetes: custom resource definitions and the admission webhook's objects.",
@@ -32,10 +32,10 @@ def manifests_command(
                                                                       "instead of standard output.", metavar="DIR"),
     ca_bundle: Optional[str] = typer.Option(None, "--ca-bundle", help="PEM of the CA that signed the webhook's "
                                             "certificate (default: cert-manager injects it).", metavar="FILE"),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Write the CRDs (structural schemas generated from the JSON Schemas) and the webhook's objects."""
-    guarded(lambda: _run(namespace, image, out_dir, ca_bundle, fmt))
+    guarded(lambda: _run(namespace, image, out_dir, ca_bundle, start(fmt)))
 
 
 def _run(namespace: str, image: str | None, out_dir: str | None, ca_file: str | None, fmt: Format) -> int:

@@ -11,22 +11,24 @@ import re
 import sys
 from pathlib import Path
 
+from typing import Optional
+
 import typer
 
-from agentos_contracts.cli.options import EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json
+from agentos_contracts.cli.options import EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, start, print_json
 from agentos_contracts.diagnostics import Diagnostic, Severity, Span
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def command(
-    out_dir: Path = typer.Option(Path("."), "-o", "--out-dir", help="Folder to write the key pair into.", metavar="DIR"),
+    out_dir: Path = typer.Option(Path("."), "-o", "--output", "--out-dir", help="Folder to write the key pair into.", metavar="DIR"),
     name: str = typer.Option("agentos", "--name", help="Base name: writes NAME.key and NAME.pub."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing key pair."),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Generate an Ed25519 key pair (PEM): NAME.key, mode 0600, and NAME.pub."""
-    guarded(lambda: _run(out_dir, name, force, fmt))
+    guarded(lambda: _run(out_dir, name, force, start(fmt)))
 
 
 def _run(out_dir: Path, name: str, force: bool, fmt: Format) -> int:

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import typer
 
-from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json
+from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json, start
 from agentos_contracts.diagnostics import Diagnostic, Span
 
 
@@ -45,11 +45,11 @@ def command(
     allow_unsigned: bool = typer.Option(False, "--allow-unsigned", help="Accept an unsigned manifest (local tests)."),
     revocations: Optional[str] = typer.Option(None, "--revocations", help="Signed revocation list to obey "
                                               "(default: $AGENTOS_REVOCATIONS).", metavar="FILE"),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Execute an admitted workflow: every tool call decided, gated and recorded."""
     guarded(lambda: _run(manifest, steps, pub, audit, journal, input_, inputs_file, tools, checkpoint_key, batched,
-                         retain_args, allow_unsigned, fmt, context, revocations))
+                         retain_args, allow_unsigned, start(fmt), context, revocations))
 
 
 def _run(manifest: str, steps_ref: str, pubs: list[str], audit_path: str, journal_path: str | None,

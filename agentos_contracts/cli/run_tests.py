@@ -15,7 +15,9 @@ from typing import Any, List, Optional
 
 import typer
 
-from agentos_contracts.cli.options import FORMAT, IGNORE, PATHS, Format, drop_ignored, exit_code, guarded, print_json
+from agentos_contracts.cli.options import (CI_FORMATS, IGNORE, OUTPUT, PATHS, QUIET, REPORT_FORMAT, STDIN_FILENAME,
+                                          ValidateFormat, drop_ignored, exit_code, guarded, print_json, render_ci, say,
+                                          settings, start)
 from agentos_contracts.diagnostics import Span
 
 
@@ -23,14 +25,19 @@ def command(
     paths: List[str] = PATHS,
     coverage: bool = typer.Option(False, "--coverage", help="List rules that no case exercised."),
     platform: Optional[str] = typer.Option(None, "--platform", "-p", help="Platform YAML typing `args.*`.", metavar="FILE"),
-    fmt: Format = FORMAT,
+    fmt: Optional[ValidateFormat] = REPORT_FORMAT,
     ignore: List[str] = IGNORE,
+    output: Optional[str] = OUTPUT,
+    stdin_filename: Optional[str] = STDIN_FILENAME,
+    quiet: bool = QUIET,
 ) -> None:
     """Run policy test cases; ends with `N passed, M failed`."""
-    guarded(lambda: _run(paths, coverage, platform, fmt, ignore))
+    guarded(lambda: _run(paths, coverage, platform, start(fmt, stdin_filename=stdin_filename, quiet=quiet,
+                                                          choices=ValidateFormat), ignore, output))
 
 
-def _run(paths: list[str], coverage: bool, platform: str | None, fmt: Format, ignore: list[str]) -> int:
+def _run(paths: list[str], coverage: bool, platform: str | None, fmt: ValidateFormat, ignore: list[str],
+         output: str | None = None) -> int:
     from agentos_contracts import diagnostics as dg
     from agentos_contracts.cli.compile import Inputs, load_document, load_inputs
     from agentos_contracts.policy.cases import SuiteResult, run_cases, uncovered
@@ -42,6 +49,7 @@ def _run(paths: list[str], coverage: bool, platform: str | None, fmt: Format, ig
     suite = SuiteResult()
     uncovered_ids: list[dict[str, Any]] = []
     schemas: dict[str, Any] = {}
+    platform = platform or settings.config.platform
     if platform is not None:
         from agentos_contracts.policy.tools import schemas_from_platform
 
@@ -77,11 +85,14 @@ def _run(paths: list[str], coverage: bool, platform: str | None, fmt: Format, ig
         for rule_id, d in uncovered(policies, suite.exercised):
             suite.diagnostics.append(d)
             uncovered_ids.append({"id": rule_id, "file": d.file, "line": d.line})
-    diags = drop_ignored(diags + suite.diagnostics, ignore)
+    diags = drop_ignored(diags + suite.diagnostics, ignore, texts=texts)
     diags = dg.sort_diagnostics(diags)
     summary = f"{suite.passed} passed, {suite.failed} failed"
     ok = suite.failed == 0 and not any(d.is_error for d in diags)
-    if fmt is Format.json:
+    if fmt.value in CI_FORMATS:
+        render_ci(fmt.value, "test", [d.file for d in tests] + [d.file for d in diags if not d.file.startswith("<")],
+                  diags, output or settings.config.output, texts)
+    elif fmt is ValidateFormat.json:
         doc_out: dict[str, Any] = {"ok": ok, "diagnostics": [d.to_json() for d in diags], "passed": suite.passed,
                                    "failed": suite.failed, "cases": [c.to_json() for c in suite.cases],
                                    "summary": summary}
@@ -93,6 +104,6 @@ def _run(paths: list[str], coverage: bool, platform: str | None, fmt: Format, ig
 
         render_diagnostics(diags, texts, sys.stdout)
         if coverage:
-            sys.stdout.write(f"coverage: {len(uncovered_ids)} rule(s) exercised by no case\n")
-        sys.stdout.write(summary + "\n")
+            say(sys.stdout, f"coverage: {len(uncovered_ids)} rule(s) exercised by no case\n")
+        say(sys.stdout, summary + "\n")
     return exit_code(diags, findings=not ok)

@@ -15,10 +15,12 @@ from typing import Any, List, Optional
 
 import typer
 
-from agentos_contracts.cli.options import FORMAT, IGNORE, PATHS, Format, drop_ignored, guarded, print_json
+from agentos_contracts.cli.options import (CI_FORMATS, IGNORE, OUTPUT, PATHS, QUIET, REPORT_FORMAT, STDIN_FILENAME, VERBOSE,
+                                          ValidateFormat, drop_ignored, guarded, print_json, render_ci, say, settings,
+                                          start)
 
 GANTT_MAX_JOBS = 5_000
-OUTPUT_CODES = frozenset({"AC001", "AC007", "AC901", "AC405", "AC406"})  # could not read input or write output
+OUTPUT_CODES = frozenset({"AC001", "AC007", "AC901", "AC905", "AC405", "AC406", "AC014", "AC403"})  # nothing read or written
 
 
 class SchedulerChoice(str, Enum):
@@ -36,7 +38,7 @@ class SolverChoice(str, Enum):
 
 def command(
     paths: List[str] = PATHS,
-    format: Format = FORMAT,
+    format: Optional[ValidateFormat] = REPORT_FORMAT,
     gantt: Optional[str] = typer.Option(None, "--gantt", metavar="FILE",
                                         help="Write an SVG Gantt chart of the simulated schedule."),
     horizon: Optional[float] = typer.Option(None, "--horizon", metavar="MS",
@@ -49,14 +51,20 @@ def command(
     sensitivity: Optional[bool] = typer.Option(None, "--sensitivity/--no-sensitivity",
                                                help="WCET headroom (default: for sets of up to 64 tasks)."),
     ignore: List[str] = IGNORE,
+    output: Optional[str] = OUTPUT,
+    stdin_filename: Optional[str] = STDIN_FILENAME,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Schedulability analysis of task sets or the HRT contracts in the paths."""
-    guarded(lambda: _run(paths, format, gantt, horizon, scheduler, cores, solver, time_limit, sensitivity, ignore))
+    guarded(lambda: _run(paths, start(format, stdin_filename=stdin_filename, verbose=verbose, quiet=quiet,
+                                      choices=ValidateFormat),
+                         gantt, horizon, scheduler, cores, solver, time_limit, sensitivity, ignore, output))
 
 
-def _run(paths: list[str], format: Format, gantt: str | None, horizon: float | None,
+def _run(paths: list[str], format: ValidateFormat, gantt: str | None, horizon: float | None,
          scheduler: SchedulerChoice | None, cores: int | None, solver: SolverChoice, time_limit: float,
-         sensitivity: bool | None, ignore: list[str]) -> int:
+         sensitivity: bool | None, ignore: list[str], output: str | None = None) -> int:
     from agentos_contracts.model.tasks import Scheduler
     from agentos_contracts.report import schedule
     from agentos_contracts.report import text as text_report
@@ -72,7 +80,7 @@ def _run(paths: list[str], format: Format, gantt: str | None, horizon: float | N
         except UnitError:
             usage_error(f"`--horizon {horizon}` is not a positive number of ms with at most 6 decimals",
                         "give the simulated window in milliseconds, e.g. `--horizon 100`",
-                        json_doc={"reports": []} if format is Format.json else None)
+                        json_doc={"reports": []} if format is ValidateFormat.json else None)
     override = Scheduler(scheduler.value) if scheduler else None
     inputs = collect(paths, override, cores or 1)
     diags = list(inputs.diagnostics)
@@ -84,22 +92,27 @@ def _run(paths: list[str], format: Format, gantt: str | None, horizon: float | N
     reports.extend((r, None, files) for r, files in inputs.blocked)
     if gantt:
         diags.extend(_draw(gantt, [(r, ts) for r, ts, _ in reports if ts is not None], horizon))
-    diags = drop_ignored(diags, ignore)
+    diags = drop_ignored(diags, ignore, texts=inputs.sources)
     from agentos_contracts.diagnostics import sort_diagnostics
 
     diags = sort_diagnostics(diags)
     errors = any(d.is_error for d in diags)
     all_ok = all(r.schedulable for r, _, _ in reports)
-    if format is Format.json:
+    if format.value in CI_FORMATS:
+        render_ci(format.value, "sched", [f for _, _, files in reports for f in files or []]
+                  + [d.file for d in diags if not d.file.startswith("<")], diags, output or settings.config.output,
+                  inputs.sources)
+    elif format is ValidateFormat.json:
         print_json({"ok": not errors and all_ok and bool(reports), "diagnostics": [d.to_json() for d in diags],
                     "reports": [schedule.report_json(r, files) for r, _, files in reports]})
     else:
         for r, _, _ in reports:
-            schedule.render_text(r, sys.stdout)
-            sys.stdout.write("\n")
+            if not settings.quiet:
+                schedule.render_text(r, sys.stdout)
+                sys.stdout.write("\n")
         text_report.render_diagnostics(diags, inputs.sources, sys.stdout)
         bad = sum(1 for r, _, _ in reports if not r.schedulable)
-        sys.stdout.write(f"{len(reports)} task set{'s' if len(reports) != 1 else ''} analysed, "
+        say(sys.stdout, f"{len(reports)} task set{'s' if len(reports) != 1 else ''} analysed, "
                          f"{bad} not schedulable\n")
     if any(d.code in OUTPUT_CODES and d.is_error for d in diags):
         return 2

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 
-from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json
+from agentos_contracts.cli.options import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, QUIET, STDIN_FILENAME, VERBOSE, Format,
+                                          guarded, print_json, say, settings, start)
 from agentos_contracts.diagnostics import Diagnostic, Severity, Span
 
 if TYPE_CHECKING:
@@ -55,18 +56,24 @@ def command(
     pub: list[str] = typer.Option([], "--pub", help="Trusted public key (PEM); repeatable, any one suffices.", metavar="KEY"),
     min_sequence: Optional[int] = typer.Option(None, "--min-sequence", min=0, help="Reject manifests with a lower sequence (rollback)."),
     now: Optional[str] = typer.Option(None, "--now", help="Check expiry at this RFC 3339 instant instead of the current time.", metavar="ISO"),
-    contract: list[str] = typer.Option([], "--contract", help="Drift check: re-admit these contracts/workflows (as admitted together) and compare.", metavar="PATH"),
-    platform: Optional[str] = typer.Option(None, "--platform", help="Drift check: the platform to re-admit against.", metavar="FILE"),
+    contract: list[str] = typer.Option([], "--contract", "-c", help="Drift check: re-admit these contracts/workflows (as admitted together) and compare.", metavar="PATH"),
+    platform: Optional[str] = typer.Option(None, "--platform", "-p", help="Drift check: the platform to re-admit against.", metavar="FILE"),
     optimize: str = typer.Option("cost", "--optimize", help="Drift check: the objective the manifests were admitted with (cost or latency)."),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
+    stdin_filename: Optional[str] = STDIN_FILENAME,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Check the signature, payload type, digest and schema of sealed manifests."""
-    guarded(lambda: _verify_command(manifests, pub, min_sequence, now, contract, platform, optimize, fmt))
+    guarded(lambda: _verify_command(manifests, pub, min_sequence, now, contract, platform, optimize,
+                                    start(fmt, stdin_filename=stdin_filename, verbose=verbose, quiet=quiet)))
 
 
 def _verify_command(manifests: list[str], pubs: list[str], min_sequence: int | None, now: str | None,
                     contracts: list[str], platform: str | None, optimize: str, fmt: Format) -> int:
     """``--contract C --platform P`` adds the drift check (re-admission must give the same manifest)."""
+    if contracts and platform is None:
+        platform = settings.config.platform
     if not contracts and platform is None:
         return _run(manifests, pubs, min_sequence, now, fmt)
     if not contracts or platform is None or optimize not in ("cost", "latency"):
@@ -77,20 +84,31 @@ def _verify_command(manifests: list[str], pubs: list[str], min_sequence: int | N
 
 
 def _drift(contracts: list[str], platform: str, pubs: list[str], optimize: str) -> DriftCheck:
-    """Re-admit once (unsealed) and compare each intact manifest with its re-admitted self."""
+    """Re-admit (unsealed) and compare each intact manifest with its re-admitted self.
+
+    A manifest was admitted together with others: they share cores and capacity, so its
+    numbers depend on them. The manifests beside it (same folder) stand for that company:
+    they are passed as existing reservations, and those being re-admitted now are skipped
+    by admission itself, so checking one manifest alone re-creates what it was admitted with.
+    """
+    import os
+
     from agentos_contracts.admit import AdmitOptions, AdmitResult, admit, drift
     from agentos_contracts.diagnostics import make
 
-    cache: list[AdmitResult] = []
+    cache: dict[str, AdmitResult] = {}
 
     def check(file: str, result: VerifyResult) -> list[Diagnostic]:
-        if not cache:
+        folder = "" if file == "-" else os.path.dirname(file) or "."  # standard input has no neighbours
+        if folder not in cache:
             keys = _load_keys(pubs, [])
-            cache.append(admit(contracts, platform, AdmitOptions(seal=False, optimize=optimize, trusted_keys=tuple(keys))))
-        io = [d for d in cache[0].diagnostics if d.code in {"AC001", "AC007"}]
+            cache[folder] = admit(contracts, platform, AdmitOptions(seal=False, optimize=optimize, trusted_keys=tuple(keys),
+                                                                    existing=(folder,) if folder else ()))
+        again = cache[folder]
+        io = [d for d in again.diagnostics if d.code in {"AC001", "AC007"}]
         if io:
             return io[:1]
-        return [make("AC535", Span.file_start(file), detail=p) for p in drift(result.statement or {}, cache[0])]
+        return [make("AC535", Span.file_start(file), detail=p) for p in drift(result.statement or {}, again)]
 
     return check
 
@@ -195,9 +213,10 @@ def _emit(reports: list[FileReport], usage: list[Diagnostic], fmt: Format) -> No
     render_diagnostics(diags, {}, sys.stderr)
     for r in reports:
         mark = "ok  " if r.ok else "FAIL"
-        sys.stdout.write(f"{mark} {r.file} {r.digest}".rstrip() + "\n")
+        if not r.ok or not settings.quiet:
+            sys.stdout.write(f"{mark} {r.file} {r.digest}".rstrip() + "\n")
     if reports:
         failed = sum(1 for r in reports if not r.ok)
         noun = "manifest" if len(reports) == 1 else "manifests"
-        sys.stdout.write(f"{len(reports)} {noun} checked, {failed} failed\n" if failed
-                         else f"ok: {len(reports)} {noun} verified\n")
+        say(sys.stdout, f"{len(reports)} {noun} checked, {failed} failed\n" if failed
+            else f"ok: {len(reports)} {noun} verified\n")

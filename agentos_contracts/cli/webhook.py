@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json
+from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FORMAT, Format, guarded, print_json, start
 from agentos_contracts.diagnostics import Diagnostic, Severity, Span
 
 app = typer.Typer(name="webhook", help="The Kubernetes admission webhook for agentos custom resources.",
@@ -35,10 +35,10 @@ def serve_command(
                                            "relative to (default: the platform file's folder).", metavar="DIR"),
     budget_ms: int = typer.Option(2500, "--budget-ms", min=50, help="Time budget per review; past it the review "
                                   "is denied as timed out.", metavar="MS"),
-    fmt: Format = FORMAT,
+    fmt: Optional[Format] = FORMAT,
 ) -> None:
     """Serve POST /validate (AdmissionReview v1), GET /healthz and GET /readyz over HTTPS."""
-    guarded(lambda: _run(platform, tls_cert, tls_key, listen, reservations, policies, budget_ms, fmt))
+    guarded(lambda: _run(platform, tls_cert, tls_key, listen, reservations, policies, budget_ms, start(fmt)))
 
 
 def _run(platform: str, cert: str, key: str, listen: str, reservations: str | None, policies: str | None,

@@ -15,6 +15,22 @@ from agentos_contracts.diagnostics import Diagnostic, Span
 YAML_PATTERNS = ("*.yaml", "*.yml")
 POLICY_PATTERNS = ("*.policy", "*.dsl")
 MAX_BYTES = 10 * 1024 * 1024
+STDIN = "-"
+_stdin_name: str | None = None  # --stdin-filename: the path standard input stands for
+
+
+def set_stdin_filename(path: str | None) -> None:
+    """Name standard input (ruff's ``--stdin-filename``): diagnostics say PATH, relative paths resolve against it."""
+    global _stdin_name
+    _stdin_name = path or None
+
+
+def stdin_display() -> str:
+    return _stdin_name or STDIN
+
+
+def is_stdin(name: str) -> bool:
+    return name == STDIN or (_stdin_name is not None and name == _stdin_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +47,8 @@ def find_files(paths: list[str], patterns: tuple[str, ...] = YAML_PATTERNS) -> t
     out: list[str] = []
     diags: list[Diagnostic] = []
     for p in paths:
-        if p == "-":
-            out.append(p)
+        if p == STDIN:
+            out.append(stdin_display())
             continue
         path = Path(p)
         if path.is_dir():
@@ -54,9 +70,9 @@ def read_source(name: str, max_bytes: int = MAX_BYTES) -> tuple[Source | None, l
     """Read one input, refusing oversized files before reading them whole."""
     span = Span.file_start(name)
     try:
-        if name == "-":
+        if is_stdin(name):
             data = sys.stdin.buffer.read(max_bytes + 1)
-            path = None
+            path = Path(_stdin_name) if _stdin_name else None
         else:
             path = Path(name)
             size = path.stat().st_size

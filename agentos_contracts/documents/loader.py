@@ -342,6 +342,8 @@ def _syntax_diag(name: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
     problem = exc.problem or exc.context or "syntax error"
     if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
         return dg.make("AC005", span)
+    if "nesting depth" in f"{exc.problem} {exc.context}":  # libyaml's own depth limit (PyYAML >= 6.0.3)
+        return dg.make("AC008", span, limit=MAX_DEPTH)
     if exc.context and exc.problem and exc.context not in problem:
         problem = f"{problem} ({exc.context})"
     return dg.make("AC004", span, problem=problem)

@@ -18,7 +18,9 @@ def _escape_prop(s: str) -> str:
 
 
 def render(report: Any, stream: TextIO) -> None:
-    for d in report.diagnostics:
+    from agentos_contracts.report import findings
+
+    for d in findings(report.diagnostics):
         props = f"file={_escape_prop(d.file)},line={d.line},col={d.column},title={_escape_prop(d.code)}"
         msg = d.message + (f" (hint: {d.hint})" if d.hint else "")
         stream.write(f"::{_CMD[d.severity]} {props}::{_escape_data(msg)}\n")

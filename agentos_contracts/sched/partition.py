@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 from agentos_contracts.model.tasks import Scheduler, Task, TaskSet
+from agentos_contracts.native_output import contained
 from agentos_contracts.sched import binpack, fp
 from agentos_contracts.sched.result import CoreResult, Verdict
 
@@ -301,7 +302,8 @@ def _solve(prob: Any, solver: str, time_limit: float) -> str:
         import highspy
 
         cmd = pulp.HiGHS(msg=False, timeLimit=max(time_limit, 0.01), threads=1)
-        prob.solve(cmd)
+        with contained():  # HiGHS prints its banner on descriptor 1
+            prob.solve(cmd)
         model = prob.solverModel
         status = model.getModelStatus()
         has_solution = model.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
@@ -313,7 +315,8 @@ def _solve(prob: Any, solver: str, time_limit: float) -> str:
     with warnings.catch_warnings():  # PuLP 3 deprecates its bundled CBC in favour of `pulp[cbc]`
         warnings.simplefilter("ignore", DeprecationWarning)
         cmd = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(time_limit, 0.01), threads=1)
-        prob.solve(cmd)
+        with contained():  # CBC's output, like HiGHS's, stays off descriptor 1
+            prob.solve(cmd)
     status, sol = prob.status, prob.sol_status
     if sol == pulp.LpSolutionOptimal:
         return "optimal"

@@ -41,10 +41,14 @@ def validate_paths(
     check_policies: bool = True,
     ignore: frozenset[str] = frozenset(),
     warnings_as_errors: bool = False,
+    strict: bool = False,
+    scanned: set[str] | None = None,
+    skip_foreign: bool = False,
 ) -> ValidationReport:
     from agentos_contracts.validate.pipeline import run
 
-    return run(paths, check_policies=check_policies, ignore=ignore, warnings_as_errors=warnings_as_errors)
+    return run(paths, check_policies=check_policies, ignore=ignore, warnings_as_errors=warnings_as_errors,
+               strict=strict, scanned=scanned, skip_foreign=skip_foreign)
 
 
 __all__ = ["ValidationReport", "validate_paths", "sort_diagnostics"]

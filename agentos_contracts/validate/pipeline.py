@@ -33,9 +33,40 @@ def _semantic(kind: str) -> PerDocument | None:
     return None
 
 
-def load_documents(paths: list[str]) -> tuple[list[str], list[Document], dict[str, str], list[Diagnostic]]:
-    """Every document in ``paths`` with its file's text; an empty result is itself an error."""
+def check_alone(doc: Document) -> list[Diagnostic]:
+    """Every check that needs no other document: header, schema, semantics, durations, partials."""
+    found = check_header(doc)
+    if found:
+        return found
+    from agentos_contracts.validate.durations import check_durations
+    from agentos_contracts.validate.partial import check_partials
+    from agentos_contracts.validate.schema import check_schema
+
+    found = check_schema(doc)
+    semantic = _semantic(doc.kind or "")
+    if semantic is not None:
+        found += semantic(doc)
+    return found + check_durations(doc) + check_partials(doc)
+
+
+def load_documents(paths: list[str], *, strict: bool = False, scanned: set[str] | None = None,
+                   skip_foreign: bool = False) -> tuple[list[str], list[Document], dict[str, str], list[Diagnostic]]:
+    """Every document in ``paths`` with its file's text; an empty result is itself an error.
+
+    Documents found by searching a folder (``scanned``; by default every file that is not
+    itself one of ``paths``) that are not agentos documents are skipped with a note
+    (``documents.foreign``), unless ``strict``. ``skip_foreign`` (pre-commit hooks, which name
+    every changed ``*.yaml``) treats named files the same way, and a run that skipped
+    everything is then fine rather than "nothing to read".
+    """
+    from agentos_contracts.documents.foreign import foreign_reason, mentions_agentos, skipped_note
+
     files, diags = find_files(paths)
+    if skip_foreign:
+        scanned = set(files)
+    elif scanned is None:
+        named = set(paths)
+        scanned = {f for f in files if f not in named}
     docs: list[Document] = []
     sources: dict[str, str] = {}
     for name in files:
@@ -45,6 +76,19 @@ def load_documents(paths: list[str]) -> tuple[list[str], list[Document], dict[st
             continue
         loaded = load_source(source)
         sources[name] = loaded.text
+        if name in scanned and not strict:
+            if any(d.is_error for d in loaded.diagnostics) and not mentions_agentos(loaded.text):
+                diags.append(skipped_note(Span.file_start(name), "it does not load as YAML and names no "
+                                                                  "`apiVersion: agentos/...`"))
+                continue
+            ours = []
+            for doc in loaded.documents:
+                reason = foreign_reason(doc.data)
+                if reason is None:
+                    ours.append(doc)
+                else:
+                    diags.append(skipped_note(doc.span(""), reason))
+            loaded.documents[:] = ours
         diags.extend(loaded.diagnostics)
         for doc in loaded.documents:
             if is_custom_resource(doc.data):  # the Kubernetes form: read as the document it stands for
@@ -54,7 +98,8 @@ def load_documents(paths: list[str]) -> tuple[list[str], list[Document], dict[st
                     docs.append(converted)
                 continue
             docs.append(doc)
-    if not files and not diags:
+    skipped_only = skip_foreign and any(d.code == "AC017" for d in diags)
+    if not docs and not skipped_only and not any(d.is_error for d in diags):
         diags.append(dg.make("AC014", Span.file_start(paths[0] if paths else "<command line>")))
     return files, docs, sources, diags
 
@@ -65,8 +110,11 @@ def run(
     check_policies: bool = True,
     ignore: frozenset[str] = frozenset(),
     warnings_as_errors: bool = False,
+    strict: bool = False,
+    scanned: set[str] | None = None,
+    skip_foreign: bool = False,
 ) -> ValidationReport:
-    files, docs, sources, diags = load_documents(paths)
+    files, docs, sources, diags = load_documents(paths, strict=strict, scanned=scanned, skip_foreign=skip_foreign)
     invalid: set[tuple[str, int]] = set()
     checked: list[Document] = []
 
@@ -78,27 +126,18 @@ def run(
 
     for doc in docs:
         head = check_header(doc)
-        record(doc, head)
         if head:
+            from agentos_contracts.validate.paper import check_paper_form
+
+            record(doc, check_paper_form(doc, check_alone) or head)
             continue
         checked.append(doc)
-        from agentos_contracts.validate.schema import check_schema
-
-        record(doc, check_schema(doc))
-        semantic = _semantic(doc.kind or "")
-        if semantic is not None:
-            record(doc, semantic(doc))
-        from agentos_contracts.validate.durations import check_durations
-        from agentos_contracts.validate.partial import check_partials
-
-        record(doc, check_durations(doc) + check_partials(doc))
+        record(doc, check_alone(doc))
 
     from agentos_contracts.validate.crossref import check_documents
 
     for doc, found in check_documents(checked, check_policies=check_policies):
         record(doc, found)
-    if not docs and files and not any(d.is_error for d in diags):
-        diags.append(dg.make("AC014", Span.file_start(files[0])))
     final = sort_diagnostics(d for d in diags if d.code not in ignore)
     return ValidationReport(files, final, sources, checked, invalid, warnings_as_errors)
 

@@ -54,7 +54,7 @@ def test_missing_file_exits_2() -> None:
 
 def test_folder_without_documents_is_an_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path), "--format", "json"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # nothing to read is a usage error
     assert [d["code"] for d in json.loads(result.stdout)["diagnostics"]] == ["AC014"]
 
 

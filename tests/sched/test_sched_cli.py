@@ -133,7 +133,7 @@ def test_multicore_sets() -> None:
 def test_nothing_to_analyse(tmp_path: Path) -> None:
     (tmp_path / "srt.yaml").write_text((FIX / "contracts" / "planner.yaml").read_text().split("---")[1])
     code, doc = invoke(str(tmp_path))
-    assert code == 1 and [d["code"] for d in doc["diagnostics"]] == ["AC403"]
+    assert code == 2 and [d["code"] for d in doc["diagnostics"]] == ["AC403"]  # nothing to read: usage error
 
 
 def test_missing_file_is_an_io_error() -> None:
