@@ -19,6 +19,7 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 from agentos_contracts.runtime.manifest import LoadedManifest
+from agentos_contracts.schemacheck import compile_schema
 from agentos_contracts.runtime.tools import match_descriptors
 
 _NO_SCHEMA = object()  # the bound tool declares no outputSchema: only MCP's shape rules apply
@@ -28,19 +29,27 @@ _MAX_CACHED = 4096
 class _OutputSchema:
     """One tool's compiled ``outputSchema``; reasons name the place and keyword, never the value."""
 
-    __slots__ = ("tool", "_validator")
+    __slots__ = ("tool", "_validator", "_fast")
 
     def __init__(self, tool: str, schema: Mapping[str, Any]) -> None:
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         cls.check_schema(schema)
         self.tool = tool
         self._validator = cls(schema)
+        # the project's exact compiled checker where it covers the schema (as for inputSchema), else jsonschema
+        self._fast = compile_schema(schema) if cls is jsonschema.Draft202012Validator else None
 
     def problem(self, value: Any) -> str | None:
-        if self._validator.is_valid(value):
+        if self._fast is not None:
+            failed = self._fast(value)
+            if failed is None:
+                return None
+            path, keyword = failed
+        elif self._validator.is_valid(value):
             return None
-        error = best_match(self._validator.iter_errors(value))
-        path, keyword = (tuple(error.absolute_path), str(error.validator)) if error else ((), "schema")
+        else:
+            error = best_match(self._validator.iter_errors(value))
+            path, keyword = (tuple(error.absolute_path), str(error.validator)) if error else ((), "schema")
         where = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
         return f"result of `{self.tool}` fails the sealed MCP outputSchema at `{where}` (`{keyword}`)"
 
