@@ -44,7 +44,7 @@ def admit(folder: Path) -> tuple[Path, Path]:
     _agentos("keygen", "-o", str(folder / "keys"))
     _agentos("admit", str(FIXTURES / "agent.yaml"), "--platform", str(FIXTURES / "platform.yaml"),
              "--key", str(folder / "keys" / "agentos.key"), "-o", str(folder / "m"))
-    return folder / "m" / "permit-helper.manifest.json", folder / "keys" / "agentos.pub"
+    return folder / "m" / "permit-clerk.manifest.json", folder / "keys" / "agentos.pub"
 
 
 def _cpu_s(pattern: str) -> float:

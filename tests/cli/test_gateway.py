@@ -42,11 +42,11 @@ def _codes(doc: dict[str, Any]) -> list[str]:
 def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("gw-cli")
     folder = _admit(out, GW / "agent.yaml")
-    return folder / "permit-helper.manifest.json", out / "keys" / "agentos.pub"
+    return folder / "permit-clerk.manifest.json", out / "keys" / "agentos.pub"
 
 
 def test_unsigned_manifest_is_refused_before_listening(tmp_path: Path, signed: tuple[Path, Path]) -> None:
-    manifest = _admit(tmp_path, GW / "agent.yaml", unsigned=True) / "permit-helper.manifest.json"
+    manifest = _admit(tmp_path, GW / "agent.yaml", unsigned=True) / "permit-clerk.manifest.json"
     code, doc = _gateway(str(manifest), "--pub", str(signed[1]), "--audit", str(tmp_path / "a.db"),
                          "--upstream", UPSTREAM)
     assert code == 2 and doc["ok"] is False and _codes(doc)

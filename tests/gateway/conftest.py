@@ -44,8 +44,8 @@ def admitted(tmp_path_factory: pytest.TempPathFactory) -> Admitted:
                                  str(out / "keys" / "agentos.key"), "-o", str(out / "manifests"),
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
-    return Admitted(agent=out / "manifests" / "permit-helper.manifest.json",
-                    tight=out / "manifests" / "tight-helper.manifest.json",
+    return Admitted(agent=out / "manifests" / "permit-clerk.manifest.json",
+                    tight=out / "manifests" / "tight-clerk.manifest.json",
                     pub=out / "keys" / "agentos.pub", key=out / "keys" / "agentos.key")
 
 
