@@ -317,15 +317,17 @@ def _decide(out: AdmitResult, groups: list[_Group], platform: Platform, pdoc: Do
     for w in resolution.warnings:
         out.diagnostics.append(Diagnostic(Span("<command line>"), dg.Severity.WARNING, w.code, w.message, "",
                                           _hint(w.code)))
+    by_key = {o.unit.key: o for o in resolution.outcomes}  # per key, not a scan per unit
+    docs = {g.name: g.doc for g in groups if g.kind == "AgentContract"}
     for g in groups:
-        outcomes = [resolution.outcome(u.key) for u, _ in g.units]
+        outcomes = [by_key[u.key] for u, _ in g.units]
         if g.early or not g.units or any(o.verdict != "admitted" for o in outcomes):
             out.rejected.append(_rejection(g, outcomes))
             continue
         bounds = {}
         for (unit, layered), o in zip(g.units, outcomes):
             assert o.choice is not None
-            bounds[unit.key] = _bound(o.candidates, o.choice, layered, platform, resolution.ledger, out, groups)
+            bounds[unit.key] = _bound(o.candidates, o.choice, layered, platform, resolution.ledger, out, docs)
         entry = _seal(g, bounds, platform, pdoc, options, out)
         if isinstance(entry, Admitted):
             out.admitted.append(entry)
@@ -386,11 +388,10 @@ def _warn(out: AdmitResult, docs: dict[str, Document], file: str, name: str, r: 
 
 
 def _bound(c: Candidates, choice: Any, layered: Layered, platform: Platform, ledger: Ledger, out: AdmitResult,
-           groups: list[_Group]) -> Bound:
+           docs: dict[str, Document]) -> Bound:
     from agentos_contracts.binding.predicate import bind
 
     bound, warnings = bind(c, choice, layered, platform, ledger)
-    docs = {g.name: g.doc for g in groups if g.kind == "AgentContract"}
     for w in warnings:
         _warn(out, docs, c.unit.contract.file, c.unit.contract.name, w)
     return bound

@@ -102,6 +102,7 @@ CODES: dict[str, Code] = {
     "AC230": Code("duplicate-task", "duplicate task name `{name}`", "give every task a unique name"),
     "AC231": Code("bad-core", "task `{task}` is pinned to core {core} but the set has {cores} core(s)", "cores count from 0"),
     "AC232": Code("priority-missing", "scheduler FP needs a `priority` on every task; `{task}` has none", "add `priority: N` (1 = highest)"),
+    "AC241": Code("bad-tool-schema", "`{field}` is not a valid JSON Schema: {reason}", "fix the tool's MCP descriptor; the runtime checks every call's arguments against it"),
     "AC240": Code("duplicate-document", "duplicate {kind} `{name}` (also in {other})", "names must be unique among the inputs"),
     # --- policy (AC3xx) ---
     # (owned by agentos_contracts/policy; add codes between these markers)
@@ -159,6 +160,9 @@ CODES: dict[str, Code] = {
     "AC405": Code("gantt-refused", "cannot draw the schedule of `{name}`: {reason}", "draw a shorter window with `--horizon MS`"),
     "AC406": Code("write-failed", "cannot write `{file}`: {reason}", "check the path and its permissions"),
     "AC407": Code("empty-taskset", "task set `{name}` has no tasks", "add tasks, or remove the document"),
+    "AC408": Code("too-many-cores", "`cores` {cores} is over the limit of {limit}", "analyse the cores a set really uses; every core adds partitioning work"),
+    "AC409": Code("too-many-tasks", "task set has {count} tasks, over the limit of {limit}", "split the set by core or by subsystem and analyse each part"),
+    "AC411": Code("time-limit", "the time limit of {limit} s ran out {where}", "raise `--time-limit`, or analyse fewer or smaller sets"),
     # --- end schedulability ---
     # --- binding and admission (AC5xx) ---
     # (owned by agentos_contracts/binding and admit; add codes between these markers)

@@ -15,7 +15,7 @@ LAYER = {
     "documents": 1,
     "policy": 2, "sched": 2,
     "validate": 3, "binding": 3, "seal": 3, "migrate": 3,
-    "admit": 4, "runtime": 4, "gateway": 4, "k8s": 4,
+    "admit": 4, "incremental": 4, "runtime": 4, "gateway": 4, "k8s": 4,
     "report": 5,
     "cli": 6, "__main__": 6,
 }

@@ -14,6 +14,7 @@ from typing import Sequence
 from agentos_contracts.binding.options import Reason, Unit, fmt_ms
 from agentos_contracts.codes import CODES
 from agentos_contracts.model.tasks import Scheduler, Task, utilization
+from agentos_contracts.model.units import fraction_text
 from agentos_contracts.sched import edf, fp
 from agentos_contracts.sched.sensitivity import max_wcet
 from agentos_contracts.sched.result import CoreResult, Verdict
@@ -101,7 +102,7 @@ def evidence(task: Task, tasks: Sequence[Task], scheduler: str, core: int) -> Co
     u = utilization(list(tasks))
     rt = mine.response_time_ns
     return CoreEvidence(scheduler=scheduler, response_time_ns=rt, deadline_ns=task.deadline_ns,
-                        utilization_exact=f"{u.numerator}/{u.denominator}", utilization=round(float(u), 6),
+                        utilization_exact=fraction_text(u), utilization=round(float(u), 6),
                         slack_ns=None if rt is None else task.deadline_ns - rt)
 
 

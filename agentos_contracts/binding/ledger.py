@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 from agentos_contracts.binding.options import Candidates, Capacity, Choice, exact, rate_json
-from agentos_contracts.model.platform import Platform
+from agentos_contracts.model.platform import Node, Platform
 from agentos_contracts.model.tasks import Task
 from agentos_contracts.validate.build import build_reserved_task
 
@@ -93,6 +93,9 @@ def _held(rec: Mapping[str, Any], label: str, source: str, owner: tuple[str, str
                 mem_bytes=int(rec.get("mem_bytes", 0)), task=task)
 
 
+_NODE_INDEX: dict[int, tuple[Platform, dict[str, Node]]] = {}  # id(platform) → (platform, nodes by name)
+
+
 @dataclass(slots=True)
 class Ledger:
     """Usage per resource with its holders; ``free`` turns it into the MILP's capacities."""
@@ -103,6 +106,7 @@ class Ledger:
     mem_bytes: dict[str, int] = field(default_factory=dict)
     tasks: dict[tuple[str, int], list[Task]] = field(default_factory=dict)
     holders: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (kind, resource) → labels
+    cached: Capacity | None = field(default=None, compare=False, repr=False)  # ``capacity()`` until a change
 
     def copy(self) -> Ledger:
         return Ledger(platform=self.platform, tokens=dict(self.tokens), cpu_mc=dict(self.cpu_mc),
@@ -116,6 +120,7 @@ class Ledger:
 
     def add_held(self, held: Held) -> list[str]:
         """Count a reservation; returns why parts of it could not be placed on this platform."""
+        self.cached = None
         problems: list[str] = []
         for name, version, node, placement in held.models:
             m = next((m for m in self.platform.models if m.name == name and m.version_text == version
@@ -141,6 +146,7 @@ class Ledger:
         return problems
 
     def add_choice(self, c: Candidates, choice: Choice) -> None:
+        self.cached = None
         label = c.unit.key
         if choice.model is not None and c.tokens_per_min:
             ident = choice.model.model.ident
@@ -156,6 +162,7 @@ class Ledger:
 
     def remove_choice(self, c: Candidates, choice: Choice) -> None:
         """Undo ``add_choice`` (a unit moving to another option)."""
+        self.cached = None
         label = c.unit.key
         if choice.model is not None and c.tokens_per_min:
             ident = choice.model.model.ident
@@ -181,17 +188,33 @@ class Ledger:
             return None
         return exact(m.capacity_tokens_per_min - self.tokens.get(ident, 0))
 
+    def _node(self, name: str) -> Node:
+        """By name through a dict built once per platform (``Platform.node`` scans the list)."""
+        index = _NODE_INDEX.get(id(self.platform))
+        if index is None or index[0] is not self.platform:
+            if len(_NODE_INDEX) > 8:  # a long-lived process that loads platform after platform
+                _NODE_INDEX.clear()
+            index = (self.platform, {n.name: n for n in self.platform.nodes})
+            _NODE_INDEX[id(self.platform)] = index
+        return index[1][name]
+
     def free_cpu(self, node: str) -> Fraction:
-        n = self.platform.node(node)
-        assert n is not None
+        n = self._node(node)
         return n.cores * 1000 - self.cpu_mc.get(node, Fraction(0))
 
     def free_mem(self, node: str) -> int | None:
-        n = self.platform.node(node)
-        assert n is not None
+        n = self._node(node)
         return None if n.mem_bytes is None else n.mem_bytes - self.mem_bytes.get(node, 0)
 
     def capacity(self) -> Capacity:
+        """What is free, as fresh dicts (callers may keep them); computed once until the ledger changes."""
+        if self.cached is None:
+            self.cached = self._capacity()
+        c = self.cached
+        return Capacity(tokens=dict(c.tokens), cpu_mc=dict(c.cpu_mc), mem_bytes=dict(c.mem_bytes),
+                        core_util=dict(c.core_util))
+
+    def _capacity(self) -> Capacity:
         cap = Capacity()
         for m in self.platform.models:
             cap.tokens[m.ident] = self.free_tokens(m.ident)

@@ -161,42 +161,38 @@ def embed_store(unit: Unit, platform: Platform) -> tuple[EmbedStore | None, list
 
 def node_options(unit: Unit, platform: Platform, cpu: int | Fraction) -> tuple[tuple[NodeOption, ...], list[Reason]]:
     found, reasons = _nodes(unit, platform, cpu)
-    c = unit.contract
-    return tuple(NodeOption(node=n, rank=r, pref=preference(c, 0, n.placement, n.tags))
-                 for r, n in enumerate(found)), reasons
+    return tuple(NodeOption(node=n, rank=r, pref=pref) for r, (n, pref) in enumerate(found)), reasons
 
 
 def core_options(unit: Unit, platform: Platform, task: Task, cpu: int | Fraction) -> tuple[tuple[CoreOption, ...], list[Reason]]:
     found, reasons = _nodes(unit, platform, cpu)
-    out: list[CoreOption] = []
+    out: list[tuple[CoreOption, int]] = []
     alone: dict[str, Reason | None] = {}
-    for n in found:
+    for n, pref in found:
         if n.scheduler not in alone:
             alone[n.scheduler] = hrt.alone_problem(unit, task, n.scheduler)
         if alone[n.scheduler] is None:
-            out.extend(CoreOption(node=n, core=k, rank=0) for k in range(n.cores))
+            out.extend((CoreOption(node=n, core=k, rank=0), pref) for k in range(n.cores))
     if found and not out:
         reasons += [r for r in alone.values() if r is not None]
-    c = unit.contract
-    return tuple(CoreOption(node=o.node, core=o.core, rank=r, pref=preference(c, 0, o.node.placement, o.node.tags))
-                 for r, o in enumerate(out)), reasons
+    return tuple(CoreOption(node=o.node, core=o.core, rank=r, pref=pref) for r, (o, pref) in enumerate(out)), reasons
 
 
-def _nodes(unit: Unit, platform: Platform, cpu: int | Fraction) -> tuple[list[Node], list[Reason]]:
+def _nodes(unit: Unit, platform: Platform, cpu: int | Fraction) -> tuple[list[tuple[Node, int]], list[Reason]]:
+    """Eligible nodes with room, best `prefer` first, then catalog order; each with its preference.
+
+    Runs once per unit over every node, so it stays linear: plain must checks (reasons are
+    built only when no node passes), preferences computed once per (placement, tags).
+    """
     c = unit.contract
-    prefer = c.binding.prefer
+    must = c.binding.must
     mem = c.mem_bytes or 0
-    placed: list[Node] = []
-    reasons: list[Reason] = []
-    for n in platform.nodes:
-        problem = _check_placed(unit, "node", n.name, n.placement, n.tags)
-        if problem is None:
-            placed.append(n)
+    placed = [n for n in platform.nodes if placement_ok(must.placement, n.placement) and tags_ok(must.tags, n.tags)]
     if not placed:
-        must = c.binding.must
         what = " and ".join(x for x in (f"placement {fmt_list(must.placement)}" if must.placement else "",
                                         f"tags {fmt_list(must.tags)}" if must.tags else "") if x)
         return [], [reason("AC504", "/binding/must", name=unit.label, detail=f"no node satisfies must {what or 'placement'}")]
+    reasons: list[Reason] = []
     fitting = [n for n in placed if n.cores * 1000 >= cpu and (n.mem_bytes is None or n.mem_bytes >= mem)]
     if not fitting:
         biggest = max(placed, key=lambda n: (n.cores, n.mem_bytes or 0))
@@ -204,9 +200,17 @@ def _nodes(unit: Unit, platform: Platform, cpu: int | Fraction) -> tuple[list[No
                               detail=f"needs {fmt_num(cpu)}m CPU and {mem_text(mem)} memory; the largest eligible node "
                                      f"`{biggest.name}` has {biggest.cores * 1000}m and {mem_text(biggest.mem_bytes)}"))
         return [], reasons
-    order = sorted(range(len(fitting)), key=lambda i: (preference(c, 0, fitting[i].placement, fitting[i].tags),
-                                                       platform.nodes.index(fitting[i])))
-    return [fitting[i] for i in order], reasons
+    memo: dict[tuple[str | None, tuple[str, ...]], int] = {}
+    prefs = []
+    for n in fitting:
+        key = (n.placement, n.tags)
+        if key not in memo:
+            memo[key] = preference(c, 0, n.placement, n.tags)
+        prefs.append(memo[key])
+    # `fitting` keeps catalog order, so its own index is the catalog tie-break (``platform.nodes.index``
+    # compared whole dataclasses node by node: O(nodes²) per unit)
+    order = sorted(range(len(fitting)), key=lambda i: (prefs[i], i))
+    return [(fitting[i], prefs[i]) for i in order], reasons
 
 
 def _tag_pref(prefer: tuple[str, ...], tags: tuple[str, ...]) -> int:

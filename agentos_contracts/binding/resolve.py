@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from agentos_contracts.binding import explain, hrt, milp
+from agentos_contracts.binding import explain, greedy, hrt, milp
 from agentos_contracts.binding.ledger import Ledger
 from agentos_contracts.binding.milp import Atom, Solution
 from agentos_contracts.binding.options import Candidates, Choice, Reason, Unit
@@ -29,6 +29,8 @@ from agentos_contracts.binding.settle import settle
 from agentos_contracts.sched.result import Verdict
 
 MAX_ROUNDS = 60
+GREEDY_MESSAGE = ("the solver found no answer in time: the contracts admitted were placed greedily (every constraint "
+                  "re-checked exactly); the others are `unknown`, not proven impossible")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,28 +62,48 @@ def resolve(cands: list[Candidates], reserved: Ledger, *, optimize: str = "cost"
     """Bind every unit in ``cands`` against what ``reserved`` leaves free."""
     bad_groups = {c.unit.group for c in cands if not c.ok}
     live = [c for c in cands if c.unit.group not in bad_groups]
+    narrowed: set[str] = set()
+    if greedy.option_count(live) > greedy.LARGE_OPTIONS:
+        live, narrowed = greedy.preplace(live, reserved)
     run = _Run(live, reserved, time_limit, solver, max_rounds)
     groups = sorted({c.unit.group for c in live})
     sol = Solution(status="none")
     warnings: list[Reason] = []
+    greedy_choices: dict[str, Choice] | None = None
     if live:
         sol = run.loop(optimize, {g: True for g in groups})
-        if sol.status == "infeasible":
+        if sol.status == "infeasible" and narrowed:
+            # fleet-sized and not everything fits: the groups left out are `unknown` either way (the
+            # search was narrowed), so the greedy pass picks them instead of a second, larger MILP
+            greedy_choices = greedy.place_groups(live, reserved, optimize)
+            warnings.append(Reason(code="AC531", message="not every contract fits: " + GREEDY_MESSAGE.split(": ", 1)[1]))
+            sol = Solution(status="feasible", solver=sol.solver, reason="not every contract fits",
+                           admitted=frozenset(c.unit.group for c in live if c.unit.key in greedy_choices))
+        elif sol.status == "infeasible":
             first = run.loop("admit", {})
             if first.status == "feasible":
                 warnings.append(Reason(code="AC531", message="the solver stopped at the time limit while choosing which "
                                        "contracts to admit: the admitted set may not be the largest possible"))
             sol = run.loop(optimize, {g: g in first.admitted for g in groups}) if first.has_solution else first
-        if sol.status == "feasible":
+        if sol.status == "feasible" and greedy_choices is None:
             warnings.append(Reason(code="AC531", message=explain.not_optimal_message(optimize)))
     ledger = reserved.copy()
     choices: dict[str, Choice] = {}
-    if sol.has_solution:
+    fallback = not sol.has_solution and sol.status != "infeasible" and bool(live)
+    if greedy_choices is not None:
+        choices = greedy_choices
+    elif sol.has_solution:
         for c in live:
             if c.unit.group in sol.admitted:
-                choice = to_choice(c, sol.assignments[c.unit.key])
-                choices[c.unit.key] = choice
-                ledger.add_choice(c, choice)
+                choices[c.unit.key] = to_choice(c, sol.assignments[c.unit.key])
+    elif fallback:  # the MILP found nothing in time: admit what a greedy placement proves
+        choices = greedy.place_groups(live, reserved, optimize)
+        if choices:
+            warnings.append(Reason(code="AC531", message=GREEDY_MESSAGE))
+    if choices:
+        for c in live:
+            if c.unit.key in choices:
+                ledger.add_choice(c, choices[c.unit.key])
         choices = settle(live, choices, ledger, optimize)
     outcomes = []
     for c in cands:
@@ -90,9 +112,15 @@ def resolve(cands: list[Candidates], reserved: Ledger, *, optimize: str = "cost"
             outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="rejected", reasons=tuple(own)))
         elif c.unit.key in choices:
             outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="admitted", choice=choices[c.unit.key]))
-        elif not sol.has_solution and sol.status != "infeasible":
+        elif fallback:
+            why = sol.reason + "; a greedy placement found no room for it, which does not prove there is none" \
+                if choices else sol.reason
             outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="unknown",
-                                    reasons=(explain.unknown_reason(c, sol.reason),)))
+                                    reasons=(explain.unknown_reason(c, why),)))
+        elif narrowed:
+            outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="unknown", reasons=(explain.unknown_reason(
+                c, "not admitted after the fleet-sized search placed units on nodes and cores greedily; "
+                   "that narrowing does not prove it cannot fit"),)))
         else:
             outcomes.append(Outcome(unit=c.unit, candidates=c, verdict="rejected",
                                     reasons=tuple(explain.explain_unit(c, ledger, run.undecided))))
@@ -144,6 +172,7 @@ class _Run:
     def loop(self, objective: str, admit: dict[str, bool]) -> Solution:
         """Solve, re-check, cut; preferences are settled once an exact answer exists (then checked again)."""
         ties = False
+        settled: Solution | None = None  # an answer that passed the exact re-checks, before the ties stage
         for round_ in range(self.max_rounds):
             remaining = max(self.deadline - time.monotonic(), 0.0)
             if remaining <= 0 and round_:  # the first solve always runs: its own status says why it stopped
@@ -158,12 +187,16 @@ class _Run:
             self.rounds += 1
             self.solver_name = sol.solver
             if not sol.has_solution:
+                if settled is not None:  # no time left to settle `prefer` ranks: keep the checked answer
+                    return Solution(status="feasible", reason=sol.reason, solver=settled.solver,
+                                    admitted=settled.admitted, assignments=settled.assignments)
                 return sol
             found = self.verify(sol)
             if not found:
                 if ties or not problem.ties or sol.status != "optimal":
                     return sol
                 ties = True
+                settled = sol
                 continue
             self.cuts.extend(c for c in found if c not in self.cuts)
         return Solution(status="unknown", solver=self.solver_name,

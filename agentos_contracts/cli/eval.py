@@ -39,7 +39,8 @@ def _run(paths: list[str], requests: str | None, action: str | None, context: st
         usage_error("give either `--requests FILE` or `--action A`", "`--action` takes `--context JSON` and `--args JSON`")
     single: tuple[str, Any, Any] | None = None
     if action is not None:
-        single = (action, _json_option("--context", context), _json_option("--args", args))
+        as_json: dict[str, Any] | None = {} if fmt is Format.json else None
+        single = (action, _json_option("--context", context, as_json), _json_option("--args", args, as_json))
     elif context is not None or args is not None:
         usage_error("`--context` and `--args` go with `--action`")
     policy = _load_policy(paths, contract, platform)
@@ -51,15 +52,16 @@ def _run(paths: list[str], requests: str | None, action: str | None, context: st
     return _stream(policy, requests or "-", out, fmt)
 
 
-def _json_option(name: str, text: str | None) -> Any:
+def _json_option(name: str, text: str | None, json_doc: dict[str, Any] | None = None) -> Any:
     if text is None:
         return {} if name == "--context" else None
     try:
         value = json.loads(text)
     except ValueError as exc:
-        usage_error(f"`{name}` is not JSON: {exc}", "quote the JSON object for the shell: --context '{\"k\": 1}'")
+        usage_error(f"`{name}` is not JSON: {exc}", "quote the JSON object for the shell: --context '{\"k\": 1}'",
+                    json_doc=json_doc)
     if not isinstance(value, dict):
-        usage_error(f"`{name}` must be a JSON object")
+        usage_error(f"`{name}` must be a JSON object", json_doc=json_doc)
     return value
 
 

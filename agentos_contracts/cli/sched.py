@@ -47,7 +47,8 @@ def command(
                                                         help="Analyse under this scheduler instead of the documents'."),
     cores: Optional[int] = typer.Option(None, "--cores", min=1, help="Cores for the set of HRT contracts (default 1)."),
     solver: SolverChoice = typer.Option(SolverChoice.auto, "--solver", help="MILP solver for partitioning."),
-    time_limit: float = typer.Option(10.0, "--time-limit", min=0.1, help="Seconds for partitioning before `unknown`."),
+    time_limit: float = typer.Option(60.0, "--time-limit", min=0.1,
+                                     help="Wall-clock seconds for the whole command; sets not decided by then are `unknown`."),
     sensitivity: Optional[bool] = typer.Option(None, "--sensitivity/--no-sensitivity",
                                                help="WCET headroom (default: for sets of up to 64 tasks)."),
     ignore: List[str] = IGNORE,
@@ -81,17 +82,29 @@ def _run(paths: list[str], format: ValidateFormat, gantt: str | None, horizon: f
             usage_error(f"`--horizon {horizon}` is not a positive number of ms with at most 6 decimals",
                         "give the simulated window in milliseconds, e.g. `--horizon 100`",
                         json_doc={"reports": []} if format is ValidateFormat.json else None)
+    from agentos_contracts.model.tasks import MAX_CORES
+
+    if cores is not None and cores > MAX_CORES:
+        usage_error(f"`--cores {cores}` is over the limit of {MAX_CORES}", "analyse the cores the set really uses",
+                    json_doc={"reports": []} if format is ValidateFormat.json else None)
     override = Scheduler(scheduler.value) if scheduler else None
-    inputs = collect(paths, override, cores or 1)
-    diags = list(inputs.diagnostics)
-    reports = []
-    for ts, files in inputs.sets:
-        report = analyse(ts, sensitivity=sensitivity, solver=solver.value, time_limit_s=time_limit)
-        reports.append((report, ts, files))
-        diags.extend(_findings(report, ts))
+    reports: list[tuple[Any, Any, list[str] | None]] = []
+    diags: list[Any] = []
+    inputs = Inputs()
+    clock = WallClock(time_limit)
+    try:
+        with clock:
+            inputs = collect(paths, override, cores or 1)
+            diags.extend(inputs.diagnostics)
+            for ts, files in inputs.sets:
+                report = analyse(ts, sensitivity=sensitivity, solver=solver.value, time_limit_s=clock.remaining())
+                reports.append((report, ts, files))
+                diags.extend(_findings(report, ts))
+            if gantt:
+                diags.extend(_draw(gantt, [(r, ts) for r, ts, _ in reports if ts is not None], horizon))
+    except OutOfTime:
+        diags.extend(_out_of_time(time_limit, paths, inputs, reports, gantt is not None))
     reports.extend((r, None, files) for r, files in inputs.blocked)
-    if gantt:
-        diags.extend(_draw(gantt, [(r, ts) for r, ts, _ in reports if ts is not None], horizon))
     diags = drop_ignored(diags, ignore, texts=inputs.sources)
     from agentos_contracts.diagnostics import sort_diagnostics
 
@@ -119,6 +132,79 @@ def _run(paths: list[str], format: ValidateFormat, gantt: str | None, horizon: f
     return 1 if errors or not all_ok else 0
 
 
+class OutOfTime(Exception):
+    """Raised by the wall clock's alarm wherever the command happens to be."""
+
+
+class WallClock:
+    """``--time-limit`` over the whole command: an interval timer raises ``OutOfTime`` in the
+    main thread when the time is up (the MILP solver also gets the time that is left).
+
+    Outside the main thread no alarm can be set; the limit then only bounds the solver.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        import time
+
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self._old: Any = None
+        self._armed = False
+
+    def remaining(self) -> float:
+        import time
+
+        return max(0.0, self.deadline - time.monotonic())
+
+    def __enter__(self) -> "WallClock":
+        import signal
+        import threading
+
+        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGALRM, _alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self._armed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise OutOfTime()
+
+
+def _out_of_time(limit: float, paths: list[str], inputs: "Inputs",
+                 reports: list[tuple[Any, Any, list[str] | None]], drawing: bool) -> list[Any]:
+    """Fail closed when the time is up: every set not yet decided is ``unknown``, with the reason."""
+    from agentos_contracts import diagnostics as dg
+    from agentos_contracts.diagnostics import Span
+    from agentos_contracts.sched import SchedReport, Verdict
+
+    why = f"the wall-clock time limit of {limit:g} s (--time-limit) ran out before this set was decided"
+    done = {id(ts) for _, ts, _ in reports}
+    out: list[Any] = []
+    for ts, files in inputs.sets:
+        if id(ts) in done:
+            continue
+        report = SchedReport(name=ts.name, scheduler=ts.scheduler.value, cores=ts.cores, verdict=Verdict.UNKNOWN,
+                             utilization=ts.utilization, tasks=(), reason=why, method="time limit",
+                             file=ts.file, span=ts.span)
+        reports.append((report, ts, files))
+        out.extend(_findings(report, ts))
+    if not inputs.sets and not inputs.blocked:
+        where = "while reading and checking the inputs"
+        out.append(dg.make("AC411", Span.file_start(paths[0] if paths else "<command line>"), limit=f"{limit:g}",
+                           where=where))
+    elif drawing and len(done) == len(inputs.sets):
+        out.append(dg.make("AC411", Span("<command line>"), limit=f"{limit:g}", where="while drawing the schedule"))
+    return out
+
+
 @dataclass
 class Inputs:
     sets: list[tuple[Any, list[str] | None]] = field(default_factory=list)  # (TaskSet, files of a contract set)
@@ -140,7 +226,7 @@ def collect(paths: list[str], scheduler: Any, cores: int) -> Inputs:
     from agentos_contracts.validate.contract import check_contract
     from agentos_contracts.validate.header import check_header
     from agentos_contracts.validate.pipeline import load_documents
-    from agentos_contracts.validate.schema import check_schema
+    from agentos_contracts.validate.schema import check_schema_view
     from agentos_contracts.validate.taskset import check_taskset
 
     _, docs, sources, diags = load_documents(paths)
@@ -153,7 +239,9 @@ def collect(paths: list[str], scheduler: Any, cores: int) -> Inputs:
         is_set = doc.kind == "TaskSet"
         if head or not (is_set or build.is_hrt_contract(doc.data)):
             continue
-        found = check_schema(doc) + (check_taskset(doc) if is_set else check_contract(doc))
+        found, view = check_schema_view(doc)
+        if view is not None:  # the checks read only what the schema accepted
+            found = found + (check_taskset(view) if is_set else check_contract(view))
         out.diagnostics.extend(found)
         if any(d.is_error for d in found):
             if not is_set:

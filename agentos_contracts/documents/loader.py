@@ -342,11 +342,36 @@ def _syntax_diag(name: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
     problem = exc.problem or exc.context or "syntax error"
     if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
         return dg.make("AC005", span)
-    if "nesting depth" in f"{exc.problem} {exc.context}":  # libyaml's own depth limit (PyYAML >= 6.0.3)
-        return dg.make("AC008", span, limit=MAX_DEPTH)
+    if "nesting depth" in f"{exc.problem} {exc.context}":
+        # libyaml 0.2.5+ stops at its own depth limit while scanning ahead of our count
+        return dg.make("AC008", _too_deep_at(name, text) or span, limit=MAX_DEPTH)
     if exc.context and exc.problem and exc.context not in problem:
         problem = f"{problem} ({exc.context})"
     return dg.make("AC004", span, problem=problem)
+
+
+def _too_deep_at(name: str, text: str) -> Span | None:
+    """Where flow brackets first nest deeper than MAX_DEPTH (quotes and comments skipped)."""
+    depth, quote, comment, line, col = 0, "", False, 1, 0
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col, comment = line + 1, 0, False
+        elif comment:
+            continue
+        elif quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Span(name, line, col)
+        elif ch in "]}":
+            depth -= 1
+    return None
 
 
 def load_text(name: str, text: str, source: Source | None = None) -> LoadedFile:

@@ -116,8 +116,38 @@ class TaskSet:
 
 
 def utilization(tasks: Sequence[Task]) -> Fraction:
-    """Exact total utilisation ΣC/T."""
-    return sum((t.utilization for t in tasks), Fraction(0))
+    """Exact total utilisation ΣC/T.
+
+    Summed per distinct period first, then pairwise: adding fractions one by one to a running
+    total makes every step pay a gcd on the total's ever longer denominator (seconds for
+    10,000 distinct periods); pairwise sums keep operands of similar size, so the big
+    operations happen only near the top of the tree.
+    """
+    per_period: dict[int, int] = {}
+    for t in tasks:
+        per_period[t.period_ns] = per_period.get(t.period_ns, 0) + t.wcet_ns
+    terms = [Fraction(c, p) for p, c in per_period.items()]
+    if not terms:
+        return Fraction(0)
+    while len(terms) > 1:
+        terms = [a + b for a, b in zip(terms[::2], terms[1::2])] + ([terms[-1]] if len(terms) % 2 else [])
+    return terms[0]
+
+
+# Sizes that drive the work of every analysis, checked before any starts (docs/sched.md,
+# "Limits"): cores and tasks bound the partitioning and per-task tests; the simulator
+# bounds its own window (the hyperperiod drives no analysis).
+MAX_CORES = 4096
+MAX_TASKS = 10_000
+
+
+def size_problem(cores: int, periods_ns: Sequence[int]) -> str:
+    """Why a set is too large to analyse (empty when it is not): checked before any work."""
+    if cores > MAX_CORES:
+        return f"{cores} cores is over the limit of {MAX_CORES}"
+    if len(periods_ns) > MAX_TASKS:
+        return f"{len(periods_ns)} tasks is over the limit of {MAX_TASKS}"
+    return ""
 
 
 def hyperperiod(tasks: Sequence[Task]) -> int:

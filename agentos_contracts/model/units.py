@@ -45,6 +45,14 @@ def to_fraction(value: object) -> Fraction:
 
 def ms_to_ns(value: object) -> int:
     """Milliseconds (≤ 6 decimals) → integer nanoseconds, exactly."""
+    if type(value) is int:
+        return value * NS_PER_MS
+    if type(value) is float:  # the common case, read from the float's shortest decimal text
+        text = repr(value)
+        whole, dot, frac = text.partition(".")
+        if dot and len(frac) <= 6 and frac.isdigit() and (whole.lstrip("-").isdigit()):
+            ns = int(whole.lstrip("-")) * NS_PER_MS + int(frac.ljust(6, "0"))
+            return -ns if text.startswith("-") else ns
     ns = to_fraction(value) * NS_PER_MS
     if ns.denominator != 1:
         raise UnitError("more than 6 decimals of a millisecond")
@@ -64,8 +72,11 @@ def ns_to_ms_text(ns: int | Fraction) -> str:
     Whole nanoseconds always have an exact 6-decimal text; a fractional count (a
     sensitivity bound, say) is rounded to the nanosecond.
     """
-    f = Fraction(ns)
-    whole = round(f) if f.denominator != 1 else f.numerator
+    if type(ns) is int:
+        whole = ns
+    else:
+        f = Fraction(ns)
+        whole = round(f) if f.denominator != 1 else f.numerator
     sign = "-" if whole < 0 else ""
     q, r = divmod(abs(int(whole)), NS_PER_MS)
     if not r:
@@ -88,6 +99,26 @@ _SUFFIX = {
     "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15, "EB": 10**18, "B": 1,
     "E": 10**18, "Ei": 2**60, "EiB": 2**60,
 }
+
+
+def fraction_text(value: Fraction) -> str:
+    """``"n/d"`` for any size: Python refuses ``str()`` of ints above 4,300 digits (CVE-2020-10735),
+    and the exact utilisation of thousands of distinct periods has a denominator that long."""
+    return f"{_int_text(value.numerator)}/{_int_text(value.denominator)}"
+
+
+def _int_text(n: int) -> str:
+    if n < 0:
+        return "-" + _int_text(-n)
+    if n < _SPLIT:
+        return str(n)
+    digits = len(str(n >> (n.bit_length() - 3000))) + (n.bit_length() - 3000) * 30103 // 100000  # ≈ decimal length
+    half = 10 ** (digits // 2)
+    hi, lo = divmod(n, half)
+    return _int_text(hi) + _int_text(lo).rjust(digits // 2, "0")
+
+
+_SPLIT = 10 ** 4000
 
 
 def parse_bytes(value: object) -> int:

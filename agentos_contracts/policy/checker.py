@@ -182,14 +182,16 @@ class _RuleCheck:
             return f"{self._name(node)} is {how} {_words(t)}"
         return f"{self._name(node)} is {_words(t) if t != 'list' else 'a list'}"
 
-    def _error(self, nodes: tuple[ast.Operand, ...], span: dg.Span, message: str, hint: str) -> None:
+    def _error(self, nodes: tuple[ast.Operand, ...], span: dg.Span, message: str, hint: str,
+               outcome: str = "as written it cannot be evaluated and fails closed") -> None:
         """An error when a declaration or a tool schema is involved (the note's static errors); a
         warning (AC319) for constants and `action` alone: `"a" < 3` is the note's own example of a
-        condition that compiles and fails closed at run time."""
+        condition that compiles and fails closed at run time. ``outcome`` says what evaluation
+        really does: `==`/`!=` across types and membership in a list of other values are not
+        errors at run time (different types are simply unequal), so they do not fail closed."""
         typed = [n for n in nodes if isinstance(n, ast.Path) and n.parts in self.types]
         if not typed:
-            self.diags.append(dg.make("AC319", span, message=message,
-                                      hint=f"{hint}; as written it cannot be evaluated and fails closed"))
+            self.diags.append(dg.make("AC319", span, message=message, hint=f"{hint}; {outcome}"))
             return
         from_tool = any(self.origin.get(n.parts) == "tool" for n in typed)
         self.diags.append(dg.make("AC312" if from_tool else "AC311", span, message=message, hint=hint))
@@ -231,7 +233,8 @@ class _RuleCheck:
         if lt is not None and rt is not None and not _comparable(lt, rt):
             self._error((e.left, e.right), e.span,
                         f"{self._is(e.left)} but {self._is(e.right)}; they are never equal",
-                        "values of different types are never equal; compare with a value of the declared type")
+                        "values of different types are never equal; compare with a value of the declared type",
+                        f"as written `{e.op}` is always {'false' if e.op == '==' else 'true'} (no run-time error)")
 
     def _member(self, e: ast.Member) -> None:
         elem, cont = e.element_container()
@@ -248,12 +251,15 @@ class _RuleCheck:
         if et is None or ct is None or ct == "list":
             if et is not None and isinstance(cont, ast.ListLit) and cont.items and et not in {i.kind for i in cont.items}:
                 self._error((elem,), e.span, f"{self._is(elem)} but the list holds no {_words(et)[2:]}s",
-                            "list values of the attribute's type")
+                            "list values of the attribute's type",
+                            "as written the value is never in the list (no run-time error)")
             return
         want = ct[ct.index("<") + 1:-1] if "<" in ct else "string"
         if et != want:
+            # in a list, membership is equality, simply false across types; in a string it is an error
             self._error((elem, cont), e.span, f"{self._is(elem)} but {self._is(cont)}",
-                        f"test membership of {_words(want)}")
+                        f"test membership of {_words(want)}",
+                        *(["as written the value is never in the list (no run-time error)"] if "<" in ct else []))
 
 
 def _comparable(a: str, b: str) -> bool:

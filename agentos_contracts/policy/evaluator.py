@@ -94,18 +94,22 @@ class CompiledPolicy:
         return tuple(r.id for r in self._rules)
 
     def decide(self, action: str, context: Mapping[str, Any], args: Mapping[str, Any] | None = None) -> Decision:
-        """Decide one request; tool arguments are seen at ``context["args"]``."""
+        """Decide one request; tool arguments are seen at ``context["args"]``.
+
+        A context or arguments that are not objects deny before anything else, even for
+        an action whose decision needs no condition: a malformed request is refused.
+        """
+        if context.__class__ is not dict and not isinstance(context, Mapping):
+            return _BAD_CONTEXT
+        if args is not None and args.__class__ is not dict and not isinstance(args, Mapping):
+            return _BAD_ARGS
         try:
             plan = self._plans[action]
         except (KeyError, TypeError):  # TypeError: an unhashable "action"
             plan = self._plan(action)
         if plan.fixed is not None:
             return plan.fixed
-        if context.__class__ is not dict and not isinstance(context, Mapping):
-            return _BAD_CONTEXT
         if args is not None:
-            if args.__class__ is not dict and not isinstance(args, Mapping):
-                return _BAD_ARGS
             context = {**context, "args": args}
         hit = -1
         hits: list[int] | None = None

@@ -9,6 +9,7 @@ one bad rule does not hide the errors in the others (rule-per-line recovery).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Iterator
 
@@ -34,7 +35,7 @@ from agentos_contracts.policy.syntax import (
 )
 from agentos_contracts.resources import grammar_text
 
-MAX_DEPTH = 100  # nesting of a condition; deeper input is refused, never a RecursionError
+from agentos_contracts.policy.depth import MAX_DEPTH, blank, find_deep
 _OPEN = {"LPAR": ")", "LSQB": "]"}
 _EFFECT_TOKENS = frozenset({"ALLOW", "DENY", "REQUIRE", "CONSENT", "FOR"})
 _EFFECTS = {"ALLOW": ast.Effect.ALLOW, "DENY": ast.Effect.DENY}
@@ -108,6 +109,7 @@ class _Scan:
 
     def run(self, text: str) -> None:
         toks = list(_lexer().lex(text))  # blanks are %ignore'd; comments and newlines come through
+        ahead = _next_code(toks)
         current: list[Token] = []
         stack: list[Token] = []
         depth = nots = 0
@@ -120,7 +122,7 @@ class _Scan:
                                                  column=tok.column, own_line=own))
                 continue
             if kind == "NEWLINE" and stack:
-                nxt = next((t for t in toks[i + 1:] if t.type not in ("NEWLINE", "COMMENT")), None)
+                nxt = toks[ahead[i]] if ahead[i] < len(toks) else None
                 if nxt is None or nxt.type not in _STARTERS:
                     continue  # a rule continues inside brackets
             if kind in ("NEWLINE", "SEMI"):
@@ -164,6 +166,18 @@ class _Scan:
         self.statements.append(current)
 
 
+def _next_code(toks: list[Token]) -> list[int]:
+    """For each token, the index of the next one that is not a line break or comment
+    (``len(toks)`` when none): one backward pass, so looking ahead stays linear."""
+    out = [len(toks)] * len(toks)
+    nxt = len(toks)
+    for i in range(len(toks) - 1, -1, -1):
+        out[i] = nxt
+        if toks[i].type not in ("NEWLINE", "COMMENT"):
+            nxt = i
+    return out
+
+
 def _show_char(ch: str) -> str:
     return ch if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
 
@@ -183,9 +197,14 @@ def _tree_depth(tree: Tree) -> int:
 
 def parse_policy(text: str, file: str) -> Result[ast.PolicyFile]:
     """Parse one policy file; errors are diagnostics, and the AST holds every statement that parsed."""
+    deep = find_deep(text)  # refused before lexing: the cost of parsing grows with the depth
     scan = _Scan(file)
-    scan.run(text)
+    scan.run(blank(text, deep))
     diags = list(scan.diags)
+    for d in deep:
+        word = re.match(r"[A-Za-z@]*", text[d.start:d.start + 16])
+        width = len(word.group()) if word and word.group() else 1
+        diags.append(dg.make("AC317", Span(file, d.line, d.column, d.line, d.column + width), limit=MAX_DEPTH))
     build = _Build(file, rule_id_base(file))
     statements: list[ast.Statement] = []
     good = [s for i, s in enumerate(scan.statements) if i not in scan.bad]

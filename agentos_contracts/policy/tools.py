@@ -24,6 +24,8 @@ def _json_type(schema: Any) -> str | None:
     if isinstance(t, list):
         rest = [x for x in t if x != "null"]  # null is absent to the policy
         t = rest[0] if len(rest) == 1 else None
+    if not isinstance(t, str):  # `compile --platform` reads catalogs validate has not seen
+        t = None
     if t in _SCALARS:
         return _SCALARS[t]
     if t == "array":

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import Any, TextIO
 
-from agentos_contracts.model.units import ns_to_ms_number, ns_to_ms_text
+from agentos_contracts.model.units import fraction_text, ns_to_ms_number, ns_to_ms_text
 from agentos_contracts.sched.result import DemandWitness, SchedReport, TaskResponse, Verdict
 
 
@@ -56,7 +56,7 @@ def report_json(r: SchedReport, files: list[str] | None = None) -> dict[str, Any
     out: dict[str, Any] = {
         "file": r.file, "name": r.name, "scheduler": r.scheduler, "cores": r.cores,
         "verdict": r.verdict.value, "schedulable": r.verdict is Verdict.SCHEDULABLE,
-        "utilization": rounded(u), "utilization_exact": f"{u.numerator}/{u.denominator}",
+        "utilization": rounded(u), "utilization_exact": fraction_text(u),
         "reason": r.reason, "method": r.method,
         "tasks": [task_json(t, max_wcet) for t in r.tasks],
         "suggested_priorities": None if r.suggested_priorities is None else

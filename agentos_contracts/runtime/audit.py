@@ -4,8 +4,10 @@ Why SQLite: one file, transactions, and a crash (even ``kill -9``) never leaves 
 record. ``durable`` commits each append with ``synchronous=FULL`` (an acknowledged record
 survives power loss); ``batched`` commits every ``batch_size`` appends or on ``flush``
 (records are acknowledged at the commit; much faster). One writer per log is enforced by
-an exclusive lock on ``LOG.lock``, which the OS drops when the writer dies, so a second
-writer gets :class:`AuditLocked` instead of forking the chain.
+an exclusive lock on the database file itself (so on every name of it: hard links,
+symlinks), which the OS drops when the writer dies, so a second writer gets
+:class:`AuditLocked` instead of forking the chain; every writer opens the file by one
+recorded name, so all see the same recent commits (``logstore.canonical_name``).
 
 With a checkpoint key every commit also stores a DSSE-signed statement of
 ``(log, seq, head hash)`` and writes the newest one beside the log (``LOG.checkpoint``):
@@ -25,8 +27,8 @@ from pathlib import Path
 from typing import IO, Any, Callable, Literal, Sequence
 
 from agentos_contracts.runtime import chain
-from agentos_contracts.runtime.locks import Locked, take_lock
-from agentos_contracts.runtime.logstore import AuditError, checkpoint_path, read_log
+from agentos_contracts.runtime.locks import Locked, take_file_lock
+from agentos_contracts.runtime.logstore import AuditError, canonical_name, checkpoint_path, read_log
 from agentos_contracts.seal import dsse
 from agentos_contracts.seal.canonical import canonicalize
 
@@ -79,24 +81,24 @@ class AuditLog:
         """Open (or create) a log for writing; raises AuditLocked if another writer has it."""
         if durability not in ("durable", "batched"):
             raise AuditError(f"unknown durability `{durability}` (use durable or batched)")
-        target = Path(path)
-        lock = _take_lock(target)
+        lock = _take_lock(Path(path))  # the file's own lock: every name of it meets it
+        conn: sqlite3.Connection | None = None
         try:
+            target = canonical_name(Path(path))  # one name per file, so one WAL (logstore.canonical_name)
             conn = sqlite3.connect(str(target), isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'durable' else 'NORMAL'}")
             conn.executescript(_SCHEMA)
-            log_id = _ensure_meta(conn)
+            log_id = _ensure_meta(conn, str(target))
             signed = conn.execute("SELECT 1 FROM checkpoints LIMIT 1").fetchone() is not None
         except sqlite3.DatabaseError as exc:
-            lock.close()
-            raise AuditError(f"`{target}` is not a usable audit log: {exc}") from None
+            _close(conn, lock)
+            raise AuditError(f"`{path}` is not a usable audit log: {exc}") from None
         except BaseException:
-            lock.close()
+            _close(conn, lock)
             raise
         if signed and checkpoint_key is None:  # unsigned records after signed ones would read as forged
-            conn.close()
-            lock.close()
+            _close(conn, lock)
             raise AuditError(f"`{target}` is a signed audit log: open it with its `checkpoint_key`")
         return cls(target, conn, lock, log_id, durability=durability, batch_size=batch_size,
                    checkpoint_key=checkpoint_key, clock=clock)
@@ -172,25 +174,39 @@ class AuditLog:
 
 def _take_lock(log: Path) -> IO[bytes]:
     try:
-        return take_lock(log, "audit log")
+        return take_file_lock(log, "audit log")
     except Locked as exc:
         raise AuditLocked(str(exc)) from None
 
 
-def _ensure_meta(conn: sqlite3.Connection) -> str:
+def _ensure_meta(conn: sqlite3.Connection, name: str) -> str:
+    """The log's id (made on first open), and the name its writers open it by, copied into
+    the database file at once so that an opener through any other name finds it."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         if not meta:
             meta = {"format": chain.FORMAT, "log": uuid.uuid4().hex}
             conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
+        moved = meta.get("path") != name and meta.get("format") == chain.FORMAT
+        if moved:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('path', ?)", (name,))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     if meta.get("format") != chain.FORMAT:
         raise sqlite3.DatabaseError(f"unknown audit format `{meta.get('format')}`")
+    if moved:
+        conn.execute("PRAGMA wal_checkpoint(FULL)")
     return meta["log"]
+
+
+def _close(conn: sqlite3.Connection | None, lock: IO[bytes]) -> None:
+    """Connection first: closing the lock's handle drops SQLite's locks on the file too."""
+    if conn is not None:
+        conn.close()
+    lock.close()
 
 
 def _write_sidecar(path: Path, data: bytes) -> None:

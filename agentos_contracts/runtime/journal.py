@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, Callable
 
 from agentos_contracts.runtime.chain import format_time_ns
-from agentos_contracts.runtime.locks import Locked, take_lock
+from agentos_contracts.runtime.locks import Locked, take_file_lock
 from agentos_contracts.seal.canonical import canonicalize
 
 _SCHEMA = """
@@ -45,7 +45,7 @@ class Entry:
 
 
 class Journal:
-    """The one writer of a journal file (``FILE.lock`` keeps a second run out)."""
+    """The one writer of a journal file (a lock on the file itself keeps a second run out)."""
 
     def __init__(self, conn: sqlite3.Connection, lock: IO[bytes], clock: Callable[[], int]) -> None:
         self._conn = conn
@@ -56,7 +56,7 @@ class Journal:
     def open(cls, path: str | Path, *, clock: Callable[[], int] = time.time_ns) -> Journal:
         target = Path(path)
         try:
-            lock = take_lock(target, "journal")
+            lock = take_file_lock(target, "journal")
         except Locked as exc:
             raise JournalError(str(exc)) from None
         try:

@@ -1,12 +1,13 @@
 """Reading stored audit logs: the SQLite database and its JSON Lines export.
 
 Readers never take the writer lock, so `agentos audit verify` works while a runtime is
-writing. Both forms become the same :class:`StoredLog`, which :mod:`chain` checks.
+writing: a reader sees one snapshot of the log. Both forms become the same :class:`StoredLog`, which :mod:`chain` checks.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,25 +50,67 @@ def read_log(path: str | Path) -> StoredLog:
     return _read_jsonl(target)
 
 
-def _read_sqlite(target: Path) -> StoredLog:
+def canonical_name(path: Path) -> Path:
+    """The name the log's writers open it by, whatever name (hard link, symlink) was given.
+
+    SQLite keeps a WAL database's newest commits in ``NAME-wal`` beside the name it was
+    opened by, so two names of one file would each see their own recent commits, and a
+    writer opening a second name after a crash (``kill -9``) would not see the first one's
+    acknowledged records. The writer records its name in the ``meta`` table, copied into
+    the database file itself at once; every opener that finds that name still naming the
+    same file (device and inode) opens it by that name.
+    """
+    real = path.resolve()
     try:
-        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        conn = sqlite3.connect(str(real), timeout=5)
         try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'path'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return real
+    named = Path(str(row[0])) if row else None
+    if named is not None and named != real and is_same_file(named, real):
+        return named
+    return real
+
+
+def is_same_file(a: Path, b: Path) -> bool:
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _read_sqlite(given: Path) -> StoredLog:
+    """One consistent snapshot: the sidecar checkpoint first (the writer replaces it only after
+    its commit, so it never attests more than the snapshot read next holds), then records and
+    checkpoints in one read transaction, so a writer appending meanwhile cannot make the
+    checkpoints attest records the snapshot does not have."""
+    target = canonical_name(given)
+    sidecar = checkpoint_path(target)
+    try:
+        side = (sidecar.read_bytes(),) if sidecar.exists() else ()
+    except OSError:
+        side = ()
+    try:
+        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, isolation_level=None)
+        try:
+            conn.execute("BEGIN")
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             rows = tuple(Row(position=s if isinstance(s, int) else None, body=_bytes(b), hash=str(h))
                          for s, b, h in conn.execute("SELECT seq, body, hash FROM records ORDER BY seq"))
             cps = tuple(_bytes(e) for (e,) in conn.execute("SELECT envelope FROM checkpoints ORDER BY seq"))
             kept = {s: _bytes(a) for s, a in conn.execute("SELECT seq, args FROM retained_args")}
+            conn.execute("COMMIT")
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise AuditError(f"`{target}` is not a readable audit log: {exc}") from None
+        raise AuditError(f"`{given}` is not a readable audit log: {exc}") from None
     if meta.get("format") != chain.FORMAT or "log" not in meta:
-        raise AuditError(f"`{target}` is not an audit log of format {chain.FORMAT}")
-    sidecar = checkpoint_path(target)
-    if sidecar.exists():
-        cps = cps + (sidecar.read_bytes(),)
-    return StoredLog(log_id=meta["log"], rows=rows, checkpoints=cps, retained_args=kept)
+        raise AuditError(f"`{given}` is not an audit log of format {chain.FORMAT}")
+    return StoredLog(log_id=meta["log"], rows=rows, checkpoints=cps + side, retained_args=kept)
 
 
 def _bytes(value: object) -> bytes:

@@ -8,10 +8,12 @@ stops a test before it can decide, the verdict is ``unknown`` with the reason.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Protocol
 
-from agentos_contracts.model.tasks import Scheduler, Task, TaskSet
+from agentos_contracts.model.tasks import Scheduler, Task, TaskSet, size_problem
 from agentos_contracts.model.units import ns_to_ms_text
 from agentos_contracts.sched import edf, fp
 from agentos_contracts.sched.bounds import check_bounds
@@ -63,8 +65,17 @@ def is_schedulable(tasks: Sequence[Task], scheduler: Scheduler) -> bool:
 
 def analyse(ts: TaskSet, *, sensitivity: bool | None = None, solver: str = "auto", time_limit_s: float = 10.0,
             audsley: bool = True, objective: str = "feasible") -> SchedReport:
-    """The exact verdict for ``ts`` with response times, explanations and sensitivity."""
+    """The exact verdict for ``ts`` with response times, explanations and sensitivity.
+
+    A set too large to analyse (``model.tasks.size_problem``: cores, tasks, hyperperiod) is
+    refused before any work: verdict ``unknown`` with the reason; its utilisation is then
+    a float estimate, since the exact one is itself work the limit is there to prevent.
+    """
     scheduler = ts.scheduler
+    too_large = size_problem(ts.cores, [t.period_ns for t in ts.tasks])
+    if too_large:
+        estimate = Fraction(math.fsum(t.wcet_ns / t.period_ns for t in ts.tasks if t.period_ns > 0))
+        return _undecided(ts, Verdict.UNKNOWN, f"not analysed: {too_large}", "refused", estimate)
     test = TESTS[scheduler.value]
     method, reason = "uniprocessor", ""
     bounds: tuple[BoundCheck, ...] = ()
@@ -88,12 +99,7 @@ def analyse(ts: TaskSet, *, sensitivity: bool | None = None, solver: str = "auto
         if part.assignment is not None:
             cores = [[t for t, c in zip(ts.tasks, part.assignment) if c == k] for k in range(ts.cores)]
     if cores is None:
-        tasks = tuple(TaskResponse(name=t.name, core=t.core, deadline_ns=t.deadline_ns, period_ns=t.period_ns,
-                                   wcet_ns=t.wcet_ns, jitter_ns=t.jitter_ns, blocking_ns=t.blocking_ns)
-                      for t in ts.tasks)
-        return SchedReport(name=ts.name, scheduler=scheduler.value, cores=ts.cores, verdict=part.verdict,
-                           utilization=ts.utilization, tasks=tasks, reason=reason, method=method,
-                           file=ts.file, span=ts.span)
+        return _undecided(ts, part.verdict, reason, method, ts.utilization)
     results = [test(members, k) for k, members in enumerate(cores) if members]
     by_name = {r.name: r for res in results for r in res.tasks}
     verdict = fp.combine(res.verdict is Verdict.SCHEDULABLE if res.verdict is not Verdict.UNKNOWN else None
@@ -114,6 +120,16 @@ def analyse(ts: TaskSet, *, sensitivity: bool | None = None, solver: str = "auto
                        utilization=ts.utilization, tasks=tuple(by_name[t.name] for t in ts.tasks), reason=reason,
                        method=method, bounds=bounds, suggested_priorities=suggested,
                        witness=failed.witness if failed is not None else None, sensitivity=sens,
+                       file=ts.file, span=ts.span)
+
+
+def _undecided(ts: TaskSet, verdict: Verdict, reason: str, method: str, utilization: Fraction) -> SchedReport:
+    """A report with no response times: the set was refused or no partition was found."""
+    tasks = tuple(TaskResponse(name=t.name, core=t.core, deadline_ns=t.deadline_ns, period_ns=t.period_ns,
+                               wcet_ns=t.wcet_ns, jitter_ns=t.jitter_ns, blocking_ns=t.blocking_ns)
+                  for t in ts.tasks)
+    return SchedReport(name=ts.name, scheduler=ts.scheduler.value, cores=ts.cores, verdict=verdict,
+                       utilization=utilization, tasks=tasks, reason=reason, method=method,
                        file=ts.file, span=ts.span)
 
 

@@ -8,25 +8,49 @@ bound is irrational, so U ≤ n(2^{1/n} - 1) is checked as (U/n + 1)^n ≤ 2.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Sequence
 from fractions import Fraction
 
 from agentos_contracts.model.tasks import Scheduler, Task, utilization
 from agentos_contracts.sched.result import BoundCheck
 
+LL_MARGIN = Fraction(1, 10**40)  # far above the 50-digit bracket's rounding error
+
 
 def liu_layland(tasks: Sequence[Task]) -> bool:
+    """U ≤ n(2^{1/n} - 1), decided exactly.
+
+    The bound is bracketed by 50-digit decimals (``decimal`` rounds ln and exp correctly,
+    so the bracket's error is far below 10⁻⁴⁰); only a U inside that bracket pays for the
+    exact (U/n + 1)ⁿ ≤ 2, whose numbers grow with n times the digits of U's denominator.
+    """
     n = len(tasks)
-    return n == 0 or (utilization(tasks) / n + 1) ** n <= 2
+    if n == 0:
+        return True
+    u = utilization(tasks)
+    with decimal.localcontext() as ctx:
+        ctx.prec = 50
+        bound = Fraction(n * ((decimal.Decimal(2).ln() / n).exp() - 1))
+    if u < bound - LL_MARGIN:
+        return True
+    if u > bound + LL_MARGIN:
+        return False
+    return (u / n + 1) ** n <= 2
 
 
 def hyperbolic(tasks: Sequence[Task]) -> bool:
-    prod = Fraction(1)
-    for t in tasks:
-        prod *= t.utilization + 1
-        if prod > 2:
-            return False
-    return True
+    """Π(U_i + 1) ≤ 2, as Π(C_i + T_i) ≤ 2·ΠT_i over integers (products by halves stay balanced)."""
+    return _product([t.wcet_ns + t.period_ns for t in tasks]) <= 2 * _product([t.period_ns for t in tasks])
+
+
+def _product(xs: list[int]) -> int:
+    """Π xs multiplied pairwise, so big factors meet big factors (Karatsuba) instead of small ones."""
+    if not xs:
+        return 1
+    while len(xs) > 1:
+        xs = [xs[i] * xs[i + 1] for i in range(0, len(xs) - 1, 2)] + ([xs[-1]] if len(xs) % 2 else [])
+    return xs[0]
 
 
 def density(tasks: Sequence[Task]) -> bool:

@@ -25,6 +25,7 @@ from agentos_contracts.model.tasks import Scheduler, Task
 from agentos_contracts.sched.result import CoreResult, Interference, TaskResponse, Verdict
 
 MAX_JOBS = 20_000  # jobs of one task enumerated in a busy period before giving up (verdict unknown)
+NO_BOUND = 1 << 256  # a window bound larger than any window (U of the level too close to 1 to bound it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,39 +54,79 @@ def priority_order(tasks: Sequence[Task], scheduler: Scheduler) -> list[Task]:
     raise ValueError(f"{scheduler} is not a fixed-priority scheduler")
 
 
+SCALE = 1 << 96  # utilisation sums are kept as integer brackets of U·SCALE (see ``Level``)
+
+
 class Level:
     """The higher-priority tasks of a level, kept in the shapes the busy-window iteration wants.
 
     Tasks are sorted by T - J, so those that cannot release a second job inside a window
     of length ≤ ub (T - J ≥ ub) are a suffix contributing a constant ΣC; the iteration only
     walks the prefix. Built once per core and extended one task at a time.
+
+    Utilisation sums are exact but not kept as ``Fraction``s: with thousands of distinct
+    periods their denominators grow to thousands of digits and each addition costs a big gcd.
+    Instead each sum is bracketed by integers, ⌊Σ⌋ ≤ Σ C/T·SCALE ≤ ⌈Σ⌉ (every term rounded
+    down, resp. up); comparisons with 1 that the bracket cannot settle (U within n·2⁻⁹⁶
+    of 1) fall back to the exact ``Fraction`` sum. Bounds derived from the brackets are
+    rounded so that a lower bound stays below and an upper bound above the exact value.
     """
 
-    __slots__ = ("keys", "terms", "periods", "utilization", "jitter_util", "slack_util", "wcet_sum", "any_jitter")
+    __slots__ = ("keys", "terms", "periods", "u_lo", "u_hi", "ju_lo", "su_hi", "wcet_sum", "any_jitter", "tasks")
 
     def __init__(self) -> None:
         self.keys: list[int] = []  # T - J, ascending
         self.terms: list[tuple[int, int, int]] = []  # (J + T - 1, T, C): ⌈(w + J)/T⌉·C = (w + J + T - 1)//T·C
         self.periods: list[int] = []
-        self.utilization = Fraction(0)
-        self.jitter_util = Fraction(0)  # Σ J·U: lower bound of the window
-        self.slack_util = Fraction(0)  # Σ (J + T - 1)·U: upper bound of the window
+        self.u_lo = 0  # ⌊Σ C/T·SCALE⌋ (termwise)
+        self.u_hi = 0  # ⌈Σ C/T·SCALE⌉ (termwise)
+        self.ju_lo = 0  # Σ J·U·SCALE rounded down: lower bound of the window
+        self.su_hi = 0  # Σ (J + T - 1)·U·SCALE rounded up: upper bound of the window
         self.wcet_sum = 0
         self.any_jitter = False
+        self.tasks: list[Task] = []
 
     def add(self, task: Task) -> None:
         key = task.period_ns - task.jitter_ns
         at = bisect.bisect_right(self.keys, key)
         self.keys.insert(at, key)
-        self.terms.insert(at, (task.jitter_ns + task.period_ns - 1, task.period_ns, task.wcet_ns))
-        self.periods.append(task.period_ns)
-        u = task.utilization
-        self.utilization += u
-        if task.jitter_ns:
-            self.jitter_util += task.jitter_ns * u
+        p, c, j = task.period_ns, task.wcet_ns, task.jitter_ns
+        self.terms.insert(at, (j + p - 1, p, c))
+        self.periods.append(p)
+        self.u_lo += c * SCALE // p
+        self.u_hi -= -c * SCALE // p
+        if j:
+            self.ju_lo += j * c * SCALE // p
             self.any_jitter = True
-        self.slack_util += (task.jitter_ns + task.period_ns - 1) * u
-        self.wcet_sum += task.wcet_ns
+        self.su_hi -= -(j + p - 1) * c * SCALE // p
+        self.wcet_sum += c
+        self.tasks.append(task)
+
+    @property
+    def utilization(self) -> Fraction:
+        """The exact Σ C/T (slow for many distinct periods: only where the bracket cannot decide)."""
+        return sum((t.utilization for t in self.tasks), Fraction(0))
+
+    def compare_with_one(self, task: Task) -> int:
+        """The sign of U(hp) + U(task) - 1, exactly."""
+        lo = self.u_lo + task.wcet_ns * SCALE // task.period_ns
+        hi = self.u_hi - (-task.wcet_ns * SCALE // task.period_ns)
+        if lo > SCALE:
+            return 1
+        if hi < SCALE:
+            return -1
+        u = self.utilization + task.utilization
+        return (u > 1) - (u < 1)
+
+    def lower_window(self, base: int) -> int:
+        """A lower bound of the window: (base + Σ J·U)/(1 - U) ≤ w* (needs U(hp) < 1)."""
+        return -(-(base * SCALE + self.ju_lo) // (SCALE - self.u_lo))
+
+    def upper_window(self, base: int) -> int | None:
+        """An upper bound of the window, (base + Σ (J + T - 1)·U)/(1 - U), or None if U(hp) ≈ 1."""
+        if self.u_hi >= SCALE:
+            return None
+        return -(-(base * SCALE + self.su_hi) // (SCALE - self.u_hi))
 
     @staticmethod
     def of(tasks: Sequence[Task]) -> "Level":
@@ -93,10 +134,6 @@ class Level:
         for t in tasks:
             lvl.add(t)
         return lvl
-
-
-def _ceil(x: Fraction) -> int:
-    return -(-x.numerator // x.denominator)
 
 
 class _Window:
@@ -154,6 +191,64 @@ class _Window:
         return self.w
 
 
+class _Sweep:
+    """One window Σ⌈(w + J)/T⌉·C shared by every level of a core, grown monotonically.
+
+    In priority order the windows only grow: job 0 of task i+1 sees everything task i saw
+    plus task i itself, so its least fixed point is at least the level-i busy period (where
+    task i's analysis left w), provided B_{i+1} + C_{i+1} ≥ B_i (``valid_for``). The sweep
+    keeps w and the work at w across levels; adding a task costs one heap push, and growing
+    pops only the job releases in the growth, so a whole core costs about one heap operation
+    per job released before the longest window instead of one rebuild per task. Tasks with
+    the same (T, J) share one heap entry with their summed C (fleet-sized sets repeat periods).
+    """
+
+    __slots__ = ("w", "work", "heap", "groups", "periods", "wcets", "floor_b")
+
+    def __init__(self) -> None:
+        self.w = 0
+        self.work = 0
+        self.heap: list[tuple[int, int]] = []
+        self.groups: dict[tuple[int, int], int] = {}  # (J + T - 1, T) -> index into periods / wcets
+        self.periods: list[int] = []
+        self.wcets: list[int] = []
+        self.floor_b = 0  # blocking of the task that last grew w: w ≤ its level busy period
+
+    def valid_for(self, task: Task) -> bool:
+        """True when the current w is a lower bound of ``task``'s first window."""
+        return task.blocking_ns + task.wcet_ns >= self.floor_b
+
+    def add(self, task: Task) -> None:
+        """Count ``task``'s jobs released before the current w; it interferes with every later level."""
+        k, p, e = task.jitter_ns + task.period_ns - 1, task.period_ns, task.wcet_ns
+        n = (self.w + k) // p if self.w > 0 else 0
+        self.work += n * e
+        idx = self.groups.get((k, p))
+        if idx is not None:
+            self.wcets[idx] += e
+            return
+        idx = len(self.periods)
+        self.groups[(k, p)] = idx
+        self.periods.append(p)
+        self.wcets.append(e)
+        heapq.heappush(self.heap, (n * p + p - 1 - k, idx))  # the count steps up once w > nT - J
+
+    def include_all(self) -> None:
+        """Every task is always tracked (``_Window`` compatibility)."""
+
+    def grow(self, w: int) -> None:
+        heap, periods, wcets = self.heap, self.periods, self.wcets
+        work = self.work
+        while heap and heap[0][0] < w:
+            thr, idx = heap[0]
+            work += wcets[idx]
+            heapq.heapreplace(heap, (thr + periods[idx], idx))
+        self.work = work
+        self.w = w
+
+    fixed_point = _Window.fixed_point
+
+
 def _fits(lvl: Level, base: int, t: int) -> bool:
     """W(t) ≤ t: the level's work released before t fits, so the least fixed point is ≤ t."""
     if t <= 0:
@@ -162,27 +257,26 @@ def _fits(lvl: Level, base: int, t: int) -> bool:
 
 
 def response_time(task: Task, hp: Sequence[Task] | Level, *, stop_at_miss: bool = False,
-                  max_jobs: int = MAX_JOBS) -> BusyResult:
+                  max_jobs: int = MAX_JOBS, sweep: _Sweep | None = None) -> BusyResult:
     """Exact worst-case response time of ``task`` below the higher-priority tasks ``hp``.
 
     With ``stop_at_miss`` only the verdict counts: the first deadline miss ends the search,
     and a task whose response-time upper bound meets its deadline is accepted without R.
+    ``sweep`` (holding exactly ``hp`` and valid for ``task``) replaces a fresh window.
     """
     lvl = hp if isinstance(hp, Level) else Level.of(hp)
     c, t_i, d, j_i, b = task.wcet_ns, task.period_ns, task.deadline_ns, task.jitter_ns, task.blocking_ns
-    u_hp = lvl.utilization
-    u_hep = u_hp + task.utilization
-    if u_hep > 1:
+    sign = lvl.compare_with_one(task)
+    if sign > 0:
         return BusyResult(None, False, note="higher- and equal-priority utilisation exceeds 1: the busy period never ends")
     # with U = 1 and jitter or blocking the busy period never ends, but from time 0 on the
     # releases repeat every hyperperiod and so do the response times: jobs released in
     # (0, H] cover every case (see docs/sched.md)
     periodic_limit: int | None = None
-    if u_hep == 1 and (b or j_i or lvl.any_jitter):
+    if sign == 0 and (b or j_i or lvl.any_jitter):
         periodic_limit = math.lcm(t_i, *lvl.periods)
     worst_r: int | None = None
     worst_q, worst_w = 0, 0
-    room = 1 - u_hp
     window: _Window | None = None
     w = 0
     q = 0
@@ -194,13 +288,16 @@ def response_time(task: Task, hp: Sequence[Task] | Level, *, stop_at_miss: bool 
         base = b + (q + 1) * c
         # the least fixed point w* lies in [lb, ub]: ⌈x⌉ ≥ x gives lb, ⌈a/T⌉ ≤ (a + T - 1)/T gives ub,
         # and iterating from any start ≤ w* reaches w*
-        w0 = max(w + c, base + lvl.wcet_sum, _ceil((base + lvl.jitter_util) / room))
+        w0 = max(w + c, base + lvl.wcet_sum, lvl.lower_window(base))
         if window is None:
-            ub = _ceil((base + lvl.slack_util) / room)
-            if stop_at_miss and d <= t_i and (ub + j_i <= d or _fits(lvl, base, d - j_i)):
+            ub = lvl.upper_window(base)
+            if ub is None:
+                ub = NO_BOUND
+            # with a sweep, W(D - J) costs more than the fixed point itself
+            if stop_at_miss and d <= t_i and (ub + j_i <= d or (sweep is None and _fits(lvl, base, d - j_i))):
                 # verdict only: w* ≤ D - J ≤ T - J, so R ≤ D and the busy period ends with job 0
                 return BusyResult(None, True, note="accepted without computing R")
-            window = _Window(lvl, w0, ub)
+            window = _Window(lvl, w0, ub) if sweep is None else sweep
         elif q == 1:
             window.include_all()
         limit = d + q * t_i - j_i if stop_at_miss else None
@@ -242,10 +339,17 @@ def analyse_order(ordered: Sequence[Task], core: int = 0, *, stop_at_miss: bool 
     """Exact RTA of tasks given highest priority first."""
     out: list[TaskResponse] = []
     lvl = Level()
+    sweep = _Sweep()
     for n, task in enumerate(ordered):
-        res = response_time(task, lvl, stop_at_miss=stop_at_miss, max_jobs=max_jobs)
-        out.append(explain(task, ordered[:n], res, core))
+        valid = sweep.valid_for(task)
+        before = sweep.w
+        res = response_time(task, lvl, stop_at_miss=stop_at_miss, max_jobs=max_jobs,
+                            sweep=sweep if valid else None)
+        if valid and sweep.w != before:
+            sweep.floor_b = task.blocking_ns
+        out.append(explain(task, ordered[:n] if res.schedulable is not True else (), res, core))
         lvl.add(task)
+        sweep.add(task)
         if stop_at_miss and res.schedulable is False:
             break
     verdict = combine(r.schedulable for r in out)

@@ -94,8 +94,17 @@ def simulate(tasks: Sequence[Task], scheduler: Scheduler, *, horizon_ns: int | N
         need = estimate_jobs(tasks, limit)
         if need > max_jobs:
             return SimResult(scheduler=scheduler.value, tasks=names, horizon_ns=limit, end_ns=0,
-                             refused=f"simulating {limit / 1e6:g} ms needs {need} jobs; the limit is {max_jobs}")
+                             refused=f"simulating {_ms(limit)} ms needs {_count(need)} jobs; the limit is {max_jobs}")
     return _run(order, scheduler is Scheduler.EDF, names, limit, until_idle, max_jobs, scheduler.value)
+
+
+def _ms(ns: int) -> str:
+    """A window in ms for a message; a float cannot hold an astronomically long one."""
+    return f"{ns / 1e6:g}" if ns < 10**300 else f"about 10^{len(str(ns)) - 7}"
+
+
+def _count(n: int) -> str:
+    return str(n) if n < 10**15 else f"about 10^{len(str(n)) - 1}"
 
 
 def _run(order: list[Task], edf: bool, names: tuple[str, ...], limit: int | None, until_idle: bool,

@@ -8,6 +8,7 @@ that need them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agentos_contracts.diagnostics import Diagnostic, has_errors, sort_diagnostics
@@ -44,11 +45,12 @@ def validate_paths(
     strict: bool = False,
     scanned: set[str] | None = None,
     skip_foreign: bool = False,
+    context: Sequence[Document] = (),
 ) -> ValidationReport:
     from agentos_contracts.validate.pipeline import run
 
     return run(paths, check_policies=check_policies, ignore=ignore, warnings_as_errors=warnings_as_errors,
-               strict=strict, scanned=scanned, skip_foreign=skip_foreign)
+               strict=strict, scanned=scanned, skip_foreign=skip_foreign, context=context)
 
 
 __all__ = ["ValidationReport", "validate_paths", "sort_diagnostics"]

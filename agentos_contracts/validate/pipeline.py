@@ -7,7 +7,7 @@ types, so one run reports everything it can.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 from agentos_contracts import diagnostics as dg
 from agentos_contracts.diagnostics import Diagnostic, Span, sort_diagnostics
@@ -33,20 +33,29 @@ def _semantic(kind: str) -> PerDocument | None:
     return None
 
 
-def check_alone(doc: Document) -> list[Diagnostic]:
-    """Every check that needs no other document: header, schema, semantics, durations, partials."""
-    found = check_header(doc)
-    if found:
-        return found
+def check_semantics(doc: Document) -> tuple[list[Diagnostic], Document | None]:
+    """Schema findings, then the semantic checks of ``doc``'s kind on what the schema accepted.
+
+    Returns the accepted view too, for checks across documents (None when the schema
+    rejected the document as a whole, which leaves nothing for them to read).
+    """
+    from agentos_contracts.validate.schema import check_schema_view
+
+    found, view = check_schema_view(doc)
+    if view is None:
+        return found, None
+    semantic = _semantic(view.kind or "")
+    if semantic is not None:
+        found = found + semantic(view)
     from agentos_contracts.validate.durations import check_durations
     from agentos_contracts.validate.partial import check_partials
-    from agentos_contracts.validate.schema import check_schema
 
-    found = check_schema(doc)
-    semantic = _semantic(doc.kind or "")
-    if semantic is not None:
-        found += semantic(doc)
-    return found + check_durations(doc) + check_partials(doc)
+    return found + check_durations(view) + check_partials(view), view
+
+
+def check_alone(doc: Document) -> list[Diagnostic]:
+    """Every check that needs no other document: header, schema, semantics, durations, partials."""
+    return check_header(doc) or check_semantics(doc)[0]
 
 
 def load_documents(paths: list[str], *, strict: bool = False, scanned: set[str] | None = None,
@@ -113,10 +122,14 @@ def run(
     strict: bool = False,
     scanned: set[str] | None = None,
     skip_foreign: bool = False,
+    context: Sequence[Document] = (),
 ) -> ValidationReport:
+    """``context``: documents validated earlier (a platform kept by a long-running admission)
+    that take part in the cross-document checks without being read or reported again."""
     files, docs, sources, diags = load_documents(paths, strict=strict, scanned=scanned, skip_foreign=skip_foreign)
     invalid: set[tuple[str, int]] = set()
     checked: list[Document] = []
+    views: list[Document] = []  # what the semantic checks see: only values the schema accepted
 
     def record(doc: Document, found: list[Diagnostic]) -> None:
         found = [resource_diagnostic(doc, d) for d in found if d.code not in ignore]
@@ -132,12 +145,17 @@ def run(
             record(doc, check_paper_form(doc, check_alone) or head)
             continue
         checked.append(doc)
-        record(doc, check_alone(doc))
+        found, view = check_semantics(doc)
+        record(doc, found)
+        if view is not None:
+            views.append(view)
 
     from agentos_contracts.validate.crossref import check_documents
 
-    for doc, found in check_documents(checked, check_policies=check_policies):
-        record(doc, found)
+    known = {id(d) for d in context}
+    for view, found in check_documents(views + list(context), check_policies=check_policies):
+        if id(view) not in known:
+            record(view, found)
     final = sort_diagnostics(d for d in diags if d.code not in ignore)
     return ValidationReport(files, final, sources, checked, invalid, warnings_as_errors)
 

@@ -72,13 +72,59 @@ def _type_words(t: Any) -> str:
 
 def check_schema(doc: Document) -> list[Diagnostic]:
     """All schema findings of one document, each at the exact key or value."""
+    return check_schema_view(doc)[0]
+
+
+def check_schema_view(doc: Document) -> tuple[list[Diagnostic], Document | None]:
+    """The schema findings, and the document as semantic checks may see it.
+
+    The view leaves out every value the schema rejected (see ``validate.accepted``), so
+    no semantic check ever reads a value of a shape the schema does not allow; it is
+    None when the document as a whole is rejected and has nothing left to check.
+    """
+    from agentos_contracts.validate.accepted import accepted_view, rejected_pointers
+
     precheck = precheck_for(doc.kind or "")
-    if precheck is not None and precheck(doc.data) is None:
-        return []
-    validator = validator_for(doc.kind or "")
+    errors = [] if precheck is not None and precheck(doc.data) is None else \
+        list(validator_for(doc.kind or "").iter_errors(doc.data))
     out: list[Diagnostic] = []
-    for err in validator.iter_errors(doc.data):
+    for err in errors:
         out.extend(_located(doc, err))
+    rejected = rejected_pointers(errors)
+    for pointer, diag in embedded_schema_problems(doc, rejected):
+        out.append(diag)
+        rejected.add(pointer)
+    return out, accepted_view(doc, rejected)
+
+
+EMBEDDED_SCHEMAS = ("inputSchema", "outputSchema")
+
+
+def embedded_schema_problems(doc: Document, rejected: set[str]) -> list[tuple[str, Diagnostic]]:
+    """A platform tool's MCP ``inputSchema``/``outputSchema`` must itself be a JSON Schema.
+
+    The document schema can only say "a mapping"; the runtime compiles these schemas to
+    check arguments, and the policy checker reads their property types, so one that is
+    not a valid schema is reported here, at its place, and kept from every later check.
+    """
+    tools = doc.data.get("tools") if doc.kind == "Platform" else None
+    if not isinstance(tools, list):
+        return []
+    import jsonschema
+
+    out: list[tuple[str, Diagnostic]] = []
+    for i, tool in enumerate(tools):
+        for key in EMBEDDED_SCHEMAS:
+            here = f"/tools/{i}/{key}"
+            value = tool.get(key) if isinstance(tool, dict) else None
+            if not isinstance(value, dict) or any(here == r or here.startswith(r + "/") for r in rejected):
+                continue
+            cls = jsonschema.validators.validator_for(value, default=jsonschema.Draft202012Validator)
+            problem = next(iter(cls(cls.META_SCHEMA).iter_errors(value)), None)
+            if problem is not None:
+                where = ptr.join(here, *problem.absolute_path)
+                reason = f"found {found_word(problem.instance)}, which fails the meta-schema's `{problem.validator}`"
+                out.append((where, doc.diag("AC241", where, field=key, reason=reason)))
     return out
 
 

@@ -19,7 +19,27 @@ def _int(v: object) -> object:
 
 
 def check_taskset(doc: Document) -> list[Diagnostic]:
-    return list(_tasks(doc))
+    found = list(_tasks(doc))
+    return found + ([] if any(d.is_error for d in found) else _size(doc))
+
+
+def _size(doc: Document) -> list[Diagnostic]:
+    """The sizes that drive an analysis's work, bounded before any starts (AC408, AC409).
+
+    The hyperperiod is not one of them: response-time and demand analysis never walk it, and
+    unrelated periods (a few hundred tasks on a 1 µs grid) are ordinary task sets. Only the
+    simulator walks it, and it bounds its own window (``sched.sim``, ``--gantt``).
+    """
+    from agentos_contracts.model.tasks import MAX_CORES, MAX_TASKS
+
+    cores, tasks = _int(doc.data.get("cores", 1)), doc.data.get("tasks")
+    if isinstance(cores, int) and cores > MAX_CORES:
+        return [doc.diag("AC408", "/cores", cores=cores, limit=MAX_CORES)]
+    if not isinstance(tasks, list):
+        return []
+    if len(tasks) > MAX_TASKS:
+        return [doc.diag("AC409", "/tasks", at_key=True, count=len(tasks), limit=MAX_TASKS)]
+    return []
 
 
 def _tasks(doc: Document) -> Iterator[Diagnostic]:

@@ -168,8 +168,11 @@ def test_readme_main_job(tmp_path: Path) -> None:
         os.chdir(cwd)
 
 
-def test_no_answer_in_time_is_verdict_unknown() -> None:
-    code, doc = invoke(["admit", str(FIX / "valid"), "--platform", PLATFORM, "--dry-run", "--time-limit", "0"])
-    assert code == 1 and doc["admitted"] == [] and doc["solver"]["status"] == "unknown"
-    assert {e["verdict"] for e in doc["rejected"]} == {"unknown"}
-    assert all("AC512" in {r["code"] for r in e["reasons"]} for e in doc["rejected"])
+def test_no_answer_in_time_admits_what_a_greedy_placement_proves_and_the_rest_is_unknown() -> None:
+    bound = FIX / "invalid" / "AC509-token-capacity.yaml"  # two agents, tokens for one of them
+    code, doc = invoke(["admit", str(FIX / "valid"), str(bound), "--platform", PLATFORM, "--dry-run", "--time-limit", "0"])
+    assert code == 1 and doc["solver"]["status"] == "unknown"
+    assert [d["code"] for d in doc["diagnostics"]] == ["AC531"] and "placed greedily" in doc["diagnostics"][0]["message"]
+    _, exact = invoke(["admit", str(FIX / "valid"), str(bound), "--platform", PLATFORM, "--dry-run"])
+    assert len(doc["admitted"]) == len(exact["admitted"])
+    assert [(e["verdict"], [r["code"] for r in e["reasons"]]) for e in doc["rejected"]] == [("unknown", ["AC512"])]

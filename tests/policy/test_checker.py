@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from agentos_contracts.policy.compiler import compile_sources
 
 TOOLS = {
@@ -106,3 +108,23 @@ def test_malformed_glob_is_a_compile_error() -> None:
     assert d.code == "AC313" and "never closed" in d.message and d.column == 22
     assert diags('ALLOW x IF h MATCHES "a\\\\"\n') == [("AC313", 1)]
     assert diags('ALLOW x IF h MATCHES "[z-a]"\n') == [("AC313", 1)]
+
+
+@pytest.mark.parametrize("cond, outcome, effect", [
+    # the design note: values of different types are simply unequal, so these evaluate normally
+    ("9223372036854775808 != true", "always true (no run-time error)", "consent"),
+    ('1 == "1"', "always false (no run-time error)", "allow"),
+    ('1 IN ["a"]', "never in the list (no run-time error)", "allow"),
+    ('"a" IN [1]', "never in the list (no run-time error)", "allow"),
+    # these cannot be evaluated: a CONSENT that reaches them fails closed (deny)
+    ('"a" < 3', "cannot be evaluated and fails closed", "deny"),
+    ("[1] IN [1]", "cannot be evaluated and fails closed", "deny"),
+    ('1 IN "abc"', "cannot be evaluated and fails closed", "deny"),
+])
+def test_ac319_says_what_evaluation_does(cond: str, outcome: str, effect: str) -> None:
+    text = f"REQUIRE CONSENT * IF {cond}\nALLOW a\n"
+    (warning,) = [d for d in messages(text) if d.code == "AC319"]
+    assert warning.hint.endswith(outcome), warning.hint
+    policy = compile_sources([("c.policy", text.encode())]).policy
+    assert policy.decide("a", {}).effect == effect
+

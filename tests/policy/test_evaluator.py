@@ -263,3 +263,15 @@ def test_a_policy_with_errors_denies_everything() -> None:
     assert not result.ok
     d = result.policy.decide("x", {})
     assert d.effect == "deny" and "errors" in d.reason
+
+
+@pytest.mark.parametrize("context, args", [
+    ({}, [1, 2]), ({}, "x"), ({}, 5), ({}, True), ([1, 2], None), ("ctx", None), (None, None), ({}, (1,)),
+])
+def test_a_request_that_is_not_an_object_denies_even_an_unconditional_allow(context: Any, args: Any) -> None:
+    # regression: an unconditional ALLOW answered before the request's shape was looked at
+    p = policy("ALLOW agent.pause\nALLOW web.*\n")
+    for action in ("agent.pause", "web.fetch"):
+        d = p.decide(action, context, args)
+        assert d.effect == "deny" and "not an object" in d.reason, (action, d)
+    assert effect(p, "agent.pause", {}, None) == "allow" and effect(p, "agent.pause", {}, {}) == "allow"

@@ -174,6 +174,32 @@ def test_too_deep_nesting_is_an_error_not_a_crash() -> None:
     assert [d.code for d in diags] == ["AC317"]
 
 
+def test_too_deep_statements_never_reach_the_lexer(monkeypatch) -> None:
+    """AC317 is found on the raw text: 50,000 brackets are refused without being lexed or parsed."""
+    from agentos_contracts.policy import parser
+
+    seen: list[str] = []
+    real = parser._lexer
+
+    class Spy:
+        def lex(self, text: str):  # type: ignore[no-untyped-def]
+            seen.append(text)
+            return real().lex(text)
+
+    monkeypatch.setattr(parser, "_lexer", lambda: Spy())
+    text = ("ALLOW a IF " + "(" * 50_000 + "x == 1" + ")" * 50_000 + "\n"
+            'ALLOW b IF s == "((((" # ((((\n'
+            "DENY c IF (\n" + "(\n" * 2_000 + "y" + ")" * 2_001 + "\n"
+            "ALLOW d IF " + "NOT " * 50_000 + "z\n"
+            "ALLOW e\n")
+    policy, diags = parse(text)
+    assert [(d.code, d.line, d.column) for d in diags] == [("AC317", 1, 1), ("AC317", 3, 1), ("AC317", 2005, 1)]
+    assert [r.id for r in policy.rules] == ["p.policy:2", "p.policy:2006"]
+    (lexed,) = seen
+    assert "((((((" not in lexed.replace('"(((("', "").replace("# ((((", "") and "NOT NOT" not in lexed
+    assert lexed.count("\n") == text.count("\n")  # positions of the other rules are kept
+
+
 def test_empty_and_comment_only_files() -> None:
     for text in ("", "\n\n", "# only a comment\n", ";;;"):
         policy, diags = parse(text)

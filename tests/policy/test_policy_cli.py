@@ -251,3 +251,17 @@ def test_fmt_leaves_broken_files_alone_and_reads_stdin(tmp_path: Path) -> None:
 
 def test_examples_are_formatted() -> None:
     assert run("fmt", "--check", str(EXAMPLES))[0] == 0
+
+
+def test_eval_denies_requests_whose_args_or_context_are_not_objects(tmp_path: Path) -> None:
+    p = tmp_path / "pause.policy"
+    p.write_text("ALLOW agent.pause\n")
+    reqs = "\n".join(json.dumps(r) for r in (
+        {"action": "agent.pause", "context": {}, "args": [1, 2]},
+        {"action": "agent.pause", "context": [1, 2]},
+        {"action": "agent.pause", "context": {}, "args": None},
+    )) + "\n"
+    code, out, _ = run("eval", str(p), "--requests", "-", "--format", "json", input=reqs)
+    assert [json.loads(line)["decision"] for line in out.splitlines()] == ["deny", "deny", "allow"] and code == 1
+    code, out, _ = run("eval", str(p), "--action", "agent.pause", "--args", "[1, 2]", "--format", "json")
+    assert code == 2 and json.loads(out)["ok"] is False

@@ -128,3 +128,29 @@ def test_never_allows_what_the_ceiling_or_a_deny_forbids(sealer, tmp_path_factor
             assert isinstance(context.get("risk_score"), (int, float)) and not isinstance(
                 context.get("risk_score"), bool) and context["risk_score"] < 0.5
 
+
+
+@pytest.mark.parametrize("args", [[1, 2], "x", 5, True])
+def test_arguments_that_are_not_an_object_deny(sealer, tmp_path, permit_policy, descriptors, args) -> None:
+    # summarize is allowed with no condition on args: only the request's shape can refuse it
+    with _load(sealer, tmp_path, permit_policy, descriptors) as rt:
+        assert rt.authorize("summarize", SAFE).effect == "allow"
+        out = rt.authorize("summarize", SAFE, args)
+        assert out.effect == "deny", out
+
+
+@pytest.mark.parametrize("extra", [object(), {1, 2}, float("nan"), b"raw", {1: "non-string key"}])
+def test_a_context_with_no_json_form_is_refused_and_recorded_never_dropped(sealer, tmp_path, permit_policy,
+                                                                             descriptors, extra) -> None:
+    # regression: the call was allowed and the record silently lost its context
+    from agentos_contracts.runtime.logstore import iter_records, read_log
+
+    with _load(sealer, tmp_path, permit_policy, descriptors) as rt:
+        out = rt.authorize("summarize", {**SAFE, "blob": extra})
+        assert out.effect == "deny" and "request context cannot be recorded" in out.reason, out
+        ok = rt.authorize("summarize", SAFE)
+        assert ok.effect == "allow"
+    records = [r for r in iter_records(read_log(tmp_path / "a.db")) if r.get("action") == "summarize"]
+    refused, allowed = records
+    assert refused["decision"] == "deny" and "cannot be recorded" in refused["reason"]
+    assert allowed["decision"] == "allow" and allowed["context"] == SAFE
