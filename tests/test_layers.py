@@ -35,6 +35,7 @@ ONLY_IN = {
     "jsonschema": ("validate/schema.py", "seal/", "runtime/", "policy/cases.py"),
     "confluent_kafka": ("fleet/ship.py", "fleet/collect.py"),
     "pymerkle": ("fleet/merkle.py",),
+    "orjson": ("fleet/events.py",),
 }
 # fleet reads and checks audit logs: the runtime's audit-log modules and seal, nothing that enforces
 FLEET_MAY_USE = {"diagnostics", "codes", "model", "seal", "fleet", "runtime.audit", "runtime.chain",
