@@ -273,6 +273,19 @@ CODES: dict[str, Code] = {
     "AC876": Code("fleet-no-checkpoint", "{message}", "run the collector until it has signed a checkpoint (it signs one when it stops)"),
     "AC877": Code("fleet-listen", "{message}", "pass `--listen 127.0.0.1:PORT` or `--from kafka://BROKERS/TOPIC` that can be opened"),
     # --- end runtime ---
+    # --- gateway (AC800-AC829) ---
+    # (owned by agentos_contracts/gateway; add codes between these markers)
+    "AC800": Code("gateway-not-agent", "manifest `{file}` is a `{kind}` manifest, not an AgentContract manifest", "one gateway serves one agent: admit the agent's contract and pass its manifest"),
+    "AC801": Code("gateway-bad-upstream", "{message}", "pass `--upstream PREFIX=COMMAND` (a stdio MCP server) or `--upstream PREFIX=http://HOST:PORT/PATH`; PREFIX is one action segment, e.g. `web`"),
+    "AC802": Code("gateway-bad-listen", "{message}", "pass `--listen stdio` or `--listen http://127.0.0.1:PORT/mcp`"),
+    "AC803": Code("gateway-bad-context", "{message}", "the context is one JSON object of environment attributes, e.g. `{\"unsafe_environment\": false}`"),
+    "AC804": Code("gateway-no-upstream", "no upstream serves `{action}`", "add `--upstream PREFIX=...` for its prefix, or call a tool that `tools/list` shows"),
+    "AC810": Code("descriptor-drift", "live descriptor of `{action}` differs from the sealed one ({fields})", "the upstream changed the tool after admission: review the change, update the platform catalog and re-admit"),
+    "AC811": Code("descriptor-unpinned", "`{action}` has no sealed descriptor in the manifest", "list the tool in the platform catalog with its MCP descriptor and name it in the contract's capabilities, then re-admit"),
+    "AC812": Code("descriptor-missing", "upstream `{prefix}` does not offer `{tool}`", "start the MCP server the tool was admitted for, or check the `--upstream` prefix"),
+    "AC820": Code("result-withheld", "{message}", "the upstream returned a result its sealed outputSchema does not allow; fix the server or re-admit with the new schema"),
+    "AC821": Code("upstream-failed", "{message}", "check the upstream MCP server; a crashed stdio server is restarted with back-off"),
+    # --- end gateway ---
     # --- Kubernetes: custom resources, webhook, manifests (AC830-AC859) ---
     "AC830": Code("cr-version", "custom resource `apiVersion` `{version}` is not `agentos.dev/v1alpha1`", "this release reads `apiVersion: agentos.dev/v1alpha1`"),
     "AC831": Code("cr-kind", "custom resource kind `{kind}` is not one of AgentContract, Workflow, Platform", "use `kind: AgentContract`, `Workflow` or `Platform`"),
