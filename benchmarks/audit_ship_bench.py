@@ -127,6 +127,15 @@ def start_collector(store: Path, key: Path, port: int) -> subprocess.Popen[bytes
     return proc
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc; None where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop(proc: subprocess.Popen[bytes]) -> dict[str, object]:
     proc.terminate()
     out, _ = proc.communicate(timeout=300)
@@ -160,7 +169,9 @@ def main() -> None:
 
         port = free_port()
         collector = start_collector(folder / "store", key_file, port)
+        cpu_before = cpu_seconds(collector.pid)
         collect_s = post_all(port, bodies)
+        cpu_after = cpu_seconds(collector.pid)
         report = stop(collector)
         assert report.get("size") == total and not report.get("problems"), report
 
@@ -191,6 +202,10 @@ def main() -> None:
             (f"shipped end to end: {args.logs} `audit ship` processes -> collector", total, ship_s)]
     for name, n, s in rows:
         print(f"{name:<62} {n:>8} {s:>8.2f} {n / s:>10,.0f}")
+    if cpu_before is not None and cpu_after is not None and cpu_after > cpu_before:
+        cpu = cpu_after - cpu_before  # the collector process alone: what an idle machine would allow
+        print(f"{'collector CPU time while collecting (user+system), records/CPU-s':<62} {total:>8} {cpu:>8.2f} "
+              f"{total / cpu:>10,.0f}")
     print(f"{'inclusion proofs (prove, signature checked), proofs/s':<62} {len(sample):>8} {prove_s:>8.2f} "
           f"{len(sample) / prove_s:>10,.0f}")
     print(f"{'check: whole store re-derived, all checkpoints verified':<62} {total:>8} {check_s:>8.2f} "

@@ -35,6 +35,7 @@ ONLY_IN = {
     "jsonschema": ("validate/schema.py", "seal/", "runtime/", "policy/cases.py"),
     "confluent_kafka": ("fleet/ship.py", "fleet/collect.py"),
     "pymerkle": ("fleet/merkle.py",),
+    "orjson": ("fleet/events.py",),
     "mcp": ("gateway/",),
     "mcp_types": ("gateway/",),
 }

@@ -146,6 +146,7 @@ class Collector:
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             rows: list[tuple[Any, ...]] = []
+            leaf = merkle.record_leaf_hash
             signed: list[ReceivedCheckpoint] = []
             events: list[Received] = []
             for doc in docs:
@@ -173,9 +174,8 @@ class Collector:
                 self._link(event, result)
                 fresh[event.event_id] = event.hash
                 self.size += 1
-                entry = merkle.leaf_entry(event.hash)
                 rows.append((self.size, event.event_id, event.log_id, event.agent, event.seq, event.hash,
-                             merkle.leaf_hash(entry), event.body))
+                             leaf(event.hash), event.body))
             self._conn.executemany("INSERT INTO leaves (idx, event_id, log, agent, seq, hash, leaf, body) "
                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             result.accepted = len(rows)
@@ -249,8 +249,10 @@ class Collector:
                                            f"{event.seq} (fork)"))
         if event.seq > last:
             # link on from what the sender's log stored: one edit is one report, not one per later record
-            self._chains[event.log_id] = _Chain(event.agent, event.seq, event.claimed_hash,
-                                                chain.attested_seq if chain else 0)
+            if chain is None:
+                self._chains[event.log_id] = _Chain(event.agent, event.seq, event.claimed_hash)
+            else:  # moved in place (a rollback reloads every head from the store)
+                chain.agent, chain.last_seq, chain.last_hash = event.agent, event.seq, event.claimed_hash
         self._dirty.add(event.log_id)
 
     def _take_checkpoint(self, event: ReceivedCheckpoint, result: BatchResult) -> None:

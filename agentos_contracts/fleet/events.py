@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
 
+import orjson
+
 from agentos_contracts.runtime.audit import CHECKPOINT_TYPE as RUNTIME_CHECKPOINT_TYPE
 from agentos_contracts.runtime.chain import Row
 from agentos_contracts.seal.canonical import CanonicalError, canonicalize
@@ -150,9 +152,12 @@ def dump_batch(events: list[bytes]) -> bytes:
 def read_body(body: bytes) -> list[Any]:
     """A delivery's events: a batch (a JSON array) or one structured-mode event; raises EventError."""
     try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        raise EventError(f"body is not JSON: {exc}") from None
+        doc = orjson.loads(body)  # the collector's hot path: about a quarter faster than `json`
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and `json` reads (integers beyond 64 bits): same answer as before
+            doc = json.loads(body)
+        except ValueError as exc:
+            raise EventError(f"body is not JSON: {exc}") from None
     return doc if isinstance(doc, list) else [doc]
 
 
@@ -199,7 +204,7 @@ def _record_bytes(doc: dict[str, Any], claimed: str) -> tuple[bytes, str, dict[s
     record = doc.get("data")
     if not isinstance(record, dict):
         raise EventError(f"event `{doc['id']}`: `data` must be the audit record (a JSON object)")
-    fast = _FAST(record).encode("utf-8")
+    fast = _fast(record)
     digest = "sha256:" + hashlib.sha256(fast).hexdigest()
     # equal to the stored hash means these are the stored (canonical) bytes; otherwise canonicalize
     if digest == claimed:
@@ -211,4 +216,16 @@ def _record_bytes(doc: dict[str, Any], claimed: str) -> tuple[bytes, str, dict[s
     return body, "sha256:" + hashlib.sha256(body).hexdigest(), record
 
 
-_FAST = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+def _fast(record: dict[str, Any]) -> bytes:
+    """Compact JSON, keys sorted, UTF-8: the canonical bytes of every record the runtime writes.
+
+    Only a guess to hash: bytes that do not hash to the stored hash are canonicalized
+    (RFC 8785) instead, so an encoder that spells a value differently costs time, never a check.
+    """
+    try:
+        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)  # about 2.5x the standard encoder
+    except orjson.JSONEncodeError:  # integers beyond 64 bits, lone surrogates: the standard encoder
+        return _STD(record).encode("utf-8")
+
+
+_STD = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode

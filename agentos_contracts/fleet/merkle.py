@@ -102,6 +102,16 @@ def leaf_hash(entry: bytes) -> bytes:
     return hashlib.sha256(LEAF_PREFIX + entry).digest()
 
 
+def record_leaf_hash(record_hash: str) -> bytes:
+    """``leaf_hash(leaf_entry(record_hash))`` in one step: the collector computes one per record."""
+    if not record_hash.startswith("sha256:"):
+        raise ValueError(f"not a sha256 digest: {record_hash!r}")
+    return _sha256(b"\x00" + bytes.fromhex(record_hash[7:])).digest()
+
+
+_sha256 = hashlib.sha256
+
+
 # --- checkpoints ---------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from pymerkle import InmemoryTree, verify_inclusion as pymerkle_verify_inclusion
 
 from agentos_contracts.fleet import merkle
@@ -114,3 +115,16 @@ def test_kept_subtree_roots_give_the_same_roots_and_proofs() -> None:
     wrong = merkle.StoreTree(conn)
     assert not merkle.verify_inclusion(wrong.get_leaf(7), 6, 5000, merkle.inclusion_path(wrong, 7, 5000),
                                        plain.get_root(5000))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(min_size=32, max_size=32))
+def test_the_collectors_one_step_leaf_hash_is_the_rfc6962_leaf_of_the_record_hash(raw: bytes) -> None:
+    record_hash = "sha256:" + raw.hex()
+    assert merkle.record_leaf_hash(record_hash) == hashlib.sha256(b"\x00" + raw).digest()
+    assert merkle.record_leaf_hash(record_hash) == merkle.leaf_hash(merkle.leaf_entry(record_hash))
+
+
+def test_a_leaf_of_something_that_is_not_a_sha256_digest_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a sha256 digest"):
+        merkle.record_leaf_hash("md5:abcd")
