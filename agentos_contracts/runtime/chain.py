@@ -49,6 +49,7 @@ DECISION_TYPES = frozenset({"tool.allowed", "tool.denied", "constraint.failed", 
 
 
 _HEADER = frozenset(HEADER_FIELDS)
+_ALLOWED = frozenset(CHAIN_FIELDS) | _HEADER | OPTIONAL_FIELDS
 
 
 class RecordError(ValueError):
@@ -62,7 +63,7 @@ def genesis(log_id: str) -> str:
 
 def seal_record(fields: Mapping[str, Any]) -> tuple[bytes, str]:
     """Canonical bytes and hash of a complete record; refuses unknown fields and raw arguments."""
-    unknown = set(fields) - set(CHAIN_FIELDS) - set(HEADER_FIELDS) - OPTIONAL_FIELDS
+    unknown = fields.keys() - _ALLOWED
     if unknown:
         raise RecordError(f"unknown audit field(s): {', '.join(sorted(unknown))}")
     if fields.get("type") not in EVENT_TYPES:
