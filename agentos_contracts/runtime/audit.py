@@ -117,9 +117,8 @@ class AuditLog:
     def _append(self, fields: dict[str, Any], retain_args: Any) -> Appended:
         seq = self.seq + 1
         event_id = os.urandom(16).hex()  # 128 random bits, as a UUID4 has (less its fixed bits)
-        record = dict(fields)
-        record.update(seq=seq, prev=self.head, event_id=event_id,
-                      occurred_at=record.get("occurred_at") or chain.format_time_ns(self._clock()))
+        record = {**fields, "seq": seq, "prev": self.head, "event_id": event_id,
+                  "occurred_at": fields.get("occurred_at") or chain.format_time_ns(self._clock())}
         body, digest = chain.seal_record(record)
         kept = canonicalize(retain_args) if retain_args is not None else None  # refused before anything moves
         if self.durability == "batched":
