@@ -16,7 +16,9 @@ from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from agentos_contracts.seal.canonical import CanonicalError, canonicalize, canonical_digest, sha256_digest
+from agentos_contracts.seal.canonical import (
+    CanonicalError, canonical_digest, canonicalize, canonicalize_object, sha256_digest,
+)
 
 FORMAT = "agentos-audit/1"
 # the record schema: 1 = records before `schema_version` and `span_id` (they still verify), 2 = now
@@ -69,7 +71,7 @@ def seal_record(fields: Mapping[str, Any]) -> tuple[bytes, str]:
     if fields.get("type") not in EVENT_TYPES:
         raise RecordError(f"unknown audit event type `{fields.get('type')}`")
     try:
-        body = canonicalize({k: v for k, v in fields.items() if v is not None or k in _HEADER})
+        body = canonicalize_object(dict(fields) if fields.__class__ is not dict else fields, _HEADER)
     except CanonicalError as exc:
         raise RecordError(f"audit record has no canonical form: {exc}") from None
     return body, sha256_digest(body)
