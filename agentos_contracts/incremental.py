@@ -53,7 +53,9 @@ class Admission:
             raise AdmissionSetupError(found)
         self.pdoc: Document = pdoc
         self.platform: Platform = build_platform(pdoc.data, pdoc.file)
-        ledger, found = batch._reservations(self.platform, options, set())
+        # whose memory namespace each admitted manifest uses: tenants never share one
+        self.owners: list[tuple[str, str | None, str | None]] = []
+        ledger, found = batch._reservations(self.platform, options, set(), self.owners)
         if any(d.is_error for d in found):
             raise AdmissionSetupError(found)
         self.ledger: Ledger = ledger
@@ -89,6 +91,11 @@ class Admission:
                                               f"{', '.join(again)} is already admitted in this session", "",
                                               "open a new session without its manifest to admit it again"))
             return out
+        from agentos_contracts.binding.governed import namespace_reasons
+
+        by_key = namespace_reasons([u for g in groups for u, _ in g.units], self.owners)
+        for g in groups:
+            g.early += [by_key[u.key] for u, _ in g.units if u.key in by_key]
         batch._decide(out, groups, self.platform, self.pdoc, self.ledger, self.options)
         out.diagnostics = dg.sort_diagnostics(out.diagnostics)
         return out
@@ -99,3 +106,7 @@ class Admission:
             for held in held_from_predicate(a.predicate, a.file):
                 self.ledger.add_held(held)
             self.held.add((a.kind, a.name))
+            memory = a.predicate.get("memory")
+            if isinstance(memory, dict):
+                self.owners.append((f"{a.name} (admitted before)", a.predicate.get("tenant"),
+                                    memory.get("namespace")))

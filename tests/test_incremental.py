@@ -73,3 +73,24 @@ def test_an_unusable_platform_is_a_setup_error(tmp_path: Path) -> None:
     with pytest.raises(AdmissionSetupError) as info:
         Admission(str(bad))
     assert info.value.diagnostics and all(d.code.startswith("AC") for d in info.value.diagnostics)
+
+
+def test_a_committed_namespace_is_not_given_to_another_tenant(tmp_path: Path, key: keys.PrivateKey) -> None:
+    """What a session committed counts for tenant isolation, as an admitted manifest does in batch."""
+    gov = Path(__file__).resolve().parent / "fixtures" / "governance"
+    for name in ("platform.yaml", "own.policy", "tenant.policy"):
+        if (gov / name).exists():
+            (tmp_path / name).write_text((gov / name).read_text(encoding="utf-8"), encoding="utf-8")
+    owner = (gov / "agent.yaml").read_text(encoding="utf-8").replace("policies: [own.policy]\n", "") \
+        .replace("capabilities: [web.fetch, payment.charge, notes.remember]", "capabilities: [web.fetch]") \
+        .replace("budgets: {cost_per_day: 999}\n", "memory: {namespace: shop-notes}\n")
+    intruder = owner.replace("name: shopper", "name: intruder").replace("tenant: shop\n", "tenant: clinic\n")
+    (tmp_path / "owner.yaml").write_text(owner, encoding="utf-8")
+    (tmp_path / "intruder.yaml").write_text(intruder, encoding="utf-8")
+    session = Admission(str(tmp_path / "platform.yaml"), AdmitOptions(key=key, **CLOCK))  # type: ignore[arg-type]
+    first = session.admit([str(tmp_path / "owner.yaml")])
+    assert first.ok, [d.message for d in first.diagnostics] + [r.message for x in first.rejected for r in x.reasons]
+    assert session.admit([str(tmp_path / "intruder.yaml")]).ok  # nothing committed yet
+    session.commit(first)
+    after = session.admit([str(tmp_path / "intruder.yaml")])
+    assert [r.code for x in after.rejected for r in x.reasons] == ["AC541"]

@@ -15,7 +15,7 @@ LAYER = {
     "documents": 1,
     "policy": 2, "sched": 2,
     "validate": 3, "binding": 3, "seal": 3, "migrate": 3,
-    "admit": 4, "incremental": 4, "runtime": 4, "k8s": 4,
+    "admit": 4, "incremental": 4, "runtime": 4, "gateway": 4, "k8s": 4, "fleet": 4,
     "report": 5,
     "cli": 6, "__main__": 6,
 }
@@ -30,10 +30,20 @@ ONLY_IN = {
     "rich": ("cli/", "report/text.py"),
     "yaml": ("documents/",),
     "ruamel": ("migrate/rewrite.py", "migrate/files.py"),
-    "starlette": ("k8s/server.py",),
-    "uvicorn": ("k8s/server.py",),
+    "starlette": ("k8s/server.py", "fleet/server.py"),
+    "uvicorn": ("k8s/server.py", "fleet/server.py", "gateway/server.py"),
     "jsonschema": ("validate/schema.py", "seal/", "runtime/", "policy/cases.py"),
+    "confluent_kafka": ("fleet/ship.py", "fleet/collect.py"),
+    "pymerkle": ("fleet/merkle.py",),
+    "mcp": ("gateway/",),
+    "mcp_types": ("gateway/",),
 }
+# fleet reads and checks audit logs: the runtime's audit-log modules and seal, nothing that enforces
+FLEET_MAY_USE = {"diagnostics", "codes", "model", "seal", "fleet", "runtime.audit", "runtime.chain",
+                 "runtime.logstore", "runtime.locks"}
+# the gateway sits beside the runtime and drives it; it never binds, parses policies or solves
+GATEWAY_MAY_USE = {"diagnostics", "codes", "resources", "schemacheck", "model", "seal", "runtime", "gateway",
+                   "__version__"}
 RUNTIME_MAY_USE = {"diagnostics", "codes", "resources", "schemacheck", "model", "seal", "runtime",
                    "policy.ir", "policy.evaluator", "policy"}
 
@@ -80,6 +90,10 @@ def test_imports_follow_the_layers(path: Path) -> None:
                 problems.append(f"{mod}: the runtime uses only seal, policy.ir/evaluator and layer 0")
             elif me == "runtime" and target == "policy" and len(parts) > 2 and parts[2] not in ("ir", "evaluator"):
                 problems.append(f"{mod}: the runtime never loads the policy compiler")
+            elif me == "fleet" and target not in FLEET_MAY_USE and ".".join(parts[1:3]) not in FLEET_MAY_USE:
+                problems.append(f"{mod}: fleet uses only seal and the runtime's audit-log modules")
+            elif me == "gateway" and target not in GATEWAY_MAY_USE:
+                problems.append(f"{mod}: the gateway uses only the runtime, seal and layer 0")
             elif me == "model" and target not in ("model", "diagnostics"):
                 problems.append(f"{mod}: the model uses the stdlib and diagnostics.Span only")
         elif top in ONLY_IN and not any(rel.startswith(p) for p in ONLY_IN[top]):

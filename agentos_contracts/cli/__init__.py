@@ -27,6 +27,7 @@ COMMANDS = {
     "keygen": "keygen",
     "schema": "schema",
     "run": "run",
+    "gateway": "gateway",
     "migrate": "migrate",
     "explain": "explain",
 }

@@ -7,6 +7,7 @@ given manifest. `export` writes JSON Lines (which `verify` also reads).
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -57,9 +58,11 @@ def replay_command(
 def export_command(
     log: str = LOG,
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here instead of standard output."),
+    form: str = typer.Option("jsonl", "--format", "-f", help="jsonl (header, records, checkpoints) or cloudevents "
+                             "(CloudEvents 1.0 JSON, one event per line)."),
 ) -> None:
-    """Write the log as JSON Lines: a header, one line per record with its hash, the checkpoints."""
-    guarded(lambda: _export(log, output))
+    """Write the log as JSON Lines (header, records with hashes, checkpoints) or as CloudEvents."""
+    guarded(lambda: _export(log, output, form))
 
 
 @app.command("prune")
@@ -187,15 +190,21 @@ def _emit_replay(report: Any, diags: list[Diagnostic], fmt: Format) -> int:
     return code
 
 
-def _export(log: str, output: str | None) -> int:
+def _export(log: str, output: str | None, form: str) -> int:
     from agentos_contracts.runtime.logstore import AuditError, export_jsonl
 
+    if form not in ("jsonl", "cloudevents"):
+        _render([_diag("AC901", "<command line>", f"unknown export format `{form}`", hint="use jsonl or cloudevents")])
+        return EXIT_USAGE
+    writer: Any = export_jsonl
+    if form == "cloudevents":
+        from agentos_contracts.fleet.ship import export_events as writer
     try:
         if output is None:
-            export_jsonl(log, sys.stdout)
+            writer(log, sys.stdout)
         else:
             with open(output, "w", encoding="utf-8") as fh:
-                export_jsonl(log, fh)
+                writer(log, fh)
     except AuditError as exc:
         _render([_diag("AC716", log, str(exc))])
         return EXIT_USAGE
@@ -253,3 +262,8 @@ def _render(diags: list[Diagnostic]) -> None:
     from agentos_contracts.report.text import render_diagnostics
 
     render_diagnostics(diags, {}, sys.stderr)
+
+
+# the fleet commands (ship, collect, prove, check), one module each, registered into this group
+for _module in ("audit_ship", "audit_collect", "audit_proofs"):
+    importlib.import_module(f"agentos_contracts.cli.{_module}").register(app)

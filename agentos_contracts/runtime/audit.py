@@ -334,6 +334,11 @@ def _check_checkpoints(envelopes: Sequence[bytes], keys: list[Any], log_id: str,
     return attested, problems, warnings
 
 
+def read_checkpoint(raw: bytes, keys: Sequence[Any]) -> dict[str, Any] | None:
+    """A signed checkpoint's ``{"log", "seq", "head"}`` when a trusted key signed it; else ``None``."""
+    return _checkpoint_payload(raw, list(keys))
+
+
 def _checkpoint_payload(raw: bytes, keys: list[Any]) -> dict[str, Any] | None:
     try:
         envelope, errors = dsse.from_json(json.loads(raw))

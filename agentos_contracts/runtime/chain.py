@@ -45,6 +45,9 @@ EVENT_TYPES = frozenset({
     # run-time signals: SLO monitors, breakers, fallbacks, canary, lifecycle
     "slo.breach", "slo.recovered", "breaker.opened", "breaker.half_open", "breaker.closed", "fallback.deactivated",
     "tool.retried", "canary.rolled_back", "agent.paused", "agent.resumed", "agent.revoked", "call.refused",
+    # the MCP gateway (agentos_contracts/gateway): descriptor pinning, results withheld, and calls
+    # forwarded in monitor mode that would have been denied (its refusals are `call.refused` too)
+    "descriptor.drifted", "descriptor.restored", "result.withheld", "monitor.forwarded",
 })
 # record types that hold one authorize() decision: what `audit replay` re-decides
 DECISION_TYPES = frozenset({"tool.allowed", "tool.denied", "constraint.failed", "consent.required"})

@@ -192,3 +192,43 @@ def iter_records(log: StoredLog) -> Iterator[dict[str, Any]]:
             continue
         if isinstance(record, dict):
             yield record
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogSlice:
+    """Part of a log read for shipping: rows after a position, and the checkpoints stored so far."""
+
+    log_id: str
+    meta: dict[str, str]
+    first_record: bytes | None  # record 1, for fields that name the log's owner (agent, tenant)
+    rows: tuple[Row, ...]
+    checkpoints: tuple[tuple[int, bytes], ...]
+
+
+def read_after(path: str | Path, after_seq: int, limit: int, *, after_checkpoint: int = 0) -> LogSlice:
+    """Records with ``seq > after_seq`` (at most ``limit``) from an SQLite log, without the writer lock.
+
+    Why not :func:`read_log`: a shipper following a growing log must not re-read it whole
+    on every poll. Rows come in storage order with their stored hash, exactly as written
+    (a tampered row is shipped as it is, so the receiver sees what verification would).
+    """
+    target = Path(path)
+    try:
+        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, isolation_level=None)
+        try:
+            conn.execute("BEGIN")  # one snapshot: records and checkpoints as one writer commit left them
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            first = conn.execute("SELECT body FROM records ORDER BY seq LIMIT 1").fetchone()
+            rows = tuple(Row(position=s if isinstance(s, int) else None, body=_bytes(b), hash=str(h))
+                         for s, b, h in conn.execute("SELECT seq, body, hash FROM records WHERE seq > ? "
+                                                     "ORDER BY seq LIMIT ?", (after_seq, limit)))
+            cps = tuple((int(s), _bytes(e)) for s, e in conn.execute(
+                "SELECT seq, envelope FROM checkpoints WHERE seq > ? ORDER BY seq", (after_checkpoint,)))
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise AuditError(f"`{target}` is not a readable audit log: {exc}") from None
+    if meta.get("format") != chain.FORMAT or "log" not in meta:
+        raise AuditError(f"`{target}` is not an audit log of format {chain.FORMAT}")
+    return LogSlice(log_id=meta["log"], meta=meta, first_record=_bytes(first[0]) if first else None,
+                    rows=rows, checkpoints=cps)

@@ -1,0 +1,402 @@
+"""The collector: every agent's chain checked link by link, every record once in one Merkle log.
+
+Why here and not at the edge: a receiver that re-checks each chain catches what a
+compromised or buggy shipper would hide. Each batch is one SQLite transaction that
+appends the new leaves, updates each chain's head, stores any break found and, every N
+records or T seconds, a signed checkpoint over the new tree; a ``kill -9`` leaves either
+all of a batch or none, and the sender (at-least-once) re-delivers what was not acknowledged.
+Duplicates are dropped by event id. A gap or a fork is stored and reported, never bridged:
+the chain continues from what arrived, and the break stays on record.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Callable, Sequence
+
+from agentos_contracts.fleet import merkle
+from agentos_contracts.fleet.events import EventError, Received, ReceivedCheckpoint, read_event
+from agentos_contracts.runtime.audit import read_checkpoint
+from agentos_contracts.runtime.chain import genesis
+from agentos_contracts.runtime.locks import Locked, take_file_lock
+from agentos_contracts.runtime.logstore import AuditError
+from agentos_contracts.seal import keys as keys_
+
+STORE_FILE = "fleet.db"
+FORMAT = "agentos-fleet/1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leaves (idx INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, log TEXT NOT NULL,
+    agent TEXT NOT NULL, seq INTEGER, hash TEXT NOT NULL, leaf BLOB NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS leaves_by_position ON leaves (log, seq);
+CREATE TABLE IF NOT EXISTS chains (log TEXT PRIMARY KEY, agent TEXT NOT NULL, last_seq INTEGER NOT NULL,
+    last_hash TEXT NOT NULL, attested_seq INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS problems (id INTEGER PRIMARY KEY, log TEXT NOT NULL, agent TEXT NOT NULL,
+    seq INTEGER, kind TEXT NOT NULL, message TEXT NOT NULL, event_id TEXT);
+CREATE TABLE IF NOT EXISTS runtime_checkpoints (event_id TEXT PRIMARY KEY, log TEXT NOT NULL, seq INTEGER NOT NULL,
+    envelope BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subtrees (start INTEGER NOT NULL, width INTEGER NOT NULL, hash BLOB NOT NULL,
+    PRIMARY KEY (start, width));
+"""
+
+
+class StoreError(AuditError):
+    """The store cannot be opened or used; the message says why."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainProblem:
+    """A break in one agent's chain, as stored: where, which kind, in words."""
+
+    log: str
+    agent: str
+    seq: int | None
+    kind: str  # gap | fork | modified | conflict | checkpoint | rejected
+    message: str
+    event_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"log": self.log, "agent": self.agent, "seq": self.seq, "kind": self.kind,
+                "message": self.message, "event_id": self.event_id}
+
+
+@dataclass(slots=True)
+class _Chain:
+    agent: str
+    last_seq: int
+    last_hash: str
+    attested_seq: int = 0
+
+
+@dataclass(slots=True, kw_only=True)
+class BatchResult:
+    """What one delivery did: new records, duplicates dropped, breaks found, checkpoint signed."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    problems: list[ChainProblem] = field(default_factory=list)
+    checkpoint: merkle.Checkpoint | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "problems": [p.to_json() for p in self.problems],
+                "checkpoint": self.checkpoint.size if self.checkpoint else None}
+
+
+class Collector:
+    """The one writer of a fleet store; :meth:`open`, then :meth:`accept` batches, then :meth:`close`."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: IO[bytes], *, key: keys_.PrivateKey, origin: str,
+                 runtime_keys: Sequence[keys_.PublicKey], every: int, interval_s: float,
+                 clock: Callable[[], float]) -> None:
+        self._conn = conn
+        self._lock = lock
+        self._key = key
+        self.origin = origin
+        self._runtime_keys = list(runtime_keys)
+        self._every = max(1, every)
+        self._interval_s = interval_s
+        self._clock = clock
+        self.tree = merkle.StoreTree(conn, keep=True)
+        self._dirty: set[str] = set()  # chains whose head moved in the open batch
+        self.size = self.tree.get_size()
+        row = conn.execute("SELECT size FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+        self.checkpointed = int(row[0]) if row else 0
+        self._last_checkpoint_at = clock()
+        self._chains = {log: _Chain(agent, seq, head, att) for log, agent, seq, head, att in conn.execute(
+            "SELECT log, agent, last_seq, last_hash, attested_seq FROM chains")}
+
+    @classmethod
+    def open(cls, directory: str | Path, key: keys_.PrivateKey, *, origin: str | None = None,
+             runtime_keys: Sequence[keys_.PublicKey] = (), every: int = 1000, interval_s: float = 1.0,
+             clock: Callable[[], float] = time.monotonic) -> Collector:
+        """Open (or create) the store in ``directory``; raises StoreError if another collector has it."""
+        folder = Path(directory)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = take_file_lock(folder / STORE_FILE, "fleet store")
+        except Locked as exc:
+            raise StoreError(str(exc)) from None
+        except OSError as exc:
+            raise StoreError(f"cannot use `{folder}`: {exc.strerror or exc}") from None
+        try:
+            conn = sqlite3.connect(str(folder / STORE_FILE), isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(_SCHEMA)
+            meta = _ensure_meta(conn, origin)
+        except (sqlite3.Error, StoreError) as exc:
+            lock.close()
+            raise StoreError(f"`{folder}` is not a usable fleet store: {exc}") from None
+        return cls(conn, lock, key=key, origin=meta["origin"], runtime_keys=runtime_keys, every=every,
+                   interval_s=interval_s, clock=clock)
+
+    # --- receiving -------------------------------------------------------------------------------
+
+    def accept(self, docs: Sequence[Any]) -> BatchResult:
+        """Take one delivery (parsed JSON events) in one transaction; acknowledged when this returns."""
+        result = BatchResult()
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows: list[tuple[Any, ...]] = []
+            signed: list[ReceivedCheckpoint] = []
+            events: list[Received] = []
+            for doc in docs:
+                try:
+                    event = read_event(doc)
+                except EventError as exc:
+                    self._problem(result, ChainProblem(log=_text(doc, "auditlog"), agent=_text(doc, "auditagent"),
+                                                       seq=None, kind="rejected", message=str(exc),
+                                                       event_id=_text(doc, "id") or None))
+                    continue
+                if isinstance(event, ReceivedCheckpoint):
+                    signed.append(event)  # checked once this batch's records are in
+                else:
+                    events.append(event)
+            fresh = self._known([e.event_id for e in events])  # event id -> hash, for what is already here
+            for event in events:
+                known = fresh.get(event.event_id)
+                if known is not None:
+                    if known == event.hash:
+                        result.duplicates += 1
+                    else:
+                        self._problem(result, _problem(event, "conflict", f"event id `{event.event_id}` was "
+                                                       "received before with a different record (conflict)"))
+                    continue
+                self._link(event, result)
+                fresh[event.event_id] = event.hash
+                self.size += 1
+                entry = merkle.leaf_entry(event.hash)
+                rows.append((self.size, event.event_id, event.log_id, event.agent, event.seq, event.hash,
+                             merkle.leaf_hash(entry), event.body))
+            self._conn.executemany("INSERT INTO leaves (idx, event_id, log, agent, seq, hash, leaf, body) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            result.accepted = len(rows)
+            for cp in signed:
+                self._take_checkpoint(cp, result)
+            self._save_chains()
+            result.checkpoint = self._maybe_checkpoint(force=False)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+        return result
+
+    def latest_checkpoint(self) -> str | None:
+        """The newest signed checkpoint note, as stored."""
+        row = self._conn.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+        return str(row[0]) if row else None
+
+    def tick(self, *, force: bool = False) -> merkle.Checkpoint | None:
+        """Sign a checkpoint when the tree grew and the interval passed (or ``force``)."""
+        if self.size == self.checkpointed:
+            return None
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            cp = self._maybe_checkpoint(force=force)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+        return cp
+
+    def close(self) -> None:
+        """Sign a last checkpoint over everything received, then release the store."""
+        try:
+            self.tick(force=True)
+        finally:
+            self._conn.close()
+            self._lock.close()
+
+    def __enter__(self) -> Collector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- chain continuity ------------------------------------------------------------------------
+
+    def _link(self, event: Received, result: BatchResult) -> None:
+        """Check ``event`` against its chain's head; record any break; move the head forward."""
+        chain = self._chains.get(event.log_id)
+        if event.hash != event.claimed_hash:
+            self._problem(result, _problem(event, "modified", f"record {event.seq} of `{event.agent}` does not "
+                                           "hash to the hash its log stored (modified)"))
+        if event.seq is None:
+            self._problem(result, _problem(event, "modified", f"a record of `{event.agent}` is not readable "
+                                           "(no sequence number)"))
+            return
+        last = chain.last_seq if chain else 0
+        if event.seq == last + 1:
+            expected_prev = chain.last_hash if chain else genesis(event.log_id)
+            if event.prev != expected_prev:
+                self._problem(result, _problem(event, "fork", f"record {event.seq} of `{event.agent}` does not link "
+                                               f"to record {last} received before (fork: a record was altered or "
+                                               "replaced)"))
+        elif event.seq > last + 1:
+            gap = f"{last + 1}" if event.seq == last + 2 else f"{last + 1}..{event.seq - 1}"
+            self._problem(result, _problem(event, "gap", f"record(s) {gap} of `{event.agent}` never arrived before "
+                                           f"record {event.seq} (gap)"))
+        elif self._conn.execute("SELECT 1 FROM leaves WHERE log = ? AND seq = ?", (event.log_id, event.seq)).fetchone():
+            self._problem(result, _problem(event, "fork", f"two different records of `{event.agent}` claim position "
+                                           f"{event.seq} (fork)"))
+        if event.seq > last:
+            # link on from what the sender's log stored: one edit is one report, not one per later record
+            self._chains[event.log_id] = _Chain(event.agent, event.seq, event.claimed_hash,
+                                                chain.attested_seq if chain else 0)
+        self._dirty.add(event.log_id)
+
+    def _take_checkpoint(self, event: ReceivedCheckpoint, result: BatchResult) -> None:
+        """Store a runtime checkpoint; with the runtime's key, check it against the records received."""
+        inserted = self._conn.execute("INSERT OR IGNORE INTO runtime_checkpoints (event_id, log, seq, envelope) "
+                                      "VALUES (?, ?, ?, ?)", (event.event_id, event.log_id, event.seq, event.envelope))
+        if not inserted.rowcount or not self._runtime_keys:
+            return
+        where = dict(log=event.log_id, agent=event.agent, seq=event.seq, event_id=event.event_id)
+        payload = read_checkpoint(event.envelope, self._runtime_keys)
+        if payload is None or payload.get("log") != event.log_id or payload.get("seq") != event.seq:
+            self._problem(result, ChainProblem(kind="checkpoint", message=f"a checkpoint of `{event.agent}` does not "
+                                               "verify with the runtime key(s) given", **where))
+            return
+        row = self._conn.execute("SELECT hash FROM leaves WHERE log = ? AND seq = ? ORDER BY idx LIMIT 1",
+                                 (event.log_id, event.seq)).fetchone()
+        if row is None or row[0] != payload.get("head"):
+            kind, what = ("gap", "was never received") if row is None else ("fork", "differs from what was received")
+            self._problem(result, ChainProblem(kind=kind, message=f"record {event.seq} of `{event.agent}` is signed "
+                                               f"by its runtime but {what} ({kind})", **where))
+            return
+        chain = self._chains.get(event.log_id)
+        if chain is not None and event.seq > chain.attested_seq:
+            chain.attested_seq = event.seq
+            self._dirty.add(event.log_id)
+
+    # --- storage ---------------------------------------------------------------------------------
+
+    def _known(self, event_ids: list[str]) -> dict[str, str]:
+        """Which of these event ids the log already holds, with their record hashes (one query per 500)."""
+        found: dict[str, str] = {}
+        for i in range(0, len(event_ids), 500):
+            chunk = event_ids[i:i + 500]
+            found.update(self._conn.execute(f"SELECT event_id, hash FROM leaves WHERE event_id IN "
+                                            f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        return found
+
+    def _problem(self, result: BatchResult, problem: ChainProblem) -> None:
+        self._conn.execute("INSERT INTO problems (log, agent, seq, kind, message, event_id) VALUES (?, ?, ?, ?, ?, ?)",
+                           (problem.log, problem.agent, problem.seq, problem.kind, problem.message, problem.event_id))
+        result.problems.append(problem)
+
+    def _save_chains(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO chains (log, agent, last_seq, last_hash, attested_seq) VALUES (?, ?, ?, ?, ?)",
+            [(log, c.agent, c.last_seq, c.last_hash, c.attested_seq) for log in sorted(dirty)
+             for c in (self._chains[log],)])
+
+    def _maybe_checkpoint(self, *, force: bool) -> merkle.Checkpoint | None:
+        now = self._clock()
+        grown = self.size - self.checkpointed
+        if grown <= 0 or not (force or grown >= self._every or now - self._last_checkpoint_at >= self._interval_s):
+            return None
+        cp = merkle.sign_checkpoint(self.origin, self.size, self.tree.get_root(self.size), self._key)
+        self._conn.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (cp.size, cp.note))
+        self.checkpointed = cp.size
+        self._last_checkpoint_at = now
+        return cp
+
+    def _rollback(self) -> None:
+        """Undo the batch and forget state derived from it (cached subtrees, chain heads)."""
+        self._conn.execute("ROLLBACK")
+        self.tree.cache_clear()
+        self.size = self.tree.get_size()
+        row = self._conn.execute("SELECT COALESCE(MAX(size), 0) FROM checkpoints").fetchone()
+        self.checkpointed = int(row[0])
+        self._dirty = set()
+        self._chains = {log: _Chain(agent, seq, head, att) for log, agent, seq, head, att in self._conn.execute(
+            "SELECT log, agent, last_seq, last_hash, attested_seq FROM chains")}
+
+
+def _problem(event: Received, kind: str, message: str) -> ChainProblem:
+    return ChainProblem(log=event.log_id, agent=event.agent, seq=event.seq, kind=kind, message=message,
+                        event_id=event.event_id)
+
+
+def _text(doc: Any, key: str) -> str:
+    value = doc.get(key) if isinstance(doc, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _ensure_meta(conn: sqlite3.Connection, origin: str | None) -> dict[str, str]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if not meta:
+            meta = {"format": FORMAT, "origin": origin or f"agentos.local/fleet/{uuid.uuid4().hex[:12]}"}
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    if meta.get("format") != FORMAT:
+        raise StoreError(f"unknown store format `{meta.get('format')}`")
+    if origin is not None and origin != meta["origin"]:
+        raise StoreError(f"the store's log is `{meta['origin']}`, not `{origin}`")
+    return meta
+
+
+
+def consume_kafka(collector: Collector, brokers: str, topic: str, *, group: str, batch: int = 500,
+                  stop: Callable[[], bool] = lambda: False, idle_exit_s: float | None = None) -> int:
+    """Read events from a Kafka topic into the store until ``stop()`` (or idle that long); returns records taken.
+
+    Offsets are committed only after the batch is in the store: a collector killed in
+    between reads the batch again, and the event ids drop the copies.
+    """
+    from confluent_kafka import Consumer, KafkaException
+
+    # a collector killed with -9 stays a group member until its session times out: keep that short
+    consumer = Consumer({"bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": False,
+                         "auto.offset.reset": "earliest", "session.timeout.ms": 10000, "log_level": 3})
+    taken = 0
+    idle_since = time.monotonic()
+    try:
+        consumer.subscribe([topic])
+        while not stop():
+            messages = consumer.consume(num_messages=max(1, batch), timeout=0.2)
+            docs: list[Any] = []
+            for msg in messages:
+                if msg.error() is not None:
+                    if msg.error().fatal():
+                        raise StoreError(f"Kafka: {msg.error()}")
+                    continue
+                docs.append(_kafka_event(msg.value()))
+            if docs:
+                taken += collector.accept(docs).accepted
+                consumer.commit(asynchronous=False)
+                idle_since = time.monotonic()
+            else:
+                collector.tick()
+                if not consumer.assignment():  # idle only counts once partitions are ours
+                    idle_since = time.monotonic()
+                elif idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
+                    break
+    except KafkaException as exc:
+        raise StoreError(f"Kafka: {exc}") from None
+    finally:
+        consumer.close()
+    return taken
+
+
+def _kafka_event(value: bytes | None) -> Any:
+    """A structured-mode message value as JSON; anything else goes on as a value the store rejects."""
+    try:
+        return json.loads(value or b"")
+    except ValueError:
+        return {"unreadable": True}

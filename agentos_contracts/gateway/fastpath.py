@@ -1,0 +1,184 @@
+"""``tools/call`` over stdio answered next to the SDK's server loop, not through it.
+
+The SDK's server handles the handshake, discovery, consent rounds, resources, prompts,
+errors and everything else. A well-formed ``tools/call`` that needs no consent question
+is taken off the wire here instead: validated with the SDK's own per-version request
+schema, decided and forwarded by the same :class:`Relay` as every other call, and its
+result shaped with the SDK's own per-version result serializer (plus, on 2026-07-28
+connections, the ``resultType`` and ``serverInfo`` stamp the SDK's runner adds). The
+bytes differ from the SDK's only in key order. What this skips is the runner's per-request
+machinery (context, session and middleware objects, a model round trip of params and
+result), which costs more than the decision itself. Anything the fast path is not sure
+of goes to the SDK unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import anyio
+from mcp_types import methods as surface
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from agentos_contracts.gateway.relay import NeedsInput, Relay
+
+VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
+CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities"
+SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
+MARKER = '"tools/call"'
+
+
+class _NoConsentHere:
+    """A consent question reaching the fast path (the context changed between the two looks): refused."""
+
+    defers = False
+
+    async def ask(self, request: Any) -> Any:
+        return request.refuse("none", "consent could not be asked for this call; call again")
+
+
+class FastPath:
+    """Watches the stdio lines both ways; ``take(line)`` answers a plain ``tools/call`` itself."""
+
+    def __init__(self, relay: Relay, server_info: Callable[[], dict[str, Any]], send: Callable[[str], None],
+                 spawn: Callable[..., None]) -> None:
+        self.relay = relay
+        self._server_info = server_info
+        self._send = send
+        self._spawn = spawn
+        self._init_id: Any = None
+        self._legacy_version: str | None = None
+        self._initialized = False
+        self._era: str | None = None  # decided by the first request, as the SDK's loop decides it
+
+    # --- what the SDK says on the wire: the negotiated handshake version ---------------------------
+
+    def inbound_seen(self, message: dict[str, Any]) -> None:
+        method = message.get("method")
+        if self._era is None and "id" in message and isinstance(method, str):
+            self._era = "modern" if method != "initialize" and _enveloped(message.get("params")) else "legacy"
+        if method == "initialize" and "id" in message:
+            self._init_id = message["id"]
+        elif method == "notifications/initialized":
+            self._initialized = True
+
+    def outbound(self, text: str) -> None:
+        if self._init_id is None or self._legacy_version is not None:
+            return
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("id") == self._init_id:
+            version = (message.get("result") or {}).get("protocolVersion")
+            self._legacy_version = version if isinstance(version, str) else None
+
+    # --- the fast path -----------------------------------------------------------------------------
+
+    def take(self, line: str) -> bool:
+        """True when this line is answered here (the SDK never sees it)."""
+        if MARKER not in line:
+            if self._era is None or '"initialize"' in line or '"notifications/initialized"' in line:
+                self._observe(line)
+            return False
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return False
+        if not isinstance(message, dict):
+            return False
+        self.inbound_seen(message)
+        version = self._eligible(message)
+        if version is None:
+            return False
+        self._spawn(self._answer, message, version)
+        return True
+
+    def _observe(self, line: str) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(message, dict):
+            self.inbound_seen(message)
+
+    def _eligible(self, message: dict[str, Any]) -> str | None:
+        """The protocol version to answer at, or None to leave the message to the SDK."""
+        if message.get("jsonrpc") != "2.0" or message.get("method") != "tools/call":
+            return None
+        rid = message.get("id")
+        params = message.get("params")
+        if isinstance(rid, bool) or not isinstance(rid, (str, int)) or not isinstance(params, dict):
+            return None
+        if "inputResponses" in params or "requestState" in params:
+            return None  # a consent answer: the SDK path decides it
+        meta = params.get("_meta")
+        if _enveloped(params):
+            version = meta.get(VERSION_KEY)
+            if self._era != "modern" or version not in MODERN_PROTOCOL_VERSIONS or CAPABILITIES_KEY not in meta:
+                return None
+        elif self._era == "legacy" and self._initialized and self._legacy_version is not None:
+            version = self._legacy_version
+        else:
+            return None
+        try:
+            surface.validate_client_request("tools/call", str(version), params)
+        except Exception:  # the SDK answers malformed requests with the right error
+            return None
+        name, args = params.get("name"), params.get("arguments") or {}
+        if not isinstance(name, str) or not isinstance(args, dict) or self._needs_consent(name, args):
+            return None
+        return str(version)
+
+    def _needs_consent(self, action: str, args: dict[str, Any]) -> bool:
+        """A pure look at the decision (nothing recorded or charged): consent goes the SDK's way."""
+        if self.relay.monitor:
+            return False
+        context = self.relay.context.current()
+        if isinstance(context, str):
+            return False
+        try:
+            return self.relay.rt.authorizer.decide(action, context, args, digest=_no_digest).effect == "consent"
+        except Exception:
+            return True
+
+    async def _answer(self, message: dict[str, Any], version: str) -> None:
+        params = message["params"]
+        try:
+            out = await self.relay.call_tool(params["name"], params.get("arguments") or {}, _NoConsentHere())
+            result = out if not isinstance(out, NeedsInput) else {
+                "content": [{"type": "text", "text": "denied by agentos: consent could not be asked"}],
+                "isError": True}
+            reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"],
+                                     "result": self._shape(version, result)}
+        except anyio.get_cancelled_exc_class():
+            raise
+        except Exception as exc:  # never silence a request: answer with a JSON-RPC error
+            reply = {"jsonrpc": "2.0", "id": message["id"],
+                     "error": {"code": -32603, "message": f"internal error ({type(exc).__name__})"}}
+        self._send(json.dumps(reply, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def _shape(self, version: str, result: dict[str, Any]) -> dict[str, Any]:
+        """What the SDK's runner would put on the wire for this result at this version."""
+        modern = version in MODERN_PROTOCOL_VERSIONS
+        dumped = surface.serialize_server_result("tools/call", version, {**result, "resultType": "complete"}
+                                                 if modern else result)
+        if modern:
+            dumped.setdefault("resultType", "complete")
+            meta = dumped.get("_meta")
+            if not isinstance(meta, dict):
+                dumped["_meta"] = {SERVER_INFO_KEY: self._server_info()}
+            elif meta.get(SERVER_INFO_KEY) is None:
+                dumped["_meta"] = {**meta, SERVER_INFO_KEY: self._server_info()}
+        return dumped
+
+
+def _enveloped(params: Any) -> bool:
+    """A 2026-07-28 request: its ``_meta`` carries the reserved protocol-version key (the SDK's own test)."""
+    return isinstance(params, dict) and isinstance(params.get("_meta"), dict) and VERSION_KEY in params["_meta"]
+
+
+def _no_digest(args: Any) -> str:
+    """The look-ahead binds nothing to the arguments, so it skips hashing them (the real decision does)."""
+    return ""

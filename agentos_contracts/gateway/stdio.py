@@ -1,0 +1,110 @@
+"""The downstream stdio channel without worker threads: the client's pipes read and written by the event loop.
+
+The SDK's ``stdio_server`` reads standard input and writes standard output through
+``anyio.wrap_file``, a worker-thread hop per line each way; on a busy machine those hops
+cost more than everything the gateway decides. When standard input and output are pipes
+(as when an MCP client starts the gateway) they are served here by asyncio pipe
+transports instead, through the same ``stdio_server`` (it accepts the streams), so the
+framing and message parsing stay the SDK's. As the SDK does, the real descriptors are
+moved aside while serving: stray output lands on standard error, never on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable
+
+import anyio
+
+from mcp.server.stdio import stdio_server
+
+from agentos_contracts.gateway.fastpath import FastPath
+
+
+class _LineReader:
+    """``async for line in reader`` over an asyncio stream (what ``stdio_server`` iterates); lines the
+    fast path answers are not passed on."""
+
+    def __init__(self, reader: asyncio.StreamReader, fast: FastPath | None) -> None:
+        self._reader = reader
+        self._fast = fast
+
+    def __aiter__(self) -> _LineReader:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            line = await self._reader.readline()
+            if not line:
+                raise StopAsyncIteration
+            text = line.decode("utf-8", errors="replace")
+            if self._fast is None or not self._fast.take(text):
+                return text
+
+
+class _LineWriter:
+    """``write``/``flush`` over an asyncio pipe transport (what ``stdio_server`` awaits)."""
+
+    def __init__(self, transport: asyncio.WriteTransport, protocol: Any, fast: FastPath | None) -> None:
+        self._transport = transport
+        self._fast = fast
+        self._writer = asyncio.StreamWriter(transport, protocol, None, asyncio.get_running_loop())
+
+    async def write(self, text: str) -> None:
+        if self._fast is not None:
+            self._fast.outbound(text)
+        self._transport.write(text.encode("utf-8"))
+
+    async def flush(self) -> None:
+        await self._writer.drain()
+
+
+def _is_pipe(fd: int) -> bool:
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+
+
+DRAIN_S = 2.0
+FastPathFactory = Callable[[Callable[[str], None], Callable[..., None]], FastPath]
+
+
+@asynccontextmanager
+async def pipe_stdio(fast_path: FastPathFactory | None = None) -> AsyncIterator[tuple[Any, Any]]:
+    """``(read_stream, write_stream)`` for ``Server.run``; the SDK's own transport when not on pipes.
+
+    ``fast_path(send, spawn)`` builds the :class:`FastPath` that answers plain tool calls itself."""
+    if not (_is_pipe(0) and _is_pipe(1)):
+        async with stdio_server() as streams:
+            yield streams
+        return
+    loop = asyncio.get_running_loop()
+    wire_in, wire_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)  # stray prints go to standard error
+    reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
+    read_transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
+                                                     os.fdopen(wire_in, "rb", buffering=0))
+    write_transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin,
+                                                              os.fdopen(wire_out, "wb", buffering=0))
+    try:
+        async with anyio.create_task_group() as tg:
+            def send(text: str) -> None:
+                if not write_transport.is_closing():
+                    write_transport.write(text.encode("utf-8"))
+
+            fast = fast_path(send, tg.start_soon) if fast_path is not None else None
+            async with stdio_server(stdin=_LineReader(reader, fast),
+                                    stdout=_LineWriter(write_transport, protocol, fast)) as streams:
+                yield streams
+            tg.cancel_scope.deadline = anyio.current_time() + DRAIN_S  # calls in flight may still answer
+    finally:
+        read_transport.close()
+        write_transport.close()

@@ -1,0 +1,201 @@
+"""Fleet audit benchmark: records/s shipped and collected over loopback HTTP, and proofs/s.
+
+    python benchmarks/audit_ship_bench.py [--logs 3] [--records 20000] [--batch 1000]
+
+Writes LOGS audit logs of RECORDS records each (the runtime's own AuditLog, batched), starts
+`agentos audit collect --listen` in its own process, and measures:
+
+- collected: batches of CloudEvents POSTed by this process (already encoded, so only the
+  collector is timed: parse, hash check, chain links, Merkle leaves, SQLite commit with
+  synchronous=FULL, a signed checkpoint every 10,000 records) — goal ≥ 20,000 records/s;
+- baseline for the same run: the same batches POSTed to a Starlette/uvicorn endpoint that only
+  reads the body (what the HTTP stack alone allows on this machine);
+- shipped end to end: one `agentos audit ship` process per log, in parallel, into a fresh
+  collector (read the log, encode the events, send, wait for the commit, save the cursor);
+- proofs: `audit prove` inclusion proofs (library call) against the newest checkpoint, and one
+  `audit check` of the whole store (every leaf re-derived, every checkpoint verified).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agentos_contracts.fleet import proofs  # noqa: E402
+from agentos_contracts.fleet.ship import Cursor, next_events  # noqa: E402
+from agentos_contracts.fleet.events import BATCH, dump_batch  # noqa: E402
+from agentos_contracts.runtime.audit import AuditLog  # noqa: E402
+from agentos_contracts.seal import keys  # noqa: E402
+
+SINK = """
+import sys, uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+async def sink(request):
+    body = await request.body()
+    return JSONResponse({"bytes": len(body)})
+uvicorn.run(Starlette(routes=[Route("/", sink, methods=["POST"])]), host="127.0.0.1", port=int(sys.argv[1]),
+            log_level="warning", access_log=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("server exited early")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server did not start")
+
+
+def write_logs(folder: Path, count: int, records: int) -> list[Path]:
+    logs = []
+    for n in range(count):
+        path = folder / f"agent-{n}.db"
+        with AuditLog.open(path, durability="batched", batch_size=1000) as log:
+            log.append({"type": "agent.started", "agent": f"agent-{n}", "tenant": "city", "trace_id": "t" * 32})
+            for i in range(records - 1):
+                log.append({"type": "tool.allowed", "agent": f"agent-{n}", "tenant": "city", "trace_id": "t" * 32,
+                            "action": "web.fetch", "decision": "allow", "rules": ["fetch-city"],
+                            "args_digest": f"sha256:{i:064x}"})
+        logs.append(path)
+    return logs
+
+
+def batches(logs: list[Path], size: int) -> list[bytes]:
+    """Every log's events, encoded once, in per-log order, interleaved batch by batch."""
+    per_log = []
+    for log in logs:
+        cursor = Cursor(log=sqlite3.connect(log).execute("SELECT value FROM meta WHERE key='log'").fetchone()[0])
+        out = []
+        while True:
+            part = next_events(log, cursor, size)
+            if not part.events:
+                break
+            out.append(dump_batch(part.events))
+            cursor = part.after
+        per_log.append(out)
+    mixed = []
+    for i in range(max(len(p) for p in per_log)):
+        mixed += [p[i] for p in per_log if i < len(p)]
+    return mixed
+
+
+def post_all(port: int, bodies: list[bytes]) -> float:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    start = time.perf_counter()
+    for body in bodies:
+        conn.request("POST", "/", body=body, headers={"Content-Type": BATCH})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def start_collector(store: Path, key: Path, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "agentos_contracts", "audit", "collect", "--listen",
+                             f"127.0.0.1:{port}", "--store", str(store), "--key", str(key), "--checkpoint-every",
+                             "10000", "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> dict[str, object]:
+    proc.terminate()
+    out, _ = proc.communicate(timeout=300)
+    return json.loads(out) if out.strip() else {}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--logs", type=int, default=3)
+    ap.add_argument("--records", type=int, default=20000)
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--proofs", type=int, default=100)
+    args = ap.parse_args()
+    total = args.logs * args.records
+    print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cpu(s), "
+          f"load {os.getloadavg()[0]:.2f}; {args.logs} logs x {args.records} records, batches of {args.batch}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        key_file, pub_file = keys.save_key_pair(keys.generate_private_key(), folder / "keys", "collector")
+        t = time.perf_counter()
+        logs = write_logs(folder, args.logs, args.records)
+        print(f"wrote {total} records in {time.perf_counter() - t:.1f} s")
+        bodies = batches(logs, args.batch)
+
+        port = free_port()
+        sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stderr=subprocess.DEVNULL)
+        wait_port(port, sink)
+        sink_s = post_all(port, bodies)
+        sink.terminate()
+        sink.wait()
+
+        port = free_port()
+        collector = start_collector(folder / "store", key_file, port)
+        collect_s = post_all(port, bodies)
+        report = stop(collector)
+        assert report.get("size") == total and not report.get("problems"), report
+
+        port = free_port()
+        collector = start_collector(folder / "store2", key_file, port)
+        start = time.perf_counter()
+        shippers = [subprocess.Popen([sys.executable, "-m", "agentos_contracts", "audit", "ship", str(log), "--to",
+                                      f"http://127.0.0.1:{port}/", "--batch", str(args.batch), "--state",
+                                      str(log) + ".bench-ship"], stdout=subprocess.DEVNULL) for log in logs]
+        assert all(p.wait() == 0 for p in shippers)
+        ship_s = time.perf_counter() - start
+        report2 = stop(collector)
+        assert report2.get("size") == total, report2
+
+        ids = [e for (e,) in sqlite3.connect(folder / "store" / "fleet.db").execute("SELECT event_id FROM leaves")]
+        sample = random.Random(7).sample(ids, min(args.proofs, len(ids)))
+        pub = keys.read_public_key(pub_file)
+        start = time.perf_counter()
+        assert all(proofs.prove(folder / "store", e, pub).verified for e in sample)
+        prove_s = time.perf_counter() - start
+        start = time.perf_counter()
+        assert proofs.check(folder / "store", pub).ok
+        check_s = time.perf_counter() - start
+
+    print(f"{'case':<62} {'records':>8} {'seconds':>8} {'records/s':>10}")
+    rows = [("baseline: same batches to an HTTP sink that only reads the body", total, sink_s),
+            ("collected: batches POSTed to `audit collect` (goal >= 20,000/s)", total, collect_s),
+            (f"shipped end to end: {args.logs} `audit ship` processes -> collector", total, ship_s)]
+    for name, n, s in rows:
+        print(f"{name:<62} {n:>8} {s:>8.2f} {n / s:>10,.0f}")
+    print(f"{'inclusion proofs (prove, signature checked), proofs/s':<62} {len(sample):>8} {prove_s:>8.2f} "
+          f"{len(sample) / prove_s:>10,.0f}")
+    print(f"{'check: whole store re-derived, all checkpoints verified':<62} {total:>8} {check_s:>8.2f} "
+          f"{total / check_s:>10,.0f}")
+
+
+if __name__ == "__main__":
+    main()
