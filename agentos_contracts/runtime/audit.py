@@ -70,6 +70,8 @@ class AuditLog:
         self._key = checkpoint_key
         self._clock = clock
         self._pending = 0
+        self._rows: list[tuple[int, bytes, str]] = []  # a batch's records, written at its commit
+        self._kept: list[tuple[int, bytes]] = []  # and their retained arguments
         self._mutex = threading.Lock()  # one append at a time, whichever thread calls
         row = conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         self.seq: int = row[0] if row else 0
@@ -115,23 +117,25 @@ class AuditLog:
     def _append(self, fields: dict[str, Any], retain_args: Any) -> Appended:
         seq = self.seq + 1
         event_id = os.urandom(16).hex()  # 128 random bits, as a UUID4 has (less its fixed bits)
-        record = dict(fields)
-        record.update(seq=seq, prev=self.head, event_id=event_id,
-                      occurred_at=record.get("occurred_at") or chain.format_time_ns(self._clock()))
+        record = {**fields, "seq": seq, "prev": self.head, "event_id": event_id,
+                  "occurred_at": fields.get("occurred_at") or chain.format_time_ns(self._clock())}
         body, digest = chain.seal_record(record)
-        if self._pending == 0:
+        kept = canonicalize(retain_args) if retain_args is not None else None  # refused before anything moves
+        if self.durability == "batched":
+            # held until the batch commits, then written in one statement: a batched record is
+            # acknowledged only at its commit either way, and a failed commit loses the batch either way
+            self._rows.append((seq, body, digest))
+            if kept is not None:
+                self._kept.append((seq, kept))
+        else:
             self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._conn.execute("INSERT INTO records (seq, body, hash) VALUES (?, ?, ?)", (seq, body, digest))
-            if retain_args is not None:
-                self._conn.execute("INSERT INTO retained_args (seq, args) VALUES (?, ?)",
-                                   (seq, canonicalize(retain_args)))
-        except BaseException:
-            self._conn.execute("ROLLBACK")  # the whole uncommitted batch goes; reread the head
-            self._pending = 0
-            row = self._conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
-            self.seq, self.head = (row[0], row[1]) if row else (0, chain.genesis(self.log_id))
-            raise
+            try:
+                self._conn.execute("INSERT INTO records (seq, body, hash) VALUES (?, ?, ?)", (seq, body, digest))
+                if kept is not None:
+                    self._conn.execute("INSERT INTO retained_args (seq, args) VALUES (?, ?)", (seq, kept))
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
         self.seq, self.head = seq, digest
         self._pending += 1
         if self.durability == "durable" or self._pending >= self._batch_size:
@@ -146,13 +150,32 @@ class AuditLog:
     def _flush(self) -> None:
         if self._pending == 0:
             return
-        envelope = self._checkpoint_envelope() if self._key is not None else None
-        if envelope is not None:
-            self._conn.execute("INSERT OR REPLACE INTO checkpoints (seq, envelope) VALUES (?, ?)", (self.seq, envelope))
-        self._conn.execute("COMMIT")
+        try:
+            if self._rows:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany("INSERT INTO records (seq, body, hash) VALUES (?, ?, ?)", self._rows)
+                if self._kept:
+                    self._conn.executemany("INSERT INTO retained_args (seq, args) VALUES (?, ?)", self._kept)
+            envelope = self._checkpoint_envelope() if self._key is not None else None
+            if envelope is not None:
+                self._conn.execute("INSERT OR REPLACE INTO checkpoints (seq, envelope) VALUES (?, ?)",
+                                   (self.seq, envelope))
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._rollback()  # the whole uncommitted batch goes; the head is what the file holds
+            raise
+        finally:
+            self._rows, self._kept = [], []
         self._pending = 0
         if envelope is not None:
             _write_sidecar(checkpoint_path(self.path), envelope)
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+        self._pending = 0
+        row = self._conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        self.seq, self.head = (row[0], row[1]) if row else (0, chain.genesis(self.log_id))
 
     def close(self) -> None:
         try:

@@ -23,6 +23,7 @@ ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z][A-Za-z0-9_-]*)*")
 CEILING_RULE = "contract:capabilities"
 CONSENT_RULE = "contract:consent_for"
 STEP_RULE = "step:{}:capabilities"
+MAX_NAMES = 4096  # bound on remembered well-formed action names
 STAGES = ("ceiling", "policy", "schema", "budget", "error")
 
 
@@ -90,7 +91,7 @@ class Targets:
 
 
 def args_digest(args: Mapping[str, Any]) -> str:
-    return canonical_digest(dict(args))
+    return canonical_digest(args if args.__class__ is dict else dict(args))  # canonicalize never mutates
 
 
 class StepCeiling:
@@ -124,6 +125,7 @@ class Authorizer:
         self.policy = policy
         self.tools = tools
         self.budgets = budgets
+        self._names: set[str] = set()
 
     def decide(self, action: str, context: Mapping[str, Any], args: Mapping[str, Any], *,
                step: str | None = None, consent_for: Sequence[str] = (), tokens: Any = 0, cost: Any = 0,
@@ -138,8 +140,11 @@ class Authorizer:
                             stage="error", action=str(action), args_digest="")
         try:
             stage = "ceiling"
-            if not isinstance(action, str) or not ACTION.fullmatch(action):
-                return self._deny("malformed action name", stage, action, digest_text)
+            if action.__class__ is not str or action not in self._names:
+                if not isinstance(action, str) or not ACTION.fullmatch(action):
+                    return self._deny("malformed action name", stage, action, digest_text)
+                if len(self._names) < MAX_NAMES:  # well-formed names seen, so the pattern runs once per name
+                    self._names.add(action)
             outside = self.outside(action, step)
             if outside is not None:
                 return self._deny(outside[1], stage, action, digest_text, outside[0])
@@ -190,7 +195,9 @@ class Authorizer:
         return step is not None and self.steps[step].consent.matches(action)
 
     def _policy(self, action: str, context: Mapping[str, Any], args: Mapping[str, Any]) -> tuple[str, tuple[str, ...], str]:
-        if not isinstance(context, Mapping) or not isinstance(args, Mapping):
+        # exact dicts first: an isinstance check against typing's Mapping costs microseconds
+        if not (context.__class__ is dict or isinstance(context, Mapping)) \
+                or not (args.__class__ is dict or isinstance(args, Mapping)):
             return "deny", (), "request context and arguments must be JSON objects"
         if self.policy is None:  # no policy named: each capability allowed, consent_for needs consent
             if self._consent.matches(action):

@@ -100,10 +100,14 @@ class Budgets:
         if not self.limits:
             return None
         now = self._clock() if at is None else at
-        ask = {"calls": amount_of(calls), "tokens": amount_of(tokens), "cost": amount_of(cost)}
-        for metric, want in ask.items():  # a negative ask would make `used + want` fit an exhausted limit
-            if want < 0:
-                return f"a request cannot ask a negative amount of {metric}"
+        if calls.__class__ is int and tokens.__class__ is int and cost.__class__ is int \
+                and calls >= 0 and tokens >= 0 and cost >= 0:  # the common ask: nothing to convert or refuse
+            ask = {"calls": calls, "tokens": tokens, "cost": cost}
+        else:
+            ask = {"calls": amount_of(calls), "tokens": amount_of(tokens), "cost": amount_of(cost)}
+            for metric, want in ask.items():  # a negative ask would make `used + want` fit an exhausted limit
+                if want < 0:
+                    return f"a request cannot ask a negative amount of {metric}"
         for lim in self.limits:
             used = self._used(lim, now)
             want = ask[lim.metric]

@@ -16,7 +16,9 @@ from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from agentos_contracts.seal.canonical import CanonicalError, canonicalize, canonical_digest, sha256_digest
+from agentos_contracts.seal.canonical import (
+    CanonicalError, canonical_digest, canonicalize, canonicalize_object, sha256_digest,
+)
 
 FORMAT = "agentos-audit/1"
 # the record schema: 1 = records before `schema_version` and `span_id` (they still verify), 2 = now
@@ -52,6 +54,7 @@ DECISION_TYPES = frozenset({"tool.allowed", "tool.denied", "constraint.failed", 
 
 
 _HEADER = frozenset(HEADER_FIELDS)
+_ALLOWED = frozenset(CHAIN_FIELDS) | _HEADER | OPTIONAL_FIELDS
 
 
 class RecordError(ValueError):
@@ -65,13 +68,13 @@ def genesis(log_id: str) -> str:
 
 def seal_record(fields: Mapping[str, Any]) -> tuple[bytes, str]:
     """Canonical bytes and hash of a complete record; refuses unknown fields and raw arguments."""
-    unknown = set(fields) - set(CHAIN_FIELDS) - set(HEADER_FIELDS) - OPTIONAL_FIELDS
+    unknown = fields.keys() - _ALLOWED
     if unknown:
         raise RecordError(f"unknown audit field(s): {', '.join(sorted(unknown))}")
     if fields.get("type") not in EVENT_TYPES:
         raise RecordError(f"unknown audit event type `{fields.get('type')}`")
     try:
-        body = canonicalize({k: v for k, v in fields.items() if v is not None or k in _HEADER})
+        body = canonicalize_object(dict(fields) if fields.__class__ is not dict else fields, _HEADER)
     except CanonicalError as exc:
         raise RecordError(f"audit record has no canonical form: {exc}") from None
     return body, sha256_digest(body)

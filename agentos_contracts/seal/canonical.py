@@ -50,6 +50,46 @@ def canonicalize(value: Any) -> bytes:
         raise CanonicalError(f"string holds a lone surrogate at offset {exc.start}") from None
 
 
+def canonicalize_object(fields: dict[str, Any], keep_null: frozenset[str] = frozenset()) -> bytes:
+    """``canonicalize`` of ``fields`` without its null members (except those in ``keep_null``).
+
+    The same bytes as ``canonicalize({k: v for k, v in fields.items() if v is not None or
+    k in keep_null})``, built in one pass: audit records are flat objects of ASCII field
+    names with mostly string values, and copying each record and dispatching on every
+    string member cost a third of its canonical form.
+    """
+    keys = [k for k, v in fields.items() if v is not None or k in keep_null]
+    try:
+        plain = "".join(keys).isascii()
+    except TypeError:
+        plain = False
+    if not plain:  # non-string or non-ASCII keys: the general path sorts and reports them
+        return canonicalize({k: fields[k] for k in keys})
+    keys.sort()
+    out: list[str] = []
+    sep = "{"
+    for key in keys:
+        value = fields[key]
+        out.append(sep)
+        out.append(_quote(key))
+        out.append(":")
+        if type(value) is str:
+            out.append(_quote(value))
+        else:
+            try:
+                _emit(value, out)
+            except CanonicalError as exc:
+                exc.path.insert(0, key.replace("~", "~0").replace("/", "~1"))
+                raise
+        sep = ","
+    out.append("}" if sep == "," else "{}")
+    text = "".join(out)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalError(f"string holds a lone surrogate at offset {exc.start}") from None
+
+
 def sha256_digest(data: bytes) -> str:
     """``sha256:<hex>``: the one digest spelling used in manifests, compiled policies and audit records."""
     return "sha256:" + hashlib.sha256(data).hexdigest()

@@ -16,6 +16,7 @@ from agentos_contracts.seal.canonical import (
     CanonicalError,
     canonical_digest,
     canonicalize,
+    canonicalize_object,
     json_int,
     number_text,
     sha256_digest,
@@ -241,3 +242,30 @@ def test_subclasses_of_json_types_use_their_base_form() -> None:
 
     doc = collections.OrderedDict([("b", Level.HIGH), ("a", Mode.STRICT)])
     assert canonicalize(doc) == b'{"a":"strict","b":3}'
+
+
+_NULLABLE = st.dictionaries(
+    st.text() | st.sampled_from(["type", "tenant", "a/b~c", "\ue000", "\U0001f600"]),
+    st.none() | st.booleans() | st.integers(-2**60, 2**60) | st.floats() | st.text()
+    | st.lists(st.text() | st.integers(-10, 10), max_size=3) | st.dictionaries(st.text(), st.none() | st.text(), max_size=3),
+    max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NULLABLE, st.frozensets(st.sampled_from(["type", "tenant", "a"])))
+def test_canonicalize_object_is_canonicalize_without_nulls(fields: dict, keep: frozenset) -> None:
+    """The audit record path drops null members in one pass; its bytes (or its refusal) are canonicalize's."""
+    def outcome(make):
+        try:
+            return make()
+        except CanonicalError as exc:
+            return str(exc)
+
+    dropped = {k: v for k, v in fields.items() if v is not None or k in keep}
+    assert outcome(lambda: canonicalize_object(fields, keep)) == outcome(lambda: canonicalize(dropped))
+
+
+def test_canonicalize_object_names_the_bad_member() -> None:
+    with pytest.raises(CanonicalError, match=r"at `/context/x`"):
+        canonicalize_object({"context": {"x": float("nan")}, "type": None}, frozenset({"type"}))
+    assert canonicalize_object({"b": None, "a": "é", "type": None}, frozenset({"type"})) == '{"a":"é","type":null}'.encode()
