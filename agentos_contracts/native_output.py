@@ -89,16 +89,36 @@ def _restore(saved: tuple[int, int] | None) -> None:
 @contextmanager
 def contained() -> Iterator[None]:
     """Run a native call with descriptors 1 (and 2 unless verbose) diverted; restore them after."""
-    global _depth, _saved
-    with _lock:
-        if _depth == 0:
-            _saved = _divert()
-        _depth += 1
+    global _depth, _saved, _switching
+    _switching = True  # a wall-clock alarm must not land between dup2 calls (see in_transition)
+    try:
+        with _lock:
+            if _depth == 0:
+                _saved = _divert()
+            _depth += 1
+    finally:
+        _switching = False
     try:
         yield
     finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                saved, _saved = _saved, None
-                _restore(saved)
+        _switching = True
+        try:
+            with _lock:
+                _depth -= 1
+                if _depth == 0:
+                    saved, _saved = _saved, None
+                    _restore(saved)
+        finally:
+            _switching = False
+
+
+_switching = False
+
+
+def in_transition() -> bool:
+    """Whether descriptors are being diverted or restored right now.
+
+    A signal handler that raises (``sched --time-limit``'s alarm) must wait while this is
+    true: an exception between two ``dup2`` calls would leave standard output diverted.
+    """
+    return _switching
