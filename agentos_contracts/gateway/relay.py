@@ -26,7 +26,7 @@ import anyio.to_thread
 from agentos_contracts.gateway import pinning
 from agentos_contracts.gateway.context import ContextSource
 from agentos_contracts.gateway.upstream import Upstream, UpstreamError
-from agentos_contracts.runtime.authorize import Decision
+from agentos_contracts.runtime.authorize import Decision, args_digest
 from agentos_contracts.runtime.consent import Approval, ConsentRequest, call_digest
 from agentos_contracts.runtime.engine import Runtime
 from agentos_contracts.runtime.results import check_tool_result
@@ -34,6 +34,8 @@ from agentos_contracts.runtime.telemetry import decision_attributes
 
 CONSENT_KEY = "agentos.consent"
 CONSENT_TTL_NS = 300 * 1_000_000_000
+HANDOVER_TTL_NS = 30 * 1_000_000_000  # a decision handed to the SDK's loop is used at once or not at all
+HANDOVER_MAX = 1024
 _asker: ContextVar[Callable[[ConsentRequest], Any] | None] = ContextVar("agentos_gateway_asker", default=None)
 
 
@@ -98,6 +100,7 @@ class Relay:
         self.status: dict[str, pinning.PinStatus] = {}
         self._book = pinning.PinBook()
         self._pending: dict[str, tuple[str, int]] = {}  # consent token -> (call digest, expiry ns)
+        self._handed: dict[Any, tuple[Decision, int]] = {}  # JSON-RPC id -> (consent decision, expiry ns)
 
     # --- discovery and pins --------------------------------------------------------------------
 
@@ -166,18 +169,22 @@ class Relay:
     # --- tools/call ------------------------------------------------------------------------------
 
     async def call_tool(self, action: str, args: Any, channel: ConsentChannel,
-                        span_attributes: Mapping[str, Any] | None = None) -> dict[str, Any] | NeedsInput:
+                        span_attributes: Mapping[str, Any] | None = None,
+                        decided: dict[str, Any] | Decision | None = None) -> dict[str, Any] | NeedsInput:
+        """One call, decided here or already by :meth:`decide` (``decided``: each call is decided once)."""
         attrs = {"mcp.method.name": "tools/call", "agentos.manifest.digest": self.rt.digest,
                  "gen_ai.agent.name": self.rt.manifest.name, **(span_attributes or {})}
         with self.rt.telemetry.tool_span(str(action), attrs) as span:
-            out = await self._call(str(action), args, channel, span)
+            out = await self._call(str(action), args, channel, span, decided)
             if isinstance(out, dict) and out.get("isError"):
                 span.set_attribute("error.type", str(out.get("_agentos_error", "tool_error")))
             if isinstance(out, dict):
                 out.pop("_agentos_error", None)
             return out
 
-    async def _call(self, action: str, args: Any, channel: ConsentChannel, span: Any) -> dict[str, Any] | NeedsInput:
+    def decide(self, action: str, args: Any) -> dict[str, Any] | Decision:
+        """The gateway's refusal (a tool result) or the runtime's decision, recorded either way; nothing is
+        forwarded yet. Synchronous, so a caller can decide a message in the order it arrived."""
         context = self.context.current()
         refusal: tuple[str, str] | None = None
         if isinstance(context, str):
@@ -190,7 +197,35 @@ class Relay:
             if not (self.monitor and code not in ("AC804", "AC803", "AC812")):
                 return {**error_result(f"denied by agentos [{code}]: {reason}"), "_agentos_error": code}
             self.rt.record("monitor.forwarded", action=action, decision="deny", reason=reason, error=code)
-        decision = self.rt.authorize(action, context if isinstance(context, dict) else {}, args)
+        return self.rt.authorize(action, context if isinstance(context, dict) else {}, args)
+
+    def hand_over(self, request_id: Any, decision: Decision) -> None:
+        """Keep a ``consent`` decision for the SDK's loop, which asks the person for request ``request_id``."""
+        now = time.time_ns()
+        if len(self._handed) >= HANDOVER_MAX:
+            self._handed = {k: v for k, v in self._handed.items() if v[1] > now}
+            while len(self._handed) >= HANDOVER_MAX:
+                del self._handed[next(iter(self._handed))]
+        self._handed[(type(request_id), request_id)] = (decision, now + HANDOVER_TTL_NS)
+
+    def handed_over(self, request_id: Any, action: str, args: Any) -> Decision | None:
+        """The decision kept for request ``request_id``, if it was made for exactly this action and these arguments."""
+        entry = self._handed.pop((type(request_id), request_id), None) if self._handed else None
+        if entry is None:
+            return None
+        decision, expires = entry
+        try:
+            same = decision.action == action and decision.args_digest == args_digest(args)
+        except Exception:
+            same = False
+        return decision if same and time.time_ns() < expires else None
+
+    async def _call(self, action: str, args: Any, channel: ConsentChannel, span: Any,
+                    decided: dict[str, Any] | Decision | None) -> dict[str, Any] | NeedsInput:
+        outcome = decided if decided is not None else self.decide(action, args)
+        if isinstance(outcome, dict):
+            return outcome
+        decision = outcome
         if decision.effect == "consent" and not self.monitor:
             if channel.defers:
                 return self._defer(decision, args)
