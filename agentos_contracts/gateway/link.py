@@ -227,7 +227,8 @@ class StdioLink:
             await self._drain()
             raw = await future
         except BaseException:
-            if not future.done():  # abandoned (timed out or cancelled): the courtesy cancel the SDK sends too
+            if future.cancelled() or not future.done():  # abandoned (timed out or cancelled): the courtesy
+                # cancel the SDK's session sends too (a cancelled wait cancels the future with it)
                 self._cancel(rid)
             raise
         finally:
