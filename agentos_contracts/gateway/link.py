@@ -210,28 +210,31 @@ class StdioLink:
             return True
         return self.envelope is not None and self.envelope.get(types.PROTOCOL_VERSION_META_KEY) == version
 
-    async def request(self, method: str, params: dict[str, Any], version: str) -> dict[str, Any]:
+    async def request(self, method: str, params: dict[str, Any], version: str, timeout_s: float) -> dict[str, Any]:
         """Send one request as the session would at ``version``; its raw result, checked as the session checks it.
 
         Raises ``MCPError`` (an error reply, or ``CONNECTION_CLOSED``), :class:`MalformedReply`,
-        or pydantic's ``ValidationError`` (a result that does not conform to ``version``)."""
+        pydantic's ``ValidationError`` (a result that does not conform to ``version``), or
+        ``TimeoutError`` after ``timeout_s`` (a timer on the loop: cheaper than a cancel scope per call)."""
         meta: dict[str, Any] = dict(self.envelope or {}) if version in MODERN_PROTOCOL_VERSIONS else {}
         _inject_trace_context(meta)
         if meta:
             params = {**params, "_meta": meta}
         rid = f"{ID_PREFIX}{next(self._ids)}"
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        timer = loop.call_later(timeout_s, _expire, future)
         self._pending[rid] = future
         try:
             self._send(_dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
             await self._drain()
             raw = await future
-        except BaseException:
-            if future.cancelled() or not future.done():  # abandoned (timed out or cancelled): the courtesy
-                # cancel the SDK's session sends too (a cancelled wait cancels the future with it)
-                self._cancel(rid)
+        except BaseException as exc:
+            if isinstance(exc, TimeoutError) or future.cancelled() or not future.done():
+                self._cancel(rid)  # abandoned: the courtesy cancel the SDK's session sends too
             raise
         finally:
+            timer.cancel()
             self._pending.pop(rid, None)
         return checked_result(method, version, raw)
 
@@ -241,6 +244,11 @@ class StdioLink:
                                "params": {"requestId": rid, "reason": "the gateway stopped waiting"}}))
         except MCPError:
             pass
+
+
+def _expire(future: asyncio.Future[dict[str, Any]]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 def checked_result(method: str, version: str, raw: dict[str, Any]) -> dict[str, Any]:

@@ -190,12 +190,17 @@ class Upstream:
         self.tools = tools
         await self._on_change(self)
 
-    async def request(self, call: Callable[[Client], Awaitable[Any]], timeout_s: float, what: str) -> Any:
-        """Run one request on the session; every failure becomes an :class:`UpstreamError` with a clear message."""
-        client = await self.wait_ready(min(timeout_s, RESTART_WAIT_S))
+    async def request(self, call: Callable[[Client], Awaitable[Any]], timeout_s: float, what: str, *,
+                      timed: bool = True) -> Any:
+        """Run one request on the session; every failure becomes an :class:`UpstreamError` with a clear message.
+
+        ``timed=False``: ``call`` keeps the time itself and raises ``TimeoutError`` when it runs out."""
+        client = self._client or await self.wait_ready(min(timeout_s, RESTART_WAIT_S))
         if client is None:
             raise UpstreamError(f"upstream `{self.prefix}` is not available (restarting after a failure)")
         try:
+            if not timed:
+                return await call(client)
             with anyio.fail_after(timeout_s):
                 return await call(client)
         except TimeoutError:
@@ -212,14 +217,20 @@ class Upstream:
 
     async def call_tool(self, tool: str, arguments: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """``tools/call`` on the upstream; the result in wire form, unchecked (the gateway checks it)."""
-        async def send(client: Client) -> Any:
-            link, version = self._link, client.session.protocol_version
-            if link is not None and version is not None and link.ready(version):
-                return await link.request("tools/call", {"name": tool, "arguments": arguments}, version)
-            request = types.CallToolRequest(params=types.CallToolRequestParams(name=tool, arguments=arguments))
-            return await client.session.send_request(request, RAW_RESULT, request_read_timeout_seconds=timeout_s)
+        client, link, what = self._client, self._link, f"`tools/call {tool}`"
+        version = client.session.protocol_version if client is not None else None
+        if link is not None and link.ready(version):
+            async def direct(client: Client) -> Any:
+                assert link is not None and version is not None
+                return await link.request("tools/call", {"name": tool, "arguments": arguments}, version, timeout_s)
 
-        result = await self.request(send, timeout_s, f"`tools/call {tool}`")
+            result = await self.request(direct, timeout_s, what, timed=False)
+        else:
+            async def send(client: Client) -> Any:
+                request = types.CallToolRequest(params=types.CallToolRequestParams(name=tool, arguments=arguments))
+                return await client.session.send_request(request, RAW_RESULT, request_read_timeout_seconds=timeout_s)
+
+            result = await self.request(send, timeout_s, what)
         if not isinstance(result, dict) or result.get("resultType", "complete") != "complete":
             raise UpstreamError(f"upstream `{self.prefix}` answered `tools/call {tool}` with a result that is not a "
                                 "tool result (it may need input the gateway cannot relay)")
