@@ -145,9 +145,10 @@ class FastPath:
 
     async def _answer(self, message: dict[str, Any], version: str, outcome: dict[str, Any] | Decision) -> None:
         params = message["params"]
+        later: list[Callable[[], None]] = []  # the outcome's audit records, appended once the reply is out
         try:
             out = await self.relay.call_tool(params["name"], params.get("arguments") or {}, _NoConsentHere(),
-                                             decided=outcome)
+                                             decided=outcome, later=later)
             result = out if not isinstance(out, NeedsInput) else {
                 "content": [{"type": "text", "text": "denied by agentos: consent could not be asked"}],
                 "isError": True}
@@ -158,7 +159,11 @@ class FastPath:
         except Exception as exc:  # never silence a request: answer with a JSON-RPC error
             reply = {"jsonrpc": "2.0", "id": message["id"],
                      "error": {"code": -32603, "message": f"internal error ({type(exc).__name__})"}}
-        self._send(json.dumps(reply, ensure_ascii=False, separators=(",", ":")) + "\n")
+        try:
+            self._send(json.dumps(reply, ensure_ascii=False, separators=(",", ":")) + "\n")
+        finally:
+            for append in later:
+                append()
 
     def _shape(self, version: str, result: dict[str, Any]) -> dict[str, Any]:
         """What the SDK's runner would put on the wire for this result at this version."""

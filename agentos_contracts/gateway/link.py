@@ -38,7 +38,9 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.message import SessionMessage
 from mcp_types import methods as surface
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from opentelemetry.baggage import get_all as get_all_baggage
 from opentelemetry.propagate import inject
+from opentelemetry.trace import get_current_span
 from pydantic import BaseModel, ValidationError
 
 ID_PREFIX = "agentos-gw-"
@@ -317,5 +319,7 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def _inject_trace_context(meta: dict[str, Any]) -> None:
-    """W3C trace context into ``_meta``, as the SDK's dispatcher does (nothing unless a span is current)."""
-    inject(meta)
+    """W3C trace context into ``_meta``, as the SDK's dispatcher does; without a current span or baggage
+    there is nothing to carry, and asking the propagators to find that out costs more than the check."""
+    if get_current_span().get_span_context().is_valid or get_all_baggage():
+        inject(meta)

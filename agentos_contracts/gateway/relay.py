@@ -16,6 +16,7 @@ import json
 import time
 import uuid
 from contextvars import ContextVar
+from functools import partial
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
@@ -170,12 +171,17 @@ class Relay:
 
     async def call_tool(self, action: str, args: Any, channel: ConsentChannel,
                         span_attributes: Mapping[str, Any] | None = None,
-                        decided: dict[str, Any] | Decision | None = None) -> dict[str, Any] | NeedsInput:
-        """One call, decided here or already by :meth:`decide` (``decided``: each call is decided once)."""
+                        decided: dict[str, Any] | Decision | None = None,
+                        later: list[Callable[[], None]] | None = None) -> dict[str, Any] | NeedsInput:
+        """One call, decided here or already by :meth:`decide` (``decided``: each call is decided once).
+
+        With ``later``, the records of the call's outcome (``tool.completed``, ``tool.failed``,
+        ``result.withheld``) are appended to it instead of written: the caller writes them right after
+        it has sent the result, so the client does not wait for the audit append."""
         attrs = {"mcp.method.name": "tools/call", "agentos.manifest.digest": self.rt.digest,
                  "gen_ai.agent.name": self.rt.manifest.name, **(span_attributes or {})}
         with self.rt.telemetry.tool_span(str(action), attrs) as span:
-            out = await self._call(str(action), args, channel, span, decided)
+            out = await self._call(str(action), args, channel, span, decided, later)
             if isinstance(out, dict) and out.get("isError"):
                 span.set_attribute("error.type", str(out.get("_agentos_error", "tool_error")))
             if isinstance(out, dict):
@@ -221,7 +227,8 @@ class Relay:
         return decision if same and time.time_ns() < expires else None
 
     async def _call(self, action: str, args: Any, channel: ConsentChannel, span: Any,
-                    decided: dict[str, Any] | Decision | None) -> dict[str, Any] | NeedsInput:
+                    decided: dict[str, Any] | Decision | None,
+                    later: list[Callable[[], None]] | None) -> dict[str, Any] | NeedsInput:
         outcome = decided if decided is not None else self.decide(action, args)
         if isinstance(outcome, dict):
             return outcome
@@ -238,7 +245,7 @@ class Relay:
                 return {**error_result(denied_text(decision)), "_agentos_error": f"denied.{decision.stage}"}
             self.rt.record("monitor.forwarded", action=action, decision=decision.effect, stage=decision.stage,
                            rules=list(decision.rules), reason=decision.reason, args_digest=decision.args_digest or None)
-        return await self._forward(action, args, decision)
+        return await self._forward(action, args, decision, later)
 
     def _defer(self, decision: Decision, args: Mapping[str, Any]) -> NeedsInput:
         now = time.time_ns()
@@ -275,28 +282,35 @@ class Relay:
 
         return await anyio.to_thread.run_sync(gate)
 
-    async def _forward(self, action: str, args: Any, decision: Decision) -> dict[str, Any]:
+    async def _forward(self, action: str, args: Any, decision: Decision,
+                       later: list[Callable[[], None]] | None = None) -> dict[str, Any]:
         up, tool = self.split(action)
         digest = decision.args_digest or None
+
+        def record(type_: str, **fields: Any) -> None:
+            if later is None:
+                self.rt.record(type_, **fields)
+            else:
+                later.append(partial(self.rt.record, type_, **fields))
         if up is None:
             reason = f"no upstream serves `{action}`"
-            self.rt.record("tool.failed", action=action, args_digest=digest, outcome="error", error="AC804",
+            record("tool.failed", action=action, args_digest=digest, outcome="error", error="AC804",
                            reason=reason)
             return {**error_result(f"failed [AC804]: {reason}"), "_agentos_error": "AC804"}
         try:
             result = await up.call_tool(tool, args if isinstance(args, dict) else {}, self.timeout_s)
         except UpstreamError as exc:
-            self.rt.record("tool.failed", action=action, args_digest=digest, outcome="error", error="AC821",
+            record("tool.failed", action=action, args_digest=digest, outcome="error", error="AC821",
                            reason=str(exc))
             return {**error_result(f"failed [AC821]: {exc}"), "_agentos_error": "AC821"}
         problem = check_tool_result(self.rt.loaded, action, result)
         if problem is not None:
-            self.rt.record("result.withheld", action=action, args_digest=digest, outcome="withheld", error="AC820",
+            record("result.withheld", action=action, args_digest=digest, outcome="withheld", error="AC820",
                            reason=problem)
             if not self.monitor:
                 return {**error_result(f"result withheld by agentos [AC820]: {problem}"), "_agentos_error": "AC820"}
         outcome = "error" if result.get("isError") is True else "ok"
-        self.rt.record("tool.completed", action=action, args_digest=digest, outcome=outcome)
+        record("tool.completed", action=action, args_digest=digest, outcome=outcome)
         return result
 
 
