@@ -31,7 +31,7 @@ from agentos_contracts.runtime.authorize import Decision, args_digest
 from agentos_contracts.runtime.consent import Approval, ConsentRequest, call_digest
 from agentos_contracts.runtime.engine import Runtime
 from agentos_contracts.runtime.results import check_tool_result
-from agentos_contracts.runtime.telemetry import decision_attributes
+from agentos_contracts.runtime.telemetry import NO_SPAN, decision_attributes
 
 CONSENT_KEY = "agentos.consent"
 CONSENT_TTL_NS = 300 * 1_000_000_000
@@ -237,9 +237,11 @@ class Relay:
             if channel.defers:
                 return self._defer(decision, args)
             decision = await self._ask(decision, args, channel)
-        for key, value in decision_attributes(decision=decision.effect, rules=decision.rules, stage=decision.stage,
-                                              args_digest=decision.args_digest, reason=decision.reason).items():
-            span.set_attribute(key, value)
+        if span is not NO_SPAN:  # without a tracer there is nothing to set them on
+            for key, value in decision_attributes(decision=decision.effect, rules=decision.rules,
+                                                  stage=decision.stage, args_digest=decision.args_digest,
+                                                  reason=decision.reason).items():
+                span.set_attribute(key, value)
         if decision.effect != "allow":
             if not self.monitor:
                 return {**error_result(denied_text(decision)), "_agentos_error": f"denied.{decision.stage}"}
