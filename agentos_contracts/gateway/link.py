@@ -254,7 +254,8 @@ def _expire(future: asyncio.Future[dict[str, Any]]) -> None:
 
 
 def checked_result(method: str, version: str, raw: dict[str, Any]) -> dict[str, Any]:
-    """What the SDK's session returns for a raw result: validated against ``version``, later revisions' fields dropped."""
+    """What the SDK's session returns for a raw result: validated against ``version``, fields that only later
+    revisions define dropped."""
     ttl = raw.get("ttlMs")
     if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) and ttl < 0:
         raw["ttlMs"] = 0

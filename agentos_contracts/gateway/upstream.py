@@ -141,12 +141,12 @@ class Upstream:
             delay = min(delay * 2, BACKOFF_MAX_S)
 
     async def wait_ready(self, timeout_s: float) -> Client | None:
-        """The open session, waiting up to ``timeout_s`` for a (re)start; None if there is none."""
-        if self._client is not None:
-            return self._client
-        with anyio.move_on_after(timeout_s):
-            await self._ready.wait()
-        return self._client
+        """The open session once its tools are listed, waiting up to ``timeout_s`` for a (re)start; None if
+        there is none (a session still listing is not ready: its tools' pins are not known yet)."""
+        if not self._ready.is_set():
+            with anyio.move_on_after(timeout_s):
+                await self._ready.wait()
+        return self._client if self._ready.is_set() else None
 
     def _break(self) -> None:
         """Drop the session at once (no later call may use it) and let the supervisor reopen it."""
@@ -195,7 +195,7 @@ class Upstream:
         """Run one request on the session; every failure becomes an :class:`UpstreamError` with a clear message.
 
         ``timed=False``: ``call`` keeps the time itself and raises ``TimeoutError`` when it runs out."""
-        client = self._client or await self.wait_ready(min(timeout_s, RESTART_WAIT_S))
+        client = self._client if self._ready.is_set() else await self.wait_ready(min(timeout_s, RESTART_WAIT_S))
         if client is None:
             raise UpstreamError(f"upstream `{self.prefix}` is not available (restarting after a failure)")
         try:
