@@ -78,7 +78,8 @@ class Decision:
         return {"decision": self.effect, "rules": list(self.rules), "reason": self.reason, "stage": self.stage}
 
 
-_DECISION_SLOTS = tuple(Decision.__dict__[f].__set__ for f in ("effect", "rules", "reason", "stage", "action", "args_digest"))
+_DECISION_SLOTS = tuple(Decision.__dict__[f].__set__
+                        for f in ("effect", "rules", "reason", "stage", "action", "args_digest"))
 
 
 def target_matches(target: str, action: str) -> bool:
@@ -179,7 +180,8 @@ class Authorizer:
             if effect == "deny":
                 return Decision(effect="deny", rules=rules, reason=reason, stage=stage, action=action,
                                 args_digest=digest_text)
-            if effect == "allow" and (self._consent.matches(action) or (step is not None and self._step_consent(action, step))
+            if effect == "allow" and (self._consent.matches(action)
+                                      or (step is not None and self._step_consent(action, step))
                                       or (consent_for and any(target_matches(t, action) for t in consent_for))):
                 effect, rules, reason = "consent", (CONSENT_RULE,), f"`{action}` needs consent ({CONSENT_RULE})"
             stage = "schema"
