@@ -215,8 +215,10 @@ def _emit(value: Any, out: list[str]) -> None:
         # code-point order is UTF-16 order below U+D800 (see _sorted_keys), checked here without a call
         for key in sorted(value) if joined.isascii() or max(joined, default="") < "\ud800" else _sorted_keys(value):
             item = value[key]
-            if item.__class__ is str:  # the common leaf, written here rather than through a call
+            if item.__class__ is str:  # the common leaves, written here rather than through a call
                 out.append(sep + _quote(key) + ":" + _quote(item))
+            elif item is True or item is False or item is None:
+                out.append(sep + _quote(key) + (":true" if item is True else ":false" if item is False else ":null"))
             else:
                 out.append(sep + _quote(key) + ":")
                 try:
