@@ -25,6 +25,7 @@ CONSENT_RULE = "contract:consent_for"
 STEP_RULE = "step:{}:capabilities"
 MAX_NAMES = 4096  # bound on remembered well-formed action names
 STAGES = ("ceiling", "policy", "schema", "budget", "error")
+_UNBOUND: Any = object()  # marks an action with no bound tool in ``Authorizer.tools``
 
 
 class PolicyDecision(Protocol):
@@ -185,8 +186,10 @@ class Authorizer:
                                       or (consent_for and any(target_matches(t, action) for t in consent_for))):
                 effect, rules, reason = "consent", (CONSENT_RULE,), f"`{action}` needs consent ({CONSENT_RULE})"
             stage = "schema"
-            if action in self.tools:
-                problem = self._schema_problem(action, args)
+            validator = self.tools.get(action, _UNBOUND)
+            if validator is not _UNBOUND:
+                problem = validator.problem(args) if validator is not None \
+                    else f"no MCP input schema is known for bound tool `{action}`"
                 if problem is not None:
                     return self._deny(problem, stage, action, digest_text)
             elif action not in self.unchecked:  # reached through a glob only: no tool, no argument check
@@ -236,12 +239,6 @@ class Authorizer:
         if effect not in ("allow", "deny", "consent"):
             return "deny", tuple(decision.rules), f"policy returned unknown effect `{effect}`"
         return effect, tuple(decision.rules), decision.reason
-
-    def _schema_problem(self, action: str, args: Mapping[str, Any]) -> str | None:
-        validator = self.tools[action]
-        if validator is None:
-            return f"no MCP input schema is known for bound tool `{action}`"
-        return validator.problem(args)
 
     @staticmethod
     def _deny(reason: str, stage: str, action: str, digest_text: str, rules: tuple[str, ...] = ()) -> Decision:
