@@ -97,6 +97,8 @@ MAX_PLAN_KEYS = 64  # larger objects are planned afresh each time (records have 
 def _plan(fields: dict[str, Any], keep_null: frozenset[str]) -> Plan | None:
     """The sorted keys of ``fields`` with their quoted labels, or None unless all are ASCII strings."""
     names = tuple(fields)
+    if keep_null.__class__ is not frozenset:  # the cache key must be hashable (a set given by a caller)
+        keep_null = frozenset(keep_null)
     found = _PLANS.get((keep_null, names), _PLANS)
     if found is not _PLANS:
         return found  # type: ignore[return-value]
