@@ -185,7 +185,8 @@ class Watch:
             moved = None if breaker is None or (ok and not slow and breaker.state == CLOSED) \
                 else breaker.record(ok and not slow, self.now())
             rollback = self.canary.observe(ms, ok) if canary and self.canary is not None else None
-        self._changes(changes)
+        if changes:
+            self._changes(changes)
         if moved is not None:
             self._breaker_moved(unit, moved)
         if rollback is not None:
