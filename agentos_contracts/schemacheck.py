@@ -149,8 +149,14 @@ def _type(schema: dict[str, Any], refs: _Refs) -> list[Check]:
     names = [raw] if isinstance(raw, str) else raw
     if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in TYPES for n in names):
         return _UNSUPPORTED
+    if len(names) == 1 and names[0] in _CLASSES:  # one call per value for the plain types (hot in the runtime)
+        cls, failure = _CLASSES[names[0]], ((), "type")
+        return [lambda v: None if isinstance(v, cls) else failure]
     tests = tuple(TYPES[n] for n in names)
     return [_rule("type", tests[0] if len(tests) == 1 else lambda v: any(t(v) for t in tests))]
+
+
+_CLASSES: dict[str, type] = {"object": dict, "array": list, "string": str, "boolean": bool}  # as TYPES says
 
 
 def _object(schema: dict[str, Any], refs: _Refs) -> list[Check]:
@@ -181,8 +187,8 @@ def _object(schema: dict[str, Any], refs: _Refs) -> list[Check]:
         req = schema["required"]
         if not isinstance(req, list) or not all(isinstance(r, str) for r in req):
             return _UNSUPPORTED
-        needed = tuple(req)
-        out.append(_rule("required", lambda v: not isinstance(v, dict) or all(r in v for r in needed)))
+        needed = frozenset(req)  # a set comparison instead of a generator over the names
+        out.append(_rule("required", lambda v: not isinstance(v, dict) or v.keys() >= needed))
     if "propertyNames" in schema:
         names = _compile(schema["propertyNames"], refs)
         if names is None:

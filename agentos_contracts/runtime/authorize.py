@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from agentos_contracts.runtime.budgets import Budgets
-from agentos_contracts.seal.canonical import canonical_digest
+from agentos_contracts.seal.canonical import canonicalize, sha256_digest
 
 ACTION = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z][A-Za-z0-9_-]*)*")
 CEILING_RULE = "contract:capabilities"
@@ -25,6 +25,7 @@ CONSENT_RULE = "contract:consent_for"
 STEP_RULE = "step:{}:capabilities"
 MAX_NAMES = 4096  # bound on remembered well-formed action names
 STAGES = ("ceiling", "policy", "schema", "budget", "error")
+_UNBOUND: Any = object()  # marks an action with no bound tool in ``Authorizer.tools``
 
 
 class PolicyDecision(Protocol):
@@ -47,7 +48,7 @@ class ArgsValidator(Protocol):
     def problem(self, args: Mapping[str, Any]) -> str | None: ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class Decision:
     """What the runtime decided and which stage decided it; ``effect`` is allow, deny or consent."""
 
@@ -58,12 +59,28 @@ class Decision:
     action: str
     args_digest: str
 
+    def __init__(self, *, effect: str, rules: tuple[str, ...], reason: str, stage: str, action: str,
+                 args_digest: str) -> None:
+        # one per decision: the slots' own setters, a third cheaper than the frozen __init__'s
+        # object.__setattr__ calls; the instance stays frozen for everyone else
+        put = _DECISION_SLOTS
+        put[0](self, effect)
+        put[1](self, rules)
+        put[2](self, reason)
+        put[3](self, stage)
+        put[4](self, action)
+        put[5](self, args_digest)
+
     @property
     def allowed(self) -> bool:
         return self.effect == "allow"
 
     def to_json(self) -> dict[str, Any]:
         return {"decision": self.effect, "rules": list(self.rules), "reason": self.reason, "stage": self.stage}
+
+
+_DECISION_SLOTS = tuple(Decision.__dict__[f].__set__
+                        for f in ("effect", "rules", "reason", "stage", "action", "args_digest"))
 
 
 def target_matches(target: str, action: str) -> bool:
@@ -76,22 +93,33 @@ def target_matches(target: str, action: str) -> bool:
 
 
 class Targets:
-    """A target list compiled for lookup: exact names in a set, `name.*` prefixes, `*`."""
+    """A target list compiled for lookup: exact names in a set, `name.*` prefixes, `*`.
 
-    __slots__ = ("exact", "prefixes", "every", "targets")
+    Answers are remembered per action (up to ``MAX_NAMES``): the prefix scan is a
+    generator, about a microsecond, and a runtime sees the same few actions again and again.
+    """
+
+    __slots__ = ("exact", "prefixes", "every", "targets", "_seen")
 
     def __init__(self, targets: Sequence[str]) -> None:
         self.targets = tuple(targets)
         self.every = "*" in self.targets
         self.prefixes = tuple(t[:-1] for t in self.targets if t.endswith(".*"))
         self.exact = frozenset(t for t in self.targets if t != "*" and not t.endswith(".*"))
+        self._seen: dict[str, bool] = {}
 
     def matches(self, action: str) -> bool:
-        return self.every or action in self.exact or any(action.startswith(p) for p in self.prefixes)
+        found = self._seen.get(action) if action.__class__ is str else None
+        if found is not None:
+            return found
+        found = self.every or action in self.exact or any(action.startswith(p) for p in self.prefixes)
+        if action.__class__ is str and len(self._seen) < MAX_NAMES:
+            self._seen[action] = found
+        return found
 
 
 def args_digest(args: Mapping[str, Any]) -> str:
-    return canonical_digest(args if args.__class__ is dict else dict(args))  # canonicalize never mutates
+    return sha256_digest(canonicalize(args if args.__class__ is dict else dict(args)))  # canonicalize never mutates
 
 
 class StepCeiling:
@@ -153,12 +181,15 @@ class Authorizer:
             if effect == "deny":
                 return Decision(effect="deny", rules=rules, reason=reason, stage=stage, action=action,
                                 args_digest=digest_text)
-            if effect == "allow" and (self._consent.matches(action) or self._step_consent(action, step)
-                                      or any(target_matches(t, action) for t in consent_for)):
+            if effect == "allow" and (self._consent.matches(action)
+                                      or (step is not None and self._step_consent(action, step))
+                                      or (consent_for and any(target_matches(t, action) for t in consent_for))):
                 effect, rules, reason = "consent", (CONSENT_RULE,), f"`{action}` needs consent ({CONSENT_RULE})"
             stage = "schema"
-            if action in self.tools:
-                problem = self._schema_problem(action, args)
+            validator = self.tools.get(action, _UNBOUND)
+            if validator is not _UNBOUND:
+                problem = validator.problem(args) if validator is not None \
+                    else f"no MCP input schema is known for bound tool `{action}`"
                 if problem is not None:
                     return self._deny(problem, stage, action, digest_text)
             elif action not in self.unchecked:  # reached through a glob only: no tool, no argument check
@@ -208,12 +239,6 @@ class Authorizer:
         if effect not in ("allow", "deny", "consent"):
             return "deny", tuple(decision.rules), f"policy returned unknown effect `{effect}`"
         return effect, tuple(decision.rules), decision.reason
-
-    def _schema_problem(self, action: str, args: Mapping[str, Any]) -> str | None:
-        validator = self.tools[action]
-        if validator is None:
-            return f"no MCP input schema is known for bound tool `{action}`"
-        return validator.problem(args)
 
     @staticmethod
     def _deny(reason: str, stage: str, action: str, digest_text: str, rules: tuple[str, ...] = ()) -> Decision:

@@ -78,6 +78,8 @@ class Budgets:
         self._totals: dict[str, Amount] = {m: 0 for m in METRICS}
         # one sliding window per windowed limit: its events and their running sum
         self._windows: dict[str, _Window] = {lim.key: _Window() for lim in limits if lim.window_ns is not None}
+        # each limit compiled for check(): (limit, index of its metric in the ask, its window or None)
+        self._checks = tuple((lim, METRICS.index(lim.metric), self._windows.get(lim.key)) for lim in limits)
 
     @classmethod
     def from_manifest(cls, budgets: Mapping[str, Any] | None, clock: Callable[[], int] = time.time_ns) -> Budgets:
@@ -102,15 +104,16 @@ class Budgets:
         now = self._clock() if at is None else at
         if calls.__class__ is int and tokens.__class__ is int and cost.__class__ is int \
                 and calls >= 0 and tokens >= 0 and cost >= 0:  # the common ask: nothing to convert or refuse
-            ask = {"calls": calls, "tokens": tokens, "cost": cost}
+            ask: tuple[Amount, ...] = (calls, tokens, cost)  # in METRICS order
         else:
-            ask = {"calls": amount_of(calls), "tokens": amount_of(tokens), "cost": amount_of(cost)}
-            for metric, want in ask.items():  # a negative ask would make `used + want` fit an exhausted limit
+            ask = (amount_of(calls), amount_of(tokens), amount_of(cost))
+            for metric, want in zip(METRICS, ask):  # a negative ask would make `used + want` fit an exhausted limit
                 if want < 0:
                     return f"a request cannot ask a negative amount of {metric}"
-        for lim in self.limits:
-            used = self._used(lim, now)
-            want = ask[lim.metric]
+        totals = self._totals
+        for lim, index, window in self._checks:
+            used = totals[lim.metric] if window is None else window.since(now - lim.window_ns)  # type: ignore[operator]
+            want = ask[index]
             if used + want > lim.amount or (want == 0 and used >= lim.amount):
                 return (f"budget `{lim.key}` exhausted: {_num(used)} used of {_num(lim.amount)}"
                         + (f", this call asks {_num(want)}" if want else ""))
@@ -131,11 +134,6 @@ class Budgets:
     def usage(self) -> dict[str, str]:
         """Totals as exact decimal-or-fraction text, for records and reports."""
         return {m: _num(v) for m, v in self._totals.items()}
-
-    def _used(self, lim: Limit, now: int) -> Amount:
-        if lim.window_ns is None:
-            return self._totals[lim.metric]
-        return self._windows[lim.key].since(now - lim.window_ns)
 
 
 class _Window:

@@ -66,11 +66,19 @@ def genesis(log_id: str) -> str:
     return canonical_digest({"format": FORMAT, "log": log_id})
 
 
+_KNOWN_NAMES: set[tuple[str, ...]] = set()  # field-name sets already found allowed (a record's names repeat)
+MAX_KNOWN_NAMES = 1024
+
+
 def seal_record(fields: Mapping[str, Any]) -> tuple[bytes, str]:
     """Canonical bytes and hash of a complete record; refuses unknown fields and raw arguments."""
-    unknown = fields.keys() - _ALLOWED
-    if unknown:
-        raise RecordError(f"unknown audit field(s): {', '.join(sorted(unknown))}")
+    names = tuple(fields)
+    if names not in _KNOWN_NAMES:
+        unknown = fields.keys() - _ALLOWED
+        if unknown:
+            raise RecordError(f"unknown audit field(s): {', '.join(sorted(map(str, unknown)))}")
+        if len(_KNOWN_NAMES) < MAX_KNOWN_NAMES:
+            _KNOWN_NAMES.add(names)
     if fields.get("type") not in EVENT_TYPES:
         raise RecordError(f"unknown audit event type `{fields.get('type')}`")
     try:

@@ -11,11 +11,14 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator, TypeVar
 
 from agentos_contracts.runtime import chain
 from agentos_contracts.runtime.chain import Row
 from agentos_contracts.seal.canonical import CanonicalError, canonicalize
+
+
+_T = TypeVar("_T")
 
 
 class AuditError(Exception):
@@ -94,23 +97,39 @@ def _read_sqlite(given: Path) -> StoredLog:
         side = (sidecar.read_bytes(),) if sidecar.exists() else ()
     except OSError:
         side = ()
+
+    def read(conn: sqlite3.Connection) -> tuple[tuple[Row, ...], tuple[bytes, ...], dict[int, bytes]]:
+        rows = _rows(conn.execute("SELECT seq, body, hash FROM records ORDER BY seq"))
+        cps = tuple(_bytes(e) for (e,) in conn.execute("SELECT envelope FROM checkpoints ORDER BY seq"))
+        kept = {s: _bytes(a) for s, a in conn.execute("SELECT seq, args FROM retained_args")}
+        return rows, cps, kept
+
+    meta, (rows, cps, kept) = _snapshot(target, given, read)
+    return StoredLog(log_id=meta["log"], rows=rows, checkpoints=cps + side, retained_args=kept)
+
+
+def _snapshot(target: Path, shown: Path, read: Callable[[sqlite3.Connection], _T]) -> tuple[dict[str, str], _T]:
+    """The log's ``meta`` and what ``read`` takes from it, in one read-only transaction (one writer
+    commit's state); any SQLite error, or a database that is not an audit log, is an AuditError."""
     try:
         conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, isolation_level=None)
         try:
             conn.execute("BEGIN")
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            rows = tuple(Row(position=s if isinstance(s, int) else None, body=_bytes(b), hash=str(h))
-                         for s, b, h in conn.execute("SELECT seq, body, hash FROM records ORDER BY seq"))
-            cps = tuple(_bytes(e) for (e,) in conn.execute("SELECT envelope FROM checkpoints ORDER BY seq"))
-            kept = {s: _bytes(a) for s, a in conn.execute("SELECT seq, args FROM retained_args")}
+            found = read(conn)
             conn.execute("COMMIT")
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise AuditError(f"`{given}` is not a readable audit log: {exc}") from None
+        raise AuditError(f"`{shown}` is not a readable audit log: {exc}") from None
     if meta.get("format") != chain.FORMAT or "log" not in meta:
-        raise AuditError(f"`{given}` is not an audit log of format {chain.FORMAT}")
-    return StoredLog(log_id=meta["log"], rows=rows, checkpoints=cps + side, retained_args=kept)
+        raise AuditError(f"`{shown}` is not an audit log of format {chain.FORMAT}")
+    return meta, found
+
+
+def _rows(cursor: Iterable[tuple[Any, Any, Any]]) -> tuple[Row, ...]:
+    """Stored rows exactly as written (a position that is not an integer reads as none: a tamper)."""
+    return tuple(Row(position=s if isinstance(s, int) else None, body=_bytes(b), hash=str(h)) for s, b, h in cursor)
 
 
 def _bytes(value: object) -> bytes:
@@ -213,22 +232,15 @@ def read_after(path: str | Path, after_seq: int, limit: int, *, after_checkpoint
     (a tampered row is shipped as it is, so the receiver sees what verification would).
     """
     target = Path(path)
-    try:
-        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, isolation_level=None)
-        try:
-            conn.execute("BEGIN")  # one snapshot: records and checkpoints as one writer commit left them
-            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            first = conn.execute("SELECT body FROM records ORDER BY seq LIMIT 1").fetchone()
-            rows = tuple(Row(position=s if isinstance(s, int) else None, body=_bytes(b), hash=str(h))
-                         for s, b, h in conn.execute("SELECT seq, body, hash FROM records WHERE seq > ? "
-                                                     "ORDER BY seq LIMIT ?", (after_seq, limit)))
-            cps = tuple((int(s), _bytes(e)) for s, e in conn.execute(
-                "SELECT seq, envelope FROM checkpoints WHERE seq > ? ORDER BY seq", (after_checkpoint,)))
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        raise AuditError(f"`{target}` is not a readable audit log: {exc}") from None
-    if meta.get("format") != chain.FORMAT or "log" not in meta:
-        raise AuditError(f"`{target}` is not an audit log of format {chain.FORMAT}")
+
+    def read(conn: sqlite3.Connection) -> tuple[Any, tuple[Row, ...], tuple[tuple[int, bytes], ...]]:
+        first = conn.execute("SELECT body FROM records ORDER BY seq LIMIT 1").fetchone()
+        rows = _rows(conn.execute("SELECT seq, body, hash FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
+                                  (after_seq, limit)))
+        cps = tuple((int(s), _bytes(e)) for s, e in conn.execute(
+            "SELECT seq, envelope FROM checkpoints WHERE seq > ? ORDER BY seq", (after_checkpoint,)))
+        return first, rows, cps
+
+    meta, (first, rows, cps) = _snapshot(target, target, read)
     return LogSlice(log_id=meta["log"], meta=meta, first_record=_bytes(first[0]) if first else None,
                     rows=rows, checkpoints=cps)

@@ -181,9 +181,12 @@ class Watch:
         with self._lock:
             changes = self.monitor.call(unit, ms, tokens)
             breaker = self.breakers.get(unit)
-            moved = breaker.record(ok and not slow, self.now()) if breaker is not None else None
+            # a closed breaker ignores successes (Breaker.record): no clock read for the common call
+            moved = None if breaker is None or (ok and not slow and breaker.state == CLOSED) \
+                else breaker.record(ok and not slow, self.now())
             rollback = self.canary.observe(ms, ok) if canary and self.canary is not None else None
-        self._changes(changes)
+        if changes:
+            self._changes(changes)
         if moved is not None:
             self._breaker_moved(unit, moved)
         if rollback is not None:
@@ -237,10 +240,12 @@ class Watch:
     # --- timed units: model calls, turns, jobs -------------------------------------------------------
 
     def release(self, unit: str) -> None:
+        """A call that was allowed but did not run gives back its half-open probe slot."""
+        breaker = self.breakers.get(unit)
+        if breaker is None or breaker.state != HALF_OPEN:  # only a half-open breaker counts slots; both other
+            return  # states start the count afresh when they move to half-open, so nothing is lost unlocked
         with self._lock:
-            breaker = self.breakers.get(unit)
-            if breaker is not None:
-                breaker.release()
+            breaker.release()
 
     def run(self, action: str, run: Callable[[], Any], reauthorize: Callable[[], bool],
             failed: Callable[[Exception], None]) -> Any:

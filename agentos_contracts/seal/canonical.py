@@ -54,40 +54,62 @@ def canonicalize_object(fields: dict[str, Any], keep_null: frozenset[str] = froz
     """``canonicalize`` of ``fields`` without its null members (except those in ``keep_null``).
 
     The same bytes as ``canonicalize({k: v for k, v in fields.items() if v is not None or
-    k in keep_null})``, built in one pass: audit records are flat objects of ASCII field
-    names with mostly string values, and copying each record and dispatching on every
-    string member cost a third of its canonical form.
+    k in keep_null})``, built in one pass. Audit records are flat objects whose field names
+    repeat record after record: their sorted order and quoted names are worked out once per
+    set of names (:func:`_plan`), so each record costs only the quoting of its values, and
+    string and safe-integer members are written without a dispatch.
     """
-    keys = [k for k, v in fields.items() if v is not None or k in keep_null]
-    try:
-        plain = "".join(keys).isascii()
-    except TypeError:
-        plain = False
-    if not plain:  # non-string or non-ASCII keys: the general path sorts and reports them
-        return canonicalize({k: fields[k] for k in keys})
-    keys.sort()
+    plan = _plan(fields, keep_null)
+    if plan is None:  # non-string or non-ASCII keys: the general path sorts and reports them
+        return canonicalize({k: v for k, v in fields.items() if v is not None or k in keep_null})
     out: list[str] = []
-    sep = "{"
-    for key in keys:
+    add, quote = out.append, _quote  # locals: this loop runs once per field of every record
+    for key, label, keep in plan:
         value = fields[key]
-        out.append(sep)
-        out.append(_quote(key))
-        out.append(":")
-        if type(value) is str:
-            out.append(_quote(value))
+        kind = value.__class__
+        if kind is str:
+            add(label + quote(value))
+        elif value is None:
+            if keep:
+                add(label + "null")
+        elif kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            add(label + str(value))
         else:
+            out.append(label)
             try:
                 _emit(value, out)
             except CanonicalError as exc:
                 exc.path.insert(0, key.replace("~", "~0").replace("/", "~1"))
                 raise
-        sep = ","
-    out.append("}" if sep == "," else "{}")
     text = "".join(out)
     try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError as exc:
+        return ("{" + text[1:] + "}").encode("utf-8")  # every label starts with its comma
+    except UnicodeEncodeError as exc:  # offsets as canonicalize reports them: the text has no leading comma
         raise CanonicalError(f"string holds a lone surrogate at offset {exc.start}") from None
+
+
+Plan = tuple[tuple[str, str, bool], ...]  # (key, `,"key":`, keep when null) in canonical key order
+_PLANS: dict[tuple[frozenset[str], tuple[str, ...]], Plan | None] = {}
+MAX_PLANS = 1024  # distinct field-name sets remembered; beyond that each record is planned afresh
+MAX_PLAN_KEYS = 64  # larger objects are planned afresh each time (records have a few dozen fields at most)
+
+
+def _plan(fields: dict[str, Any], keep_null: frozenset[str]) -> Plan | None:
+    """The sorted keys of ``fields`` with their quoted labels, or None unless all are ASCII strings."""
+    names = tuple(fields)
+    if keep_null.__class__ is not frozenset:  # the cache key must be hashable (a set given by a caller)
+        keep_null = frozenset(keep_null)
+    found = _PLANS.get((keep_null, names), _PLANS)
+    if found is not _PLANS:
+        return found  # type: ignore[return-value]
+    try:
+        plain = "".join(names).isascii()
+    except TypeError:
+        plain = False
+    plan = tuple((k, "," + _quote(k) + ":", k in keep_null) for k in sorted(names)) if plain else None
+    if len(_PLANS) < MAX_PLANS and len(names) <= MAX_PLAN_KEYS:
+        _PLANS[(keep_null, names)] = plan
+    return plan
 
 
 def sha256_digest(data: bytes) -> str:
@@ -181,15 +203,6 @@ def _sorted_keys(obj: dict[Any, Any]) -> list[str]:
     return sorted(keys, key=_key_order)
 
 
-def _float_text(value: float) -> str:
-    text = repr(value)
-    # repr writes 1e-4 <= |x| < 1e16 positionally with the same shortest digits ECMAScript
-    # uses; only its ".0" on integral values differs. Everything else takes the full path.
-    if "e" in text or "n" in text or value == 0:
-        return number_text(value)
-    return text[:-2] if text.endswith(".0") else text
-
-
 def _emit(value: Any, out: list[str]) -> None:
     """Append the canonical text of ``value``; type() dispatch first, as this runs per node."""
     kind = type(value)
@@ -197,32 +210,48 @@ def _emit(value: Any, out: list[str]) -> None:
         out.append(_quote(value))
     elif kind is dict:
         sep = "{"
-        for key in _sorted_keys(value):
-            out.append(sep)
-            out.append(_quote(key))
-            out.append(":")
-            try:
-                _emit(value[key], out)
-            except CanonicalError as exc:
-                exc.path.insert(0, key.replace("~", "~0").replace("/", "~1"))
-                raise
+        try:
+            joined = "".join(value)
+        except TypeError:
+            joined = "\ud800"  # a key that is not a string: _sorted_keys reports it
+        # code-point order is UTF-16 order below U+D800 (see _sorted_keys), checked here without a call
+        for key in sorted(value) if joined.isascii() or max(joined, default="") < "\ud800" else _sorted_keys(value):
+            item = value[key]
+            if item.__class__ is str:  # the common leaves, written here rather than through a call
+                out.append(sep + _quote(key) + ":" + _quote(item))
+            elif item is True or item is False or item is None:
+                out.append(sep + _quote(key) + (":true" if item is True else ":false" if item is False else ":null"))
+            else:
+                out.append(sep + _quote(key) + ":")
+                try:
+                    _emit(item, out)
+                except CanonicalError as exc:
+                    exc.path.insert(0, key.replace("~", "~0").replace("/", "~1"))
+                    raise
             sep = ","
         out.append("}" if sep == "," else "{}")
     elif kind is list or kind is tuple:
         sep = "["
         for i, item in enumerate(value):
-            out.append(sep)
-            try:
-                _emit(item, out)
-            except CanonicalError as exc:
-                exc.path.insert(0, str(i))
-                raise
+            if item.__class__ is str:
+                out.append(sep + _quote(item))
+            else:
+                out.append(sep)
+                try:
+                    _emit(item, out)
+                except CanonicalError as exc:
+                    exc.path.insert(0, str(i))
+                    raise
             sep = ","
         out.append("]" if sep == "," else "[]")
     elif kind is int:
         out.append(str(value) if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else number_text(value))
     elif kind is float:
-        out.append(_float_text(value))
+        # repr writes 1e-4 <= |x| < 1e16 positionally with the same shortest digits ECMAScript
+        # uses; only its ".0" on integral values differs. Everything else takes the full path.
+        text = repr(value)
+        out.append(number_text(value) if "e" in text or "n" in text or value == 0
+                   else text[:-2] if text.endswith(".0") else text)
     elif value is None:
         out.append("null")
     elif value is True:

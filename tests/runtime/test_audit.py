@@ -219,6 +219,22 @@ def test_batched_commits_on_flush_and_close(tmp_path: Path) -> None:
     assert audit.verify(log).records == 16
 
 
+def test_a_large_batch_is_stored_whole_and_in_order(tmp_path: Path) -> None:
+    """A batch is written in multi-row chunks plus a remainder: every record and retained argument
+    lands at its own position, the chain verifies, and the bytes are the records' canonical form."""
+    log = tmp_path / "a.db"
+    n = audit.INSERT_CHUNK * 2 + 7
+    with audit.AuditLog.open(log, durability="batched", batch_size=n - 3) as writer:
+        acked = [writer.append(_fields(i), retain_args={"i": i} if i % 3 == 0 else None) for i in range(n)]
+    stored = read_log(log)
+    assert [r.position for r in stored.rows] == list(range(1, n + 1))
+    assert [r.hash for r in stored.rows] == [a.hash for a in acked]
+    assert all(json.loads(r.body)["rules"] == [f"p.policy:{i}"] for i, r in enumerate(stored.rows))
+    assert stored.retained_args == {a.seq: f'{{"i":{i}}}'.encode() for i, a in enumerate(acked) if i % 3 == 0}
+    report = audit.verify(log)
+    assert report.ok and report.records == n
+
+
 def test_unknown_fields_and_raw_args_are_refused(tmp_path: Path) -> None:
     with audit.AuditLog.open(tmp_path / "a.db") as log:
         with pytest.raises(chain.RecordError, match="args"):

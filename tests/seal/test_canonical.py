@@ -269,3 +269,87 @@ def test_canonicalize_object_names_the_bad_member() -> None:
     with pytest.raises(CanonicalError, match=r"at `/context/x`"):
         canonicalize_object({"context": {"x": float("nan")}, "type": None}, frozenset({"type"}))
     assert canonicalize_object({"b": None, "a": "é", "type": None}, frozenset({"type"})) == '{"a":"é","type":null}'.encode()
+
+
+# --- the fast paths against an independent, deliberately plain RFC 8785 writer ----------------------
+# canonicalize writes string leaves inline, sorts keys by code point when that is UTF-16 order, and
+# writes floats from repr when that is ECMAScript's form; canonicalize_object plans each set of field
+# names once. These properties pin each shortcut to the plain algorithm, errors included.
+
+_ANY_CHAR = st.characters(blacklist_categories=())  # surrogates included: lone ones must be refused alike
+_ANY_KEY = st.text(_ANY_CHAR, max_size=4) | st.sampled_from(["a", "é", "\ue000", "\U0001f600", "\ud800", "a/b~c"])
+_ANY_LEAF = (st.none() | st.booleans() | st.integers() | st.integers(-(2**60), 2**60).map(float)
+             | st.floats() | st.text(_ANY_CHAR, max_size=6))
+_ANY_JSON = st.recursive(_ANY_LEAF,
+                         lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_ANY_KEY, kids, max_size=4),
+                         max_leaves=16)
+
+
+def _plain_jcs(value: object) -> bytes:
+    """RFC 8785 the long way: one function per node, UTF-16 key order always, numbers by number_text."""
+    def text(v: object) -> str:
+        if v is None or isinstance(v, bool):
+            return {None: "null", True: "true", False: "false"}[v]
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)  # the escapes JSON.stringify makes
+        if isinstance(v, (int, float)):
+            return number_text(v)
+        if isinstance(v, list):
+            return "[" + ",".join(text(x) for x in v) + "]"
+        assert isinstance(v, dict)
+        keys = sorted(v, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + text(v[k]) for k in keys) + "}"
+
+    full = text(value)
+    try:
+        return full.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalError(f"string holds a lone surrogate at offset {exc.start}") from None
+
+
+def _outcome(make) -> object:
+    """The bytes, or the refusal's message without its location (the plain writer does not track one)."""
+    try:
+        return make()
+    except CanonicalError as exc:
+        return ("refused", exc.message)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ANY_JSON)
+def test_canonicalize_matches_the_plain_algorithm(value: object) -> None:
+    assert _outcome(lambda: canonicalize(value)) == _outcome(lambda: _plain_jcs(value))
+
+
+# records: ASCII field names (the planned path) and now and then any key (the general path)
+_FIELD = (st.sampled_from(["type", "seq", "context", "reason", "a", "a/b~c", ""])
+          | st.text(st.characters(max_codepoint=127), max_size=5))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_FIELD | _ANY_KEY, st.none() | _ANY_JSON, max_size=8)
+       | st.dictionaries(_FIELD, st.none() | _ANY_JSON, max_size=8),
+       st.frozensets(st.sampled_from(["type", "seq", "a"])))
+def test_canonicalize_object_matches_the_plain_algorithm(fields: dict, keep: frozenset) -> None:
+    """Bytes, refusals and their located messages: the planned record path is canonicalize's, twice over
+    (the second call meets the remembered plan for the same field names)."""
+    dropped = {k: v for k, v in fields.items() if v is not None or k in keep}
+    for _ in range(2):
+        assert _outcome(lambda: canonicalize_object(fields, keep)) == _outcome(lambda: _plain_jcs(dropped))
+
+    def located(make):
+        try:
+            return make()
+        except CanonicalError as exc:
+            return str(exc)
+
+    assert located(lambda: canonicalize_object(fields, keep)) == located(lambda: canonicalize(dropped))
+
+
+def test_a_lone_surrogate_is_refused_at_the_same_offset_on_every_path() -> None:
+    record = {"type": "tool.allowed", "reason": "x\ud800", "seq": 3}
+    expected = "string holds a lone surrogate at offset 12"  # {"reason":"x^
+    for make in (lambda: canonicalize(record), lambda: canonicalize_object(record), lambda: _plain_jcs(record)):
+        with pytest.raises(CanonicalError) as caught:
+            make()
+        assert str(caught.value) == expected
