@@ -278,7 +278,11 @@ def removals(ctx: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({x: y for x, y in ctx.items() if x != k})
         out.append({**ctx, k: None})  # null is absent
         if isinstance(v, dict):
-            for kk in v:
+            for kk, inner in v.items():
+                if isinstance(inner, float) and inner != inner:
+                    # NaN makes the whole object unreadable (an error: fail closed); dropping it makes
+                    # the object a JSON value again, which is repairing bad data, not omitting an attribute
+                    continue
                 out.append({**ctx, k: {x: y for x, y in v.items() if x != kk}})
     return out
 
