@@ -11,13 +11,15 @@ the chain continues from what arrived, and the break stays on record.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import IO, Any, Callable, Iterator, Sequence
 
 from agentos_contracts.fleet import merkle
 from agentos_contracts.fleet.events import EventError, Received, ReceivedCheckpoint, read_event
@@ -146,7 +148,6 @@ class Collector:
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             rows: list[tuple[Any, ...]] = []
-            leaf = merkle.record_leaf_hash
             signed: list[ReceivedCheckpoint] = []
             events: list[Received] = []
             for doc in docs:
@@ -162,20 +163,30 @@ class Collector:
                 else:
                     events.append(event)
             fresh = self._known([e.event_id for e in events])  # event id -> hash, for what is already here
+            chains, dirty, size = self._chains, self._dirty, self.size
             for event in events:
-                known = fresh.get(event.event_id)
+                event_id, log_id, agent, seq, prev, body, digest, claimed, leaf = event
+                known = fresh.get(event_id)
                 if known is not None:
-                    if known == event.hash:
+                    if known == digest:
                         result.duplicates += 1
                     else:
-                        self._problem(result, _problem(event, "conflict", f"event id `{event.event_id}` was "
+                        self._problem(result, _problem(event, "conflict", f"event id `{event_id}` was "
                                                        "received before with a different record (conflict)"))
                     continue
-                self._link(event, result)
-                fresh[event.event_id] = event.hash
-                self.size += 1
-                rows.append((self.size, event.event_id, event.log_id, event.agent, event.seq, event.hash,
-                             leaf(event.hash), event.body))
+                chain = chains.get(log_id)
+                # the common case, checked here in full: the next record, linked, hashing as its log stored
+                if (chain is not None and seq is not None and seq == chain.last_seq + 1 and prev == chain.last_hash
+                        and digest == claimed):
+                    chain.agent, chain.last_seq, chain.last_hash = agent, seq, claimed
+                    dirty.add(log_id)
+                else:
+                    self._link(event, result)
+                fresh[event_id] = digest
+                size += 1
+                # bytearray: the sqlite3 module binds it without the adapter look-up it makes for bytes
+                rows.append((size, event_id, log_id, agent, seq, digest, _blob(leaf), _blob(body)))
+            self.size = size
             self._conn.executemany("INSERT INTO leaves (idx, event_id, log, agent, seq, hash, leaf, body) "
                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             result.accepted = len(rows)
@@ -325,6 +336,28 @@ class Collector:
             "SELECT log, agent, last_seq, last_hash, attested_seq FROM chains")}
 
 
+@contextlib.contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while one delivery is parsed and stored.
+
+    Why: a batch of 1,000 events is some 3,000 dicts and lists that live until the batch
+    is committed, so the collector's generations would re-scan them several times per
+    batch (a tenth of the collector's CPU in a profile). Parsed JSON holds no reference
+    cycles; it is freed by reference counting when the batch is done, so nothing piles up.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+_blob = bytearray
+
+
 def _problem(event: Received, kind: str, message: str) -> ChainProblem:
     return ChainProblem(log=event.log_id, agent=event.agent, seq=event.seq, kind=kind, message=message,
                         event_id=event.event_id)
@@ -380,7 +413,8 @@ def consume_kafka(collector: Collector, brokers: str, topic: str, *, group: str,
                     continue
                 docs.append(_kafka_event(msg.value()))
             if docs:
-                taken += collector.accept(docs).accepted
+                with cycle_collection_paused():
+                    taken += collector.accept(docs).accepted
                 consumer.commit(asynchronous=False)
                 idle_since = time.monotonic()
             else:

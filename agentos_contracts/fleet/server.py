@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from agentos_contracts.fleet.collect import Collector
+from agentos_contracts.fleet.collect import Collector, cycle_collection_paused
 from agentos_contracts.fleet.events import BATCH, STRUCTURED, EventError, read_body
 
 ACCEPTED_TYPES = (BATCH, STRUCTURED)
@@ -31,11 +31,14 @@ def build_app(collector: Collector, *, on_batch: Callable[[Any], None] | None = 
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind not in ACCEPTED_TYPES:
             return JSONResponse({"error": f"send {BATCH} or {STRUCTURED}, not `{kind}`"}, status_code=415)
-        try:
-            docs = read_body(await request.body())
-        except EventError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        result = collector.accept(docs)
+        body = await request.body()
+        with cycle_collection_paused():
+            try:
+                docs = read_body(body)
+            except EventError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            result = collector.accept(docs)
+            del docs, body  # freed here, by reference counting, while the cyclic collector is off
         if on_batch is not None:
             on_batch(result)
         return JSONResponse(result.to_json())
