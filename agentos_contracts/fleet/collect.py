@@ -143,61 +143,79 @@ class Collector:
     # --- receiving -------------------------------------------------------------------------------
 
     def accept(self, docs: Sequence[Any]) -> BatchResult:
-        """Take one delivery (parsed JSON events) in one transaction; acknowledged when this returns."""
-        result = BatchResult()
+        """Take one delivery (parsed JSON events) in one transaction; acknowledged when this returns.
+
+        Event ids are first taken to be new (the usual case) and the leaf table's unique
+        index on them is the check: a batch that meets a known id is rolled back and stored
+        again after looking its ids up, so duplicates and conflicts are found as before,
+        and a batch of only new records costs no look-up of its own.
+        """
+        events: list[Received] = []
+        signed: list[ReceivedCheckpoint] = []
+        rejected: list[ChainProblem] = []
+        for doc in docs:
+            try:
+                event = read_event(doc)
+            except EventError as exc:
+                rejected.append(ChainProblem(log=_text(doc, "auditlog"), agent=_text(doc, "auditagent"), seq=None,
+                                             kind="rejected", message=str(exc), event_id=_text(doc, "id") or None))
+                continue
+            if isinstance(event, ReceivedCheckpoint):
+                signed.append(event)  # checked once this batch's records are in
+            else:
+                events.append(event)
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            rows: list[tuple[Any, ...]] = []
-            signed: list[ReceivedCheckpoint] = []
-            events: list[Received] = []
-            for doc in docs:
-                try:
-                    event = read_event(doc)
-                except EventError as exc:
-                    self._problem(result, ChainProblem(log=_text(doc, "auditlog"), agent=_text(doc, "auditagent"),
-                                                       seq=None, kind="rejected", message=str(exc),
-                                                       event_id=_text(doc, "id") or None))
-                    continue
-                if isinstance(event, ReceivedCheckpoint):
-                    signed.append(event)  # checked once this batch's records are in
-                else:
-                    events.append(event)
-            fresh = self._known([e.event_id for e in events])  # event id -> hash, for what is already here
-            chains, dirty, size = self._chains, self._dirty, self.size
-            for event in events:
-                event_id, log_id, agent, seq, prev, body, digest, claimed, leaf = event
-                known = fresh.get(event_id)
-                if known is not None:
-                    if known == digest:
-                        result.duplicates += 1
-                    else:
-                        self._problem(result, _problem(event, "conflict", f"event id `{event_id}` was "
-                                                       "received before with a different record (conflict)"))
-                    continue
-                chain = chains.get(log_id)
-                # the common case, checked here in full: the next record, linked, hashing as its log stored
-                if (chain is not None and seq is not None and seq == chain.last_seq + 1 and prev == chain.last_hash
-                        and digest == claimed):
-                    chain.agent, chain.last_seq, chain.last_hash = agent, seq, claimed
-                    dirty.add(log_id)
-                else:
-                    self._link(event, result)
-                fresh[event_id] = digest
-                size += 1
-                # bytearray: the sqlite3 module binds it without the adapter look-up it makes for bytes
-                rows.append((size, event_id, log_id, agent, seq, digest, _blob(leaf), _blob(body)))
-            self.size = size
-            self._conn.executemany("INSERT INTO leaves (idx, event_id, log, agent, seq, hash, leaf, body) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            result.accepted = len(rows)
-            for cp in signed:
-                self._take_checkpoint(cp, result)
-            self._save_chains()
-            result.checkpoint = self._maybe_checkpoint(force=False)
+            try:
+                result = self._store(events, signed, rejected, {})
+            except sqlite3.IntegrityError:  # a known event id: look them up and store the batch again
+                self._rollback()
+                self._conn.execute("BEGIN IMMEDIATE")
+                result = self._store(events, signed, rejected, self._known([e.event_id for e in events]))
             self._conn.execute("COMMIT")
         except BaseException:
             self._rollback()
             raise
+        return result
+
+    def _store(self, events: list[Received], signed: list[ReceivedCheckpoint], rejected: list[ChainProblem],
+               fresh: dict[str, str]) -> BatchResult:
+        """One batch's writes, in the open transaction; ``fresh`` maps event ids known so far to their hashes."""
+        result = BatchResult()
+        for problem in rejected:
+            self._problem(result, problem)
+        rows: list[tuple[Any, ...]] = []
+        chains, dirty, size = self._chains, self._dirty, self.size
+        for event in events:
+            event_id, log_id, agent, seq, prev, body, digest, claimed, leaf = event
+            known = fresh.get(event_id)
+            if known is not None:
+                if known == digest:
+                    result.duplicates += 1
+                else:
+                    self._problem(result, _problem(event, "conflict", f"event id `{event_id}` was "
+                                                   "received before with a different record (conflict)"))
+                continue
+            chain = chains.get(log_id)
+            # the common case, checked here in full: the next record, linked, hashing as its log stored
+            if (chain is not None and seq is not None and seq == chain.last_seq + 1 and prev == chain.last_hash
+                    and digest == claimed):
+                chain.agent, chain.last_seq, chain.last_hash = agent, seq, claimed
+                dirty.add(log_id)
+            else:
+                self._link(event, result)
+            fresh[event_id] = digest
+            size += 1
+            # bytearray: the sqlite3 module binds it without the adapter look-up it makes for bytes
+            rows.append((size, event_id, log_id, agent, seq, digest, _blob(leaf), _blob(body)))
+        self.size = size
+        self._conn.executemany("INSERT INTO leaves (idx, event_id, log, agent, seq, hash, leaf, body) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        result.accepted = len(rows)
+        for cp in signed:
+            self._take_checkpoint(cp, result)
+        self._save_chains()
+        result.checkpoint = self._maybe_checkpoint(force=False)
         return result
 
     def latest_checkpoint(self) -> str | None:

@@ -217,3 +217,19 @@ def test_replays_never_double_and_every_deletion_is_one_gap(forty: list[dict[str
                       for s in runs)
     assert sorted(p["seq"] for p in problems) == [x for x in expected if x <= 40]
     assert {p["kind"] for p in problems} <= {"gap"}
+
+
+def test_a_batch_of_known_and_new_records_keeps_the_new_ones_once(tmp_path: Path, key: keys.PrivateKey) -> None:
+    """Known ids in a batch (a re-delivery overlapping new records) are dropped, never reported as forks."""
+    events = _events_of(_log(tmp_path / "a.db", "alpha", 20))
+    twin = json.loads(json.dumps(events[2]))
+    twin["data"]["rules"] = ["forged"]
+    with Collector.open(tmp_path / "store", key) as c:
+        c.accept(events[:8])
+        overlap = c.accept(events[4:14])
+        mixed = c.accept([twin] + events[14:20] + [events[15]])
+    assert (overlap.accepted, overlap.duplicates, overlap.problems) == (6, 4, [])
+    assert (mixed.accepted, mixed.duplicates) == (6, 1) and [p.kind for p in mixed.problems] == ["conflict"]
+    status = proofs.status(tmp_path / "store")
+    assert status["size"] == 20 and [p["kind"] for p in status["problems"]] == ["conflict"]
+    assert status["chains"][0]["last_seq"] == 20
