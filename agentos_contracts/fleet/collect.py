@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import sqlite3
 import time
 import uuid
@@ -143,40 +142,41 @@ class Collector:
     # --- receiving -------------------------------------------------------------------------------
 
     def accept(self, docs: Sequence[Any]) -> BatchResult:
-        """Take one delivery (parsed JSON events) in one transaction; acknowledged when this returns.
+        """Take one delivery (parsed JSON events) in one transaction; acknowledged when this returns."""
+        return self.accept_many([docs])[0]
+
+    def accept_many(self, deliveries: Sequence[Sequence[Any]]) -> list[BatchResult]:
+        """Take several deliveries in one transaction (group commit), each with its own result.
+
+        Why: a server with several senders commits what arrived while the last commit was
+        being fsynced in one go: one fsync, and the event-id index pages written once, for
+        them all. Nothing is acknowledged before the commit, so a ``kill -9`` keeps all of
+        them or none, as for one delivery.
 
         Event ids are first taken to be new (the usual case) and the leaf table's unique
-        index on them is the check: a batch that meets a known id is rolled back and stored
+        index on them is the check: a group that meets a known id is rolled back and stored
         again after looking its ids up, so duplicates and conflicts are found as before,
-        and a batch of only new records costs no look-up of its own.
+        and deliveries of only new records cost no look-up of their own.
         """
-        events: list[Received] = []
-        signed: list[ReceivedCheckpoint] = []
-        rejected: list[ChainProblem] = []
-        for doc in docs:
-            try:
-                event = read_event(doc)
-            except EventError as exc:
-                rejected.append(ChainProblem(log=_text(doc, "auditlog"), agent=_text(doc, "auditagent"), seq=None,
-                                             kind="rejected", message=str(exc), event_id=_text(doc, "id") or None))
-                continue
-            if isinstance(event, ReceivedCheckpoint):
-                signed.append(event)  # checked once this batch's records are in
-            else:
-                events.append(event)
+        parsed = [_read(docs) for docs in deliveries]
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             try:
-                result = self._store(events, signed, rejected, {})
-            except sqlite3.IntegrityError:  # a known event id: look them up and store the batch again
+                results = [self._store(events, signed, rejected, {}) for events, signed, rejected in parsed]
+            except sqlite3.IntegrityError:  # a known event id: look them up and store the deliveries again
                 self._rollback()
                 self._conn.execute("BEGIN IMMEDIATE")
-                result = self._store(events, signed, rejected, self._known([e.event_id for e in events]))
+                results = [self._store(events, signed, rejected, self._known([e.event_id for e in events]))
+                           for events, signed, rejected in parsed]
+            self._save_chains()
+            checkpoint = self._maybe_checkpoint(force=False)
             self._conn.execute("COMMIT")
         except BaseException:
             self._rollback()
             raise
-        return result
+        for result in results:
+            result.checkpoint = checkpoint
+        return results
 
     def _store(self, events: list[Received], signed: list[ReceivedCheckpoint], rejected: list[ChainProblem],
                fresh: dict[str, str]) -> BatchResult:
@@ -214,8 +214,6 @@ class Collector:
         result.accepted = len(rows)
         for cp in signed:
             self._take_checkpoint(cp, result)
-        self._save_chains()
-        result.checkpoint = self._maybe_checkpoint(force=False)
         return result
 
     def latest_checkpoint(self) -> str | None:
@@ -376,6 +374,25 @@ def cycle_collection_paused() -> Iterator[None]:
 _blob = bytearray
 
 
+def _read(docs: Sequence[Any]) -> tuple[list[Received], list[ReceivedCheckpoint], list[ChainProblem]]:
+    """One delivery's records, runtime checkpoints and rejected events (nothing stored yet)."""
+    events: list[Received] = []
+    signed: list[ReceivedCheckpoint] = []
+    rejected: list[ChainProblem] = []
+    for doc in docs:
+        try:
+            event = read_event(doc)
+        except EventError as exc:
+            rejected.append(ChainProblem(log=_text(doc, "auditlog"), agent=_text(doc, "auditagent"), seq=None,
+                                         kind="rejected", message=str(exc), event_id=_text(doc, "id") or None))
+            continue
+        if isinstance(event, ReceivedCheckpoint):
+            signed.append(event)  # checked once this delivery's records are in
+        else:
+            events.append(event)
+    return events, signed, rejected
+
+
 def _problem(event: Received, kind: str, message: str) -> ChainProblem:
     return ChainProblem(log=event.log_id, agent=event.agent, seq=event.seq, kind=kind, message=message,
                         event_id=event.event_id)
@@ -402,55 +419,3 @@ def _ensure_meta(conn: sqlite3.Connection, origin: str | None) -> dict[str, str]
     if origin is not None and origin != meta["origin"]:
         raise StoreError(f"the store's log is `{meta['origin']}`, not `{origin}`")
     return meta
-
-
-
-def consume_kafka(collector: Collector, brokers: str, topic: str, *, group: str, batch: int = 500,
-                  stop: Callable[[], bool] = lambda: False, idle_exit_s: float | None = None) -> int:
-    """Read events from a Kafka topic into the store until ``stop()`` (or idle that long); returns records taken.
-
-    Offsets are committed only after the batch is in the store: a collector killed in
-    between reads the batch again, and the event ids drop the copies.
-    """
-    from confluent_kafka import Consumer, KafkaException
-
-    # a collector killed with -9 stays a group member until its session times out: keep that short
-    consumer = Consumer({"bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": False,
-                         "auto.offset.reset": "earliest", "session.timeout.ms": 10000, "log_level": 3})
-    taken = 0
-    idle_since = time.monotonic()
-    try:
-        consumer.subscribe([topic])
-        while not stop():
-            messages = consumer.consume(num_messages=max(1, batch), timeout=0.2)
-            docs: list[Any] = []
-            for msg in messages:
-                if msg.error() is not None:
-                    if msg.error().fatal():
-                        raise StoreError(f"Kafka: {msg.error()}")
-                    continue
-                docs.append(_kafka_event(msg.value()))
-            if docs:
-                with cycle_collection_paused():
-                    taken += collector.accept(docs).accepted
-                consumer.commit(asynchronous=False)
-                idle_since = time.monotonic()
-            else:
-                collector.tick()
-                if not consumer.assignment():  # idle only counts once partitions are ours
-                    idle_since = time.monotonic()
-                elif idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
-                    break
-    except KafkaException as exc:
-        raise StoreError(f"Kafka: {exc}") from None
-    finally:
-        consumer.close()
-    return taken
-
-
-def _kafka_event(value: bytes | None) -> Any:
-    """A structured-mode message value as JSON; anything else goes on as a value the store rejects."""
-    try:
-        return json.loads(value or b"")
-    except ValueError:
-        return {"unreadable": True}

@@ -233,3 +233,17 @@ def test_a_batch_of_known_and_new_records_keeps_the_new_ones_once(tmp_path: Path
     status = proofs.status(tmp_path / "store")
     assert status["size"] == 20 and [p["kind"] for p in status["problems"]] == ["conflict"]
     assert status["chains"][0]["last_seq"] == 20
+
+
+def test_deliveries_committed_together_each_get_their_own_result(tmp_path: Path, key: keys.PrivateKey) -> None:
+    """Group commit: one transaction for several senders' batches, each answered as if it came alone."""
+    alpha = _events_of(_log(tmp_path / "a.db", "alpha", 12))
+    beta = _events_of(_log(tmp_path / "b.db", "beta", 9))
+    with Collector.open(tmp_path / "store", key, every=20) as c:
+        c.accept(alpha[:3])
+        results = c.accept_many([alpha[:6], beta, alpha[6:] + [beta[0]], [{"specversion": "1.0"}]])
+    assert [(r.accepted, r.duplicates, len(r.problems)) for r in results] == [(3, 3, 0), (9, 0, 0), (6, 1, 0),
+                                                                              (0, 0, 1)]
+    assert {r.checkpoint.size if r.checkpoint else None for r in results} == {21}  # signed once, over them all
+    report = proofs.check(tmp_path / "store", key.public_key())
+    assert report.size == 21 and [p.kind for p in report.problems] == ["rejected"]
