@@ -57,8 +57,20 @@ def build_app(collector: Collector, *, on_batch: Callable[[Any], None] | None = 
         return JSONResponse((await answer).to_json())
 
     def _accept_group(deliveries: list[Any]) -> list[Any]:
+        """Each delivery's result, or the exception that stopped it: a group that fails is retried one by one."""
         with cycle_collection_paused():  # parsed JSON holds no cycles: refcounting frees it after the commit
-            return collector.accept_many(deliveries)
+            try:
+                return list(collector.accept_many(deliveries))
+            except Exception:
+                if len(deliveries) == 1:
+                    raise
+            outcomes: list[Any] = []
+            for docs in deliveries:  # so that one delivery that cannot be stored fails alone
+                try:
+                    outcomes.append(collector.accept(docs))
+                except Exception as exc:
+                    outcomes.append(exc)
+            return outcomes
 
     def _settle(group: list[tuple[Any, asyncio.Future[Any]]], work: asyncio.Future[Any]) -> None:
         """Answer every delivery of a group: its own result, or the group's failure (none acknowledged)."""
@@ -70,6 +82,8 @@ def build_app(collector: Collector, *, on_batch: Callable[[Any], None] | None = 
                 answer.cancel()
             elif failure is not None:
                 answer.set_exception(failure)
+            elif isinstance(work.result()[i], Exception):
+                answer.set_exception(work.result()[i])
             else:
                 answer.set_result(work.result()[i])
                 if on_batch is not None:
