@@ -1,10 +1,11 @@
 """The collector: every agent's chain checked link by link, every record once in one Merkle log.
 
 Why here and not at the edge: a receiver that re-checks each chain catches what a
-compromised or buggy shipper would hide. Each batch is one SQLite transaction that
-appends the new leaves, updates each chain's head, stores any break found and, every N
-records or T seconds, a signed checkpoint over the new tree; a ``kill -9`` leaves either
-all of a batch or none, and the sender (at-least-once) re-delivers what was not acknowledged.
+compromised or buggy shipper would hide. Each batch (or group of batches committed
+together) is one SQLite transaction that appends the new leaves, updates each chain's
+head, stores any break found and, every N records or T seconds, a signed checkpoint over
+the new tree; a ``kill -9`` leaves either all of a batch or none, and the sender
+(at-least-once) re-delivers what was not acknowledged.
 Duplicates are dropped by event id. A gap or a fork is stored and reported, never bridged:
 the chain continues from what arrived, and the break stays on record.
 """
@@ -358,8 +359,8 @@ def cycle_collection_paused() -> Iterator[None]:
 
     Why: a batch of 1,000 events is some 3,000 dicts and lists that live until the batch
     is committed, so the collector's generations would re-scan them several times per
-    batch (a tenth of the collector's CPU in a profile). Parsed JSON holds no reference
-    cycles; it is freed by reference counting when the batch is done, so nothing piles up.
+    batch and find nothing to free. Parsed JSON holds no reference cycles; it is freed by
+    reference counting when the batch is done, so nothing piles up.
     """
     if not gc.isenabled():
         yield
