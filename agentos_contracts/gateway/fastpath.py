@@ -1,9 +1,11 @@
 """``tools/call`` over stdio answered next to the SDK's server loop, not through it.
 
 The SDK's server handles the handshake, discovery, consent rounds, resources, prompts,
-errors and everything else. A well-formed ``tools/call`` that needs no consent question
-is taken off the wire here instead: validated with the SDK's own per-version request
-schema, decided and forwarded by the same :class:`Relay` as every other call, and its
+errors and everything else. A well-formed ``tools/call`` is taken off the wire here
+instead: validated with the SDK's own per-version request schema and decided by the
+:class:`Relay` as the line arrives (once: the decision is recorded). A call whose decision
+is ``consent`` then goes to the SDK's loop, which asks the person, with that decision
+handed over (:meth:`Relay.hand_over`); any other is forwarded by the same relay and its
 result shaped with the SDK's own per-version result serializer (plus, on 2026-07-28
 connections, the ``resultType`` and ``serverInfo`` stamp the SDK's runner adds). The
 bytes differ from the SDK's only in key order. What this skips is the runner's per-request
@@ -22,6 +24,7 @@ from mcp_types import methods as surface
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from agentos_contracts.gateway.relay import NeedsInput, Relay
+from agentos_contracts.runtime.authorize import Decision
 
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
 CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities"
@@ -30,7 +33,7 @@ MARKER = '"tools/call"'
 
 
 class _NoConsentHere:
-    """A consent question reaching the fast path (the context changed between the two looks): refused."""
+    """A consent question reaching the fast path (never: consent decisions go to the SDK's loop): refused."""
 
     defers = False
 
@@ -45,6 +48,7 @@ class FastPath:
                  spawn: Callable[..., None]) -> None:
         self.relay = relay
         self._server_info = server_info
+        self._info: dict[str, Any] | None = None  # the stamp, read once (it is only ever serialized, never changed)
         self._send = send
         self._spawn = spawn
         self._init_id: Any = None
@@ -92,7 +96,15 @@ class FastPath:
         version = self._eligible(message)
         if version is None:
             return False
-        self._spawn(self._answer, message, version)
+        params = message["params"]
+        try:
+            outcome = self.relay.decide(params["name"], params.get("arguments") or {})
+        except Exception:  # the SDK's loop decides it again and answers whatever happens
+            return False
+        if isinstance(outcome, Decision) and outcome.effect == "consent" and not self.relay.monitor:
+            self.relay.hand_over(message["id"], outcome)  # the SDK's loop asks the person
+            return False
+        self._spawn(self._answer, message, version, outcome)
         return True
 
     def _observe(self, line: str) -> None:
@@ -127,26 +139,16 @@ class FastPath:
         except Exception:  # the SDK answers malformed requests with the right error
             return None
         name, args = params.get("name"), params.get("arguments") or {}
-        if not isinstance(name, str) or not isinstance(args, dict) or self._needs_consent(name, args):
+        if not isinstance(name, str) or not isinstance(args, dict):
             return None
         return str(version)
 
-    def _needs_consent(self, action: str, args: dict[str, Any]) -> bool:
-        """A pure look at the decision (nothing recorded or charged): consent goes the SDK's way."""
-        if self.relay.monitor:
-            return False
-        context = self.relay.context.current()
-        if isinstance(context, str):
-            return False
-        try:
-            return self.relay.rt.authorizer.decide(action, context, args, digest=_no_digest).effect == "consent"
-        except Exception:
-            return True
-
-    async def _answer(self, message: dict[str, Any], version: str) -> None:
+    async def _answer(self, message: dict[str, Any], version: str, outcome: dict[str, Any] | Decision) -> None:
         params = message["params"]
+        later: list[Callable[[], None]] = []  # the outcome's audit records, appended once the reply is out
         try:
-            out = await self.relay.call_tool(params["name"], params.get("arguments") or {}, _NoConsentHere())
+            out = await self.relay.call_tool(params["name"], params.get("arguments") or {}, _NoConsentHere(),
+                                             decided=outcome, later=later)
             result = out if not isinstance(out, NeedsInput) else {
                 "content": [{"type": "text", "text": "denied by agentos: consent could not be asked"}],
                 "isError": True}
@@ -157,7 +159,11 @@ class FastPath:
         except Exception as exc:  # never silence a request: answer with a JSON-RPC error
             reply = {"jsonrpc": "2.0", "id": message["id"],
                      "error": {"code": -32603, "message": f"internal error ({type(exc).__name__})"}}
-        self._send(json.dumps(reply, ensure_ascii=False, separators=(",", ":")) + "\n")
+        try:
+            self._send(json.dumps(reply, ensure_ascii=False, separators=(",", ":")) + "\n")
+        finally:
+            for append in later:
+                append()
 
     def _shape(self, version: str, result: dict[str, Any]) -> dict[str, Any]:
         """What the SDK's runner would put on the wire for this result at this version."""
@@ -168,17 +174,17 @@ class FastPath:
             dumped.setdefault("resultType", "complete")
             meta = dumped.get("_meta")
             if not isinstance(meta, dict):
-                dumped["_meta"] = {SERVER_INFO_KEY: self._server_info()}
+                dumped["_meta"] = {SERVER_INFO_KEY: self._stamp()}
             elif meta.get(SERVER_INFO_KEY) is None:
-                dumped["_meta"] = {**meta, SERVER_INFO_KEY: self._server_info()}
+                dumped["_meta"] = {**meta, SERVER_INFO_KEY: self._stamp()}
         return dumped
+
+    def _stamp(self) -> dict[str, Any]:
+        if self._info is None:
+            self._info = self._server_info()
+        return self._info
 
 
 def _enveloped(params: Any) -> bool:
     """A 2026-07-28 request: its ``_meta`` carries the reserved protocol-version key (the SDK's own test)."""
     return isinstance(params, dict) and isinstance(params.get("_meta"), dict) and VERSION_KEY in params["_meta"]
-
-
-def _no_digest(args: Any) -> str:
-    """The look-ahead binds nothing to the arguments, so it skips hashing them (the real decision does)."""
-    return ""

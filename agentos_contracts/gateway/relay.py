@@ -16,6 +16,7 @@ import json
 import time
 import uuid
 from contextvars import ContextVar
+from functools import partial
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
@@ -26,14 +27,16 @@ import anyio.to_thread
 from agentos_contracts.gateway import pinning
 from agentos_contracts.gateway.context import ContextSource
 from agentos_contracts.gateway.upstream import Upstream, UpstreamError
-from agentos_contracts.runtime.authorize import Decision
+from agentos_contracts.runtime.authorize import Decision, args_digest
 from agentos_contracts.runtime.consent import Approval, ConsentRequest, call_digest
 from agentos_contracts.runtime.engine import Runtime
 from agentos_contracts.runtime.results import check_tool_result
-from agentos_contracts.runtime.telemetry import decision_attributes
+from agentos_contracts.runtime.telemetry import NO_SPAN, decision_attributes
 
 CONSENT_KEY = "agentos.consent"
 CONSENT_TTL_NS = 300 * 1_000_000_000
+HANDOVER_TTL_NS = 30 * 1_000_000_000  # a decision handed to the SDK's loop is used at once or not at all
+HANDOVER_MAX = 1024
 _asker: ContextVar[Callable[[ConsentRequest], Any] | None] = ContextVar("agentos_gateway_asker", default=None)
 
 
@@ -98,6 +101,7 @@ class Relay:
         self.status: dict[str, pinning.PinStatus] = {}
         self._book = pinning.PinBook()
         self._pending: dict[str, tuple[str, int]] = {}  # consent token -> (call digest, expiry ns)
+        self._handed: dict[Any, tuple[Decision, int]] = {}  # JSON-RPC id -> (consent decision, expiry ns)
 
     # --- discovery and pins --------------------------------------------------------------------
 
@@ -166,18 +170,27 @@ class Relay:
     # --- tools/call ------------------------------------------------------------------------------
 
     async def call_tool(self, action: str, args: Any, channel: ConsentChannel,
-                        span_attributes: Mapping[str, Any] | None = None) -> dict[str, Any] | NeedsInput:
+                        span_attributes: Mapping[str, Any] | None = None,
+                        decided: dict[str, Any] | Decision | None = None,
+                        later: list[Callable[[], None]] | None = None) -> dict[str, Any] | NeedsInput:
+        """One call, decided here or already by :meth:`decide` (``decided``: each call is decided once).
+
+        With ``later``, the records of the call's outcome (``tool.completed``, ``tool.failed``,
+        ``result.withheld``) are appended to it instead of written: the caller writes them right after
+        it has sent the result, so the client does not wait for the audit append."""
         attrs = {"mcp.method.name": "tools/call", "agentos.manifest.digest": self.rt.digest,
                  "gen_ai.agent.name": self.rt.manifest.name, **(span_attributes or {})}
         with self.rt.telemetry.tool_span(str(action), attrs) as span:
-            out = await self._call(str(action), args, channel, span)
+            out = await self._call(str(action), args, channel, span, decided, later)
             if isinstance(out, dict) and out.get("isError"):
                 span.set_attribute("error.type", str(out.get("_agentos_error", "tool_error")))
             if isinstance(out, dict):
                 out.pop("_agentos_error", None)
             return out
 
-    async def _call(self, action: str, args: Any, channel: ConsentChannel, span: Any) -> dict[str, Any] | NeedsInput:
+    def decide(self, action: str, args: Any) -> dict[str, Any] | Decision:
+        """The gateway's refusal (a tool result) or the runtime's decision, recorded either way; nothing is
+        forwarded yet. Synchronous, so a caller can decide a message in the order it arrived."""
         context = self.context.current()
         refusal: tuple[str, str] | None = None
         if isinstance(context, str):
@@ -190,20 +203,51 @@ class Relay:
             if not (self.monitor and code not in ("AC804", "AC803", "AC812")):
                 return {**error_result(f"denied by agentos [{code}]: {reason}"), "_agentos_error": code}
             self.rt.record("monitor.forwarded", action=action, decision="deny", reason=reason, error=code)
-        decision = self.rt.authorize(action, context if isinstance(context, dict) else {}, args)
+        return self.rt.authorize(action, context if isinstance(context, dict) else {}, args)
+
+    def hand_over(self, request_id: Any, decision: Decision) -> None:
+        """Keep a ``consent`` decision for the SDK's loop, which asks the person for request ``request_id``."""
+        now = time.time_ns()
+        if len(self._handed) >= HANDOVER_MAX:
+            self._handed = {k: v for k, v in self._handed.items() if v[1] > now}
+            while len(self._handed) >= HANDOVER_MAX:
+                del self._handed[next(iter(self._handed))]
+        self._handed[(type(request_id), request_id)] = (decision, now + HANDOVER_TTL_NS)
+
+    def handed_over(self, request_id: Any, action: str, args: Any) -> Decision | None:
+        """The decision kept for request ``request_id``, if it was made for exactly this action and these arguments."""
+        entry = self._handed.pop((type(request_id), request_id), None) if self._handed else None
+        if entry is None:
+            return None
+        decision, expires = entry
+        try:
+            same = decision.action == action and decision.args_digest == args_digest(args)
+        except Exception:
+            same = False
+        return decision if same and time.time_ns() < expires else None
+
+    async def _call(self, action: str, args: Any, channel: ConsentChannel, span: Any,
+                    decided: dict[str, Any] | Decision | None,
+                    later: list[Callable[[], None]] | None) -> dict[str, Any] | NeedsInput:
+        outcome = decided if decided is not None else self.decide(action, args)
+        if isinstance(outcome, dict):
+            return outcome
+        decision = outcome
         if decision.effect == "consent" and not self.monitor:
             if channel.defers:
                 return self._defer(decision, args)
             decision = await self._ask(decision, args, channel)
-        for key, value in decision_attributes(decision=decision.effect, rules=decision.rules, stage=decision.stage,
-                                              args_digest=decision.args_digest, reason=decision.reason).items():
-            span.set_attribute(key, value)
+        if span is not NO_SPAN:  # without a tracer there is nothing to set them on
+            for key, value in decision_attributes(decision=decision.effect, rules=decision.rules,
+                                                  stage=decision.stage, args_digest=decision.args_digest,
+                                                  reason=decision.reason).items():
+                span.set_attribute(key, value)
         if decision.effect != "allow":
             if not self.monitor:
                 return {**error_result(denied_text(decision)), "_agentos_error": f"denied.{decision.stage}"}
             self.rt.record("monitor.forwarded", action=action, decision=decision.effect, stage=decision.stage,
                            rules=list(decision.rules), reason=decision.reason, args_digest=decision.args_digest or None)
-        return await self._forward(action, args, decision)
+        return await self._forward(action, args, decision, later)
 
     def _defer(self, decision: Decision, args: Mapping[str, Any]) -> NeedsInput:
         now = time.time_ns()
@@ -240,28 +284,35 @@ class Relay:
 
         return await anyio.to_thread.run_sync(gate)
 
-    async def _forward(self, action: str, args: Any, decision: Decision) -> dict[str, Any]:
+    async def _forward(self, action: str, args: Any, decision: Decision,
+                       later: list[Callable[[], None]] | None = None) -> dict[str, Any]:
         up, tool = self.split(action)
         digest = decision.args_digest or None
+
+        def record(type_: str, **fields: Any) -> None:
+            if later is None:
+                self.rt.record(type_, **fields)
+            else:
+                later.append(partial(self.rt.record, type_, **fields))
         if up is None:
             reason = f"no upstream serves `{action}`"
-            self.rt.record("tool.failed", action=action, args_digest=digest, outcome="error", error="AC804",
+            record("tool.failed", action=action, args_digest=digest, outcome="error", error="AC804",
                            reason=reason)
             return {**error_result(f"failed [AC804]: {reason}"), "_agentos_error": "AC804"}
         try:
             result = await up.call_tool(tool, args if isinstance(args, dict) else {}, self.timeout_s)
         except UpstreamError as exc:
-            self.rt.record("tool.failed", action=action, args_digest=digest, outcome="error", error="AC821",
+            record("tool.failed", action=action, args_digest=digest, outcome="error", error="AC821",
                            reason=str(exc))
             return {**error_result(f"failed [AC821]: {exc}"), "_agentos_error": "AC821"}
         problem = check_tool_result(self.rt.loaded, action, result)
         if problem is not None:
-            self.rt.record("result.withheld", action=action, args_digest=digest, outcome="withheld", error="AC820",
+            record("result.withheld", action=action, args_digest=digest, outcome="withheld", error="AC820",
                            reason=problem)
             if not self.monitor:
                 return {**error_result(f"result withheld by agentos [AC820]: {problem}"), "_agentos_error": "AC820"}
         outcome = "error" if result.get("isError") is True else "ok"
-        self.rt.record("tool.completed", action=action, args_digest=digest, outcome=outcome)
+        record("tool.completed", action=action, args_digest=digest, outcome=outcome)
         return result
 
 

@@ -154,7 +154,9 @@ def build_server(relay: Relay, passthrough: Passthrough) -> Server[Any]:
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> Any:
         attrs = {"mcp.session.id": session_id(ctx)}
-        out = await relay.call_tool(params.name, params.arguments or {}, consent_channel(relay, ctx, params), attrs)
+        args = params.arguments or {}
+        decided = relay.handed_over(ctx.request_id, params.name, args)  # decided as it arrived (stdio fast path)
+        out = await relay.call_tool(params.name, args, consent_channel(relay, ctx, params), attrs, decided)
         if isinstance(out, NeedsInput):
             ask = types.ElicitRequest(params=types.ElicitRequestFormParams(message=out.message,
                                                                            requested_schema=CONSENT_SCHEMA))

@@ -15,9 +15,7 @@ import asyncio
 import os
 import stat
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable
-
-import anyio
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from mcp.server.stdio import stdio_server
 
@@ -74,6 +72,28 @@ DRAIN_S = 2.0
 FastPathFactory = Callable[[Callable[[str], None], Callable[..., None]], FastPath]
 
 
+class _Answers:
+    """The fast path's calls in flight, as plain asyncio tasks (starting an anyio task per call costs more
+    than the call's decision); when the client leaves they get ``DRAIN_S`` to answer, then are cancelled."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        task = asyncio.get_running_loop().create_task(fn(*args))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout_s: float) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        self.cancel()
+
+    def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+
 @asynccontextmanager
 async def pipe_stdio(fast_path: FastPathFactory | None = None) -> AsyncIterator[tuple[Any, Any]]:
     """``(read_stream, write_stream)`` for ``Server.run``; the SDK's own transport when not on pipes.
@@ -94,17 +114,18 @@ async def pipe_stdio(fast_path: FastPathFactory | None = None) -> AsyncIterator[
                                                      os.fdopen(wire_in, "rb", buffering=0))
     write_transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin,
                                                               os.fdopen(wire_out, "wb", buffering=0))
+    answers = _Answers()
     try:
-        async with anyio.create_task_group() as tg:
-            def send(text: str) -> None:
-                if not write_transport.is_closing():
-                    write_transport.write(text.encode("utf-8"))
+        def send(text: str) -> None:
+            if not write_transport.is_closing():
+                write_transport.write(text.encode("utf-8"))
 
-            fast = fast_path(send, tg.start_soon) if fast_path is not None else None
-            async with stdio_server(stdin=_LineReader(reader, fast),
-                                    stdout=_LineWriter(write_transport, protocol, fast)) as streams:
-                yield streams
-            tg.cancel_scope.deadline = anyio.current_time() + DRAIN_S  # calls in flight may still answer
+        fast = fast_path(send, answers.spawn) if fast_path is not None else None
+        async with stdio_server(stdin=_LineReader(reader, fast),
+                                stdout=_LineWriter(write_transport, protocol, fast)) as streams:
+            yield streams
+        await answers.drain(DRAIN_S)  # calls in flight may still answer
     finally:
+        answers.cancel()
         read_transport.close()
         write_transport.close()

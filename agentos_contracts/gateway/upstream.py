@@ -4,9 +4,12 @@ Each upstream runs under a supervisor task that owns its session (anyio scopes m
 left by the task that entered them). A session that breaks (the process died, the
 connection closed) is dropped and reopened with exponential back-off, so one crashed
 server never takes the gateway down; calls in the meantime fail closed with a message
-saying so. ``tools/call`` is sent with the session's own ``send_request`` and the result
-is returned as received: the gateway checks it against the *sealed* output schema, so
-the SDK must not judge it against the live (possibly drifted) one first.
+saying so. A stdio upstream runs on the gateway's own pipes (:mod:`.link`), where
+``tools/call`` is written and answered directly beside the session; over HTTP it is sent
+with the session's own ``send_request``. Either way the result is returned as received,
+checked only against the negotiated protocol version: the gateway checks it against the
+*sealed* output schema, so the SDK must not judge it against the live (possibly drifted)
+one first.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError
 from pydantic import TypeAdapter
 
+from agentos_contracts.gateway.link import StdioLink
 from agentos_contracts.runtime.authorize import ACTION
 
 BACKOFF_FIRST_S = 0.1
@@ -78,13 +82,16 @@ class Upstream:
     """One upstream server: its live tool descriptors and a session, kept open by :meth:`supervise`."""
 
     def __init__(self, spec: UpstreamSpec, *, on_change: Callable[[Upstream], Awaitable[None]],
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[str], None], mode: str = "auto", direct: bool = True) -> None:
         self.spec = spec
         self.prefix = spec.prefix
         self.tools: dict[str, dict[str, Any]] = {}  # live descriptors by upstream tool name (wire form)
         self.capabilities: Any = None
         self.restarts = 0
+        self.mode = mode  # the SDK client's negotiation: "auto" (2026-07-28, else the handshake) or "legacy"
+        self.direct = direct and spec.url is None and sys.platform != "win32"  # tools/call beside the session
         self._client: Client | None = None
+        self._link: StdioLink | None = None
         self._ready = anyio.Event()
         self._broken = anyio.Event()
         self._on_change = on_change
@@ -95,15 +102,25 @@ class Upstream:
     def _target(self) -> Any:
         if self.spec.url is not None:
             return self.spec.url
+        if self.direct:
+            link = StdioLink(self.spec.command, on_closed=lambda: self._link_closed(link))
+            self._link = link
+            return link.open()
         return StdioServerParameters(command=self.spec.command[0], args=list(self.spec.command[1:]),
                                      env=dict(os.environ))
+
+    def _link_closed(self, link: StdioLink) -> None:
+        """The server's output ended (it exited or crashed): restart it now, not at the next call."""
+        if link is self._link:
+            self._break()
 
     async def supervise(self) -> None:
         """Keep a session open for as long as the gateway runs; reopen it with back-off when it breaks."""
         delay = BACKOFF_FIRST_S
         while True:
             try:
-                async with Client(self._target(), cache=None, message_handler=self._on_message) as client:
+                async with Client(self._target(), cache=None, message_handler=self._on_message,
+                                  mode=self.mode) as client:
                     self._client = client
                     self.capabilities = client.server_capabilities
                     await self.refresh()
@@ -114,6 +131,7 @@ class Upstream:
                 self._log(f"upstream `{self.prefix}` ({self.spec.label}) failed: {_describe(exc)}")
             finally:
                 self._client = None
+                self._link = None
                 if self._ready.is_set():
                     self._ready = anyio.Event()
                 self._broken = anyio.Event()
@@ -123,12 +141,12 @@ class Upstream:
             delay = min(delay * 2, BACKOFF_MAX_S)
 
     async def wait_ready(self, timeout_s: float) -> Client | None:
-        """The open session, waiting up to ``timeout_s`` for a (re)start; None if there is none."""
-        if self._client is not None:
-            return self._client
-        with anyio.move_on_after(timeout_s):
-            await self._ready.wait()
-        return self._client
+        """The open session once its tools are listed, waiting up to ``timeout_s`` for a (re)start; None if
+        there is none (a session still listing is not ready: its tools' pins are not known yet)."""
+        if not self._ready.is_set():
+            with anyio.move_on_after(timeout_s):
+                await self._ready.wait()
+        return self._client if self._ready.is_set() else None
 
     def _break(self) -> None:
         """Drop the session at once (no later call may use it) and let the supervisor reopen it."""
@@ -172,12 +190,17 @@ class Upstream:
         self.tools = tools
         await self._on_change(self)
 
-    async def request(self, call: Callable[[Client], Awaitable[Any]], timeout_s: float, what: str) -> Any:
-        """Run one request on the session; every failure becomes an :class:`UpstreamError` with a clear message."""
-        client = await self.wait_ready(min(timeout_s, RESTART_WAIT_S))
+    async def request(self, call: Callable[[Client], Awaitable[Any]], timeout_s: float, what: str, *,
+                      timed: bool = True) -> Any:
+        """Run one request on the session; every failure becomes an :class:`UpstreamError` with a clear message.
+
+        ``timed=False``: ``call`` keeps the time itself and raises ``TimeoutError`` when it runs out."""
+        client = self._client if self._ready.is_set() else await self.wait_ready(min(timeout_s, RESTART_WAIT_S))
         if client is None:
             raise UpstreamError(f"upstream `{self.prefix}` is not available (restarting after a failure)")
         try:
+            if not timed:
+                return await call(client)
             with anyio.fail_after(timeout_s):
                 return await call(client)
         except TimeoutError:
@@ -194,12 +217,20 @@ class Upstream:
 
     async def call_tool(self, tool: str, arguments: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """``tools/call`` on the upstream; the result in wire form, unchecked (the gateway checks it)."""
-        request = types.CallToolRequest(params=types.CallToolRequestParams(name=tool, arguments=arguments))
+        client, link, what = self._client, self._link, f"`tools/call {tool}`"
+        version = client.session.protocol_version if client is not None else None
+        if link is not None and link.ready(version):
+            async def direct(client: Client) -> Any:
+                assert link is not None and version is not None
+                return await link.request("tools/call", {"name": tool, "arguments": arguments}, version, timeout_s)
 
-        async def send(client: Client) -> Any:
-            return await client.session.send_request(request, RAW_RESULT, request_read_timeout_seconds=timeout_s)
+            result = await self.request(direct, timeout_s, what, timed=False)
+        else:
+            async def send(client: Client) -> Any:
+                request = types.CallToolRequest(params=types.CallToolRequestParams(name=tool, arguments=arguments))
+                return await client.session.send_request(request, RAW_RESULT, request_read_timeout_seconds=timeout_s)
 
-        result = await self.request(send, timeout_s, f"`tools/call {tool}`")
+            result = await self.request(send, timeout_s, what)
         if not isinstance(result, dict) or result.get("resultType", "complete") != "complete":
             raise UpstreamError(f"upstream `{self.prefix}` answered `tools/call {tool}` with a result that is not a "
                                 "tool result (it may need input the gateway cannot relay)")

@@ -64,3 +64,28 @@ def test_spans_name_the_tool_the_method_the_session_and_the_error(admitted: Any,
     assert ok["agentos.decision"] == "allow" and "error.type" not in ok
     assert not any("secret-path" in str(v) for v in ok.values())  # arguments only as a digest
     assert refused["agentos.decision"] == "deny" and refused["error.type"] == "denied.policy"
+
+
+def test_a_handed_over_decision_serves_only_its_own_request(admitted: Any, kit: Any, tmp_path: Path) -> None:
+    """A consent decision kept for the SDK's loop is used once, for the same request id (an int is not a
+    string), action and arguments; anything else is decided afresh."""
+    spec = parse_upstream(f"web={kit.upstream_command(tmp_path / 'received.jsonl')}")
+    assert not isinstance(spec, str)
+    rt = Runtime.load(admitted.agent, admitted.pub, audit=tmp_path / "a.db", approver=runtime_approver)
+    try:
+        relay = build_relay(rt, [spec], ContextSource(static={"unsafe_environment": False}), monitor=False,
+                            timeout_s=30, log=lambda message: None)
+        args = {"to": "clerk@city.gov", "body": "hello"}
+        decision = rt.authorize("mail.send", {"unsafe_environment": False}, args)  # what Relay.decide returns
+        assert decision.effect == "consent"
+        relay.hand_over(7, decision)
+        assert relay.handed_over("7", "mail.send", args) is None
+        relay.hand_over(7, decision)
+        assert relay.handed_over(7, "mail.send", {**args, "body": "other"}) is None
+        relay.hand_over(7, decision)
+        assert relay.handed_over(7, "web.fetch", args) is None
+        relay.hand_over(7, decision)
+        assert relay.handed_over(7, "mail.send", args) is decision
+        assert relay.handed_over(7, "mail.send", args) is None
+    finally:
+        rt.close()
