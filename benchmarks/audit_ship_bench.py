@@ -1,6 +1,6 @@
 """Fleet audit benchmark: records/s shipped and collected over loopback HTTP, and proofs/s.
 
-    python benchmarks/audit_ship_bench.py [--logs 3] [--records 20000] [--batch 1000]
+    python benchmarks/audit_ship_bench.py [--logs 3] [--records 20000] [--batch 1000] [--profile]
 
 Writes LOGS audit logs of RECORDS records each (the runtime's own AuditLog, batched), starts
 `agentos audit collect --listen` in its own process, and measures:
@@ -14,6 +14,9 @@ Writes LOGS audit logs of RECORDS records each (the runtime's own AuditLog, batc
   collector (read the log, encode the events, send, wait for the commit, save the cursor);
 - proofs: `audit prove` inclusion proofs (library call) against the newest checkpoint, and one
   `audit check` of the whole store (every leaf re-derived, every checkpoint verified).
+
+``--profile`` also takes the same batches in this process (parse, then ``Collector.accept``),
+prints its CPU time per record and the functions that used the most of it (cProfile).
 """
 
 from __future__ import annotations
@@ -142,12 +145,40 @@ def stop(proc: subprocess.Popen[bytes]) -> dict[str, object]:
     return json.loads(out) if out.strip() else {}
 
 
+def in_process(folder: Path, key_file: Path, bodies: list[bytes], total: int) -> None:
+    """The collector's batch path without HTTP, timed (CPU) and then profiled, on a fresh store each."""
+    import cProfile
+    import pstats
+
+    from agentos_contracts.fleet.collect import Collector, cycle_collection_paused
+    from agentos_contracts.fleet.events import read_body
+
+    key = keys.read_private_key(key_file)
+    for name in ("timed", "profiled"):
+        profile = cProfile.Profile() if name == "profiled" else None
+        with Collector.open(folder / f"store-{name}", key, every=10000) as collector:
+            start = time.process_time()
+            if profile is not None:
+                profile.enable()
+            for body in bodies:
+                with cycle_collection_paused():
+                    collector.accept(read_body(body))
+            if profile is not None:
+                profile.disable()
+            cpu = time.process_time() - start
+        print(f"in-process ({name}): {cpu:.2f} CPU-s, {1e6 * cpu / total:.1f} us/record, "
+              f"{total / cpu:,.0f} records/CPU-s")
+        if profile is not None:
+            pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--logs", type=int, default=3)
     ap.add_argument("--records", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--proofs", type=int, default=100)
+    ap.add_argument("--profile", action="store_true", help="also profile the batch path in this process")
     args = ap.parse_args()
     total = args.logs * args.records
     print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cpu(s), "
@@ -159,6 +190,8 @@ def main() -> None:
         logs = write_logs(folder, args.logs, args.records)
         print(f"wrote {total} records in {time.perf_counter() - t:.1f} s")
         bodies = batches(logs, args.batch)
+        if args.profile:
+            in_process(folder, key_file, bodies, total)
 
         port = free_port()
         sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stderr=subprocess.DEVNULL)

@@ -33,7 +33,7 @@ ONLY_IN = {
     "starlette": ("k8s/server.py", "fleet/server.py"),
     "uvicorn": ("k8s/server.py", "fleet/server.py", "gateway/server.py"),
     "jsonschema": ("validate/schema.py", "seal/", "runtime/", "policy/cases.py"),
-    "confluent_kafka": ("fleet/ship.py", "fleet/collect.py"),
+    "confluent_kafka": ("fleet/ship.py", "fleet/kafka.py"),
     "pymerkle": ("fleet/merkle.py",),
     "orjson": ("fleet/events.py",),
     "mcp": ("gateway/",),

@@ -104,7 +104,7 @@ def _serve(collector: Any, host: str, port: int, taken: list[int], diags: list[A
 
 def _consume(collector: Any, brokers: str, topic: str, group: str, batch: int, idle_exit: float | None,
              diags: list[Any]) -> int:
-    from agentos_contracts.fleet.collect import consume_kafka
+    from agentos_contracts.fleet.kafka import consume_kafka
 
     stopping: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -46,6 +46,7 @@ class Received(NamedTuple):
     body: bytes  # the record's canonical bytes (or the raw bytes when they were not a record)
     hash: str  # sha256 of ``body``: what the receiver computed
     claimed_hash: str  # ``audithash``: what the sender's log stored
+    leaf: bytes  # the fleet log's leaf hash of ``hash`` (RFC 6962: SHA-256(0x00 || digest))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,35 +186,45 @@ def read_event(doc: Any) -> Received | ReceivedCheckpoint:
     claimed = get("audithash")
     if type(claimed) is not str:
         raise EventError(f"event `{event_id}`: `audithash` must be a string")
-    body, digest, record = _record_bytes(doc, claimed)
+    record = get("data")
+    if isinstance(record, dict) and "data_base64" not in doc:  # the hot path: one record, hashed once
+        body = _fast(record)
+        raw = _sha256(body).digest()
+        digest = "sha256:" + raw.hex()
+        # equal to the stored hash means these are the stored (canonical) bytes; otherwise canonicalize
+        if digest != claimed:
+            body, raw, digest = _canonical(record, event_id)
+    else:
+        body, raw, digest, record = _other_bytes(doc, event_id)
+    leaf = _sha256(b"\x00" + raw).digest()
     if record is None:
-        return Received(event_id, log_id, agent, None, None, body, digest, claimed)
+        return Received(event_id, log_id, agent, None, None, body, digest, claimed, leaf)
     seq, prev = record.get("seq"), record.get("prev")
-    return Received(event_id, log_id, agent, seq if type(seq) is int else None,
-                    prev if type(prev) is str else None, body, digest, claimed)
+    # tuple.__new__ directly: the NamedTuple's own __new__ is a Python function, one call per record
+    return _new_received(Received, (event_id, log_id, agent, seq if type(seq) is int else None,
+                                    prev if type(prev) is str else None, body, digest, claimed, leaf))
 
 
-def _record_bytes(doc: dict[str, Any], claimed: str) -> tuple[bytes, str, dict[str, Any] | None]:
-    """The record's canonical bytes and their hash; a fast spelling first, RFC 8785 when it may differ."""
-    if "data_base64" in doc:
-        try:
-            raw = base64.b64decode(str(doc["data_base64"]), validate=True)
-        except (binascii.Error, ValueError):
-            raise EventError(f"event `{doc['id']}`: `data_base64` is not base64") from None
-        return raw, "sha256:" + hashlib.sha256(raw).hexdigest(), None
-    record = doc.get("data")
-    if not isinstance(record, dict):
-        raise EventError(f"event `{doc['id']}`: `data` must be the audit record (a JSON object)")
-    fast = _fast(record)
-    digest = "sha256:" + hashlib.sha256(fast).hexdigest()
-    # equal to the stored hash means these are the stored (canonical) bytes; otherwise canonicalize
-    if digest == claimed:
-        return fast, digest, record
+def _canonical(record: dict[str, Any], event_id: str) -> tuple[bytes, bytes, str]:
+    """The record's RFC 8785 bytes, their digest and ``sha256:<hex>``: when the fast spelling may differ."""
     try:
         body = canonicalize(record)
     except CanonicalError as exc:
-        raise EventError(f"event `{doc['id']}`: record has no canonical form: {exc}") from None
-    return body, "sha256:" + hashlib.sha256(body).hexdigest(), record
+        raise EventError(f"event `{event_id}`: record has no canonical form: {exc}") from None
+    raw = _sha256(body).digest()
+    return body, raw, "sha256:" + raw.hex()
+
+
+def _other_bytes(doc: dict[str, Any], event_id: str) -> tuple[bytes, bytes, str, None]:
+    """A row that was not a record travels as ``data_base64``: its bytes are hashed as they are."""
+    if "data_base64" not in doc:
+        raise EventError(f"event `{event_id}`: `data` must be the audit record (a JSON object)")
+    try:
+        body = base64.b64decode(str(doc["data_base64"]), validate=True)
+    except (binascii.Error, ValueError):
+        raise EventError(f"event `{event_id}`: `data_base64` is not base64") from None
+    raw = _sha256(body).digest()
+    return body, raw, "sha256:" + raw.hex(), None
 
 
 def _fast(record: dict[str, Any]) -> bytes:
@@ -228,4 +239,6 @@ def _fast(record: dict[str, Any]) -> bytes:
         return _STD(record).encode("utf-8")
 
 
+_sha256 = hashlib.sha256
+_new_received = tuple.__new__
 _STD = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode

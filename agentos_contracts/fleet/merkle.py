@@ -76,8 +76,9 @@ class StoreTree(BaseMerkleTree):  # type: ignore[misc]  # pymerkle ships no type
         return as_bytes(row[0])
 
     def _get_leaves(self, offset: int, width: int) -> list[bytes]:
-        return [as_bytes(r[0]) for r in self._conn.execute(
-            "SELECT leaf FROM leaves WHERE idx BETWEEN ? AND ? ORDER BY idx", (offset + 1, offset + width))]
+        rows = self._conn.execute("SELECT leaf FROM leaves WHERE idx BETWEEN ? AND ? ORDER BY idx",
+                                  (offset + 1, offset + width))
+        return [r if type(r) is bytes else as_bytes(r) for (r,) in rows]  # one call per leaf only after an edit
 
     def _get_size(self) -> int:
         return int(self._conn.execute("SELECT COALESCE(MAX(idx), 0) FROM leaves").fetchone()[0])

@@ -217,3 +217,33 @@ def test_replays_never_double_and_every_deletion_is_one_gap(forty: list[dict[str
                       for s in runs)
     assert sorted(p["seq"] for p in problems) == [x for x in expected if x <= 40]
     assert {p["kind"] for p in problems} <= {"gap"}
+
+
+def test_a_batch_of_known_and_new_records_keeps_the_new_ones_once(tmp_path: Path, key: keys.PrivateKey) -> None:
+    """Known ids in a batch (a re-delivery overlapping new records) are dropped, never reported as forks."""
+    events = _events_of(_log(tmp_path / "a.db", "alpha", 20))
+    twin = json.loads(json.dumps(events[2]))
+    twin["data"]["rules"] = ["forged"]
+    with Collector.open(tmp_path / "store", key) as c:
+        c.accept(events[:8])
+        overlap = c.accept(events[4:14])
+        mixed = c.accept([twin] + events[14:20] + [events[15]])
+    assert (overlap.accepted, overlap.duplicates, overlap.problems) == (6, 4, [])
+    assert (mixed.accepted, mixed.duplicates) == (6, 1) and [p.kind for p in mixed.problems] == ["conflict"]
+    status = proofs.status(tmp_path / "store")
+    assert status["size"] == 20 and [p["kind"] for p in status["problems"]] == ["conflict"]
+    assert status["chains"][0]["last_seq"] == 20
+
+
+def test_deliveries_committed_together_each_get_their_own_result(tmp_path: Path, key: keys.PrivateKey) -> None:
+    """Group commit: one transaction for several senders' batches, each answered as if it came alone."""
+    alpha = _events_of(_log(tmp_path / "a.db", "alpha", 12))
+    beta = _events_of(_log(tmp_path / "b.db", "beta", 9))
+    with Collector.open(tmp_path / "store", key, every=20) as c:
+        c.accept(alpha[:3])
+        results = c.accept_many([alpha[:6], beta, alpha[6:] + [beta[0]], [{"specversion": "1.0"}]])
+    assert [(r.accepted, r.duplicates, len(r.problems)) for r in results] == [(3, 3, 0), (9, 0, 0), (6, 1, 0),
+                                                                              (0, 0, 1)]
+    assert {r.checkpoint.size if r.checkpoint else None for r in results} == {21}  # signed once, over them all
+    report = proofs.check(tmp_path / "store", key.public_key())
+    assert report.size == 21 and [p.kind for p in report.problems] == ["rejected"]

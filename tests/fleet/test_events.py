@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudevents.core.formats.json import JSONFormat
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,3 +133,47 @@ def test_any_record_survives_the_round_trip_with_its_hash(extra: dict[str, Any],
     got = read_event(event)
     assert isinstance(got, Received)
     assert got.body == body and got.hash == row.hash == got.claimed_hash and got.seq == seq
+
+
+# integers past 64 bits that are exact doubles (RFC 8785 numbers are IEEE 754 doubles)
+_wide = st.recursive(st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.integers(-2**16, 2**16).map(
+                         lambda i: i * 2**60)
+                     | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                  max_size=3), max_leaves=8)
+
+
+def _record_event(record: dict[str, Any], claimed: str) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": "e1", "source": "urn:agentos:audit:L", "type": "dev.agentos.audit.x",
+            "auditlog": "L", "auditagent": "a", "audithash": claimed, "data": record}
+
+
+@settings(max_examples=200, deadline=None)
+@given(extra=st.dictionaries(st.text(min_size=1, max_size=6), _wide, max_size=4))
+def test_the_receivers_hash_and_leaf_are_those_of_the_canonical_bytes(extra: dict[str, Any]) -> None:
+    """Floats, integers past 64 bits, non-ASCII keys: the fast encoding is kept only when it is RFC 8785's."""
+    import hashlib
+
+    from agentos_contracts.fleet import merkle
+
+    record = {**extra, "seq": 3, "prev": "sha256:" + "1" * 64}
+    body = canonicalize(record)
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    for claimed in (digest, "sha256:" + "0" * 64):  # as stored, and a claim the record does not meet
+        got = read_event(json.loads(json.dumps(_record_event(record, claimed))))
+        assert isinstance(got, Received)
+        assert got.body == body and got.hash == digest and got.claimed_hash == claimed
+        assert got.leaf == merkle.record_leaf_hash(digest) and (got.seq, got.prev) == (3, record["prev"])
+
+
+def test_a_record_whose_fast_spelling_differs_is_hashed_canonically() -> None:
+    """orjson writes 1e+21 as 1e21 and big integers not at all: the canonical bytes decide, not the guess."""
+    import hashlib
+
+    for record in ({"seq": 1, "x": 1e21}, {"seq": 1, "x": 2**65}, {"seq": 1, "\u00e9t\u00e9": -0.0, "y": 5e-324}):
+        body = canonicalize(record)
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        got = read_event(_record_event(record, digest))
+        assert isinstance(got, Received) and got.body == body and got.hash == digest == got.claimed_hash
+    with pytest.raises(EventError, match="no canonical form"):  # not a double: no RFC 8785 bytes to hash
+        read_event(_record_event({"seq": 1, "x": 2**53 + 1}, "sha256:" + "0" * 64))

@@ -54,3 +54,38 @@ def test_a_port_in_use_is_a_usage_error(fleet: Any, tmp_path: Path) -> None:
                                "--key", str(fleet.keys.collector), "--format", "json")
     assert result.returncode == 2
     assert json.loads(result.stdout)["diagnostics"][0]["code"] == "AC877"
+
+
+def test_concurrent_senders_each_get_their_own_answer(fleet: Any, tmp_path: Path) -> None:
+    """Deliveries that arrive together may share a commit; each is still answered with its own counts."""
+    import threading
+
+    from agentos_contracts.runtime.audit import AuditLog
+
+    bodies: list[list[bytes]] = []
+    for n, agent in enumerate(("alpha", "beta", "gamma")):
+        path = tmp_path / f"{agent}.db"
+        with AuditLog.open(path, durability="batched", batch_size=50) as log:
+            for i in range(40 + n):
+                log.append({"type": "tool.allowed", "agent": agent, "rules": [f"r{i}"]})
+        cursor = Cursor(log=sqlite3.connect(path).execute("SELECT value FROM meta WHERE key = 'log'").fetchone()[0])
+        events = next_events(path, cursor, 1000).events
+        bodies.append([b"[" + b",".join(events[i:i + 7]) + b"]" for i in range(0, len(events), 7)])
+    collector = fleet.collector(tmp_path / "store", None, "--checkpoint-every", "10")
+    answers: list[list[tuple[int, Any]]] = [[], [], []]
+
+    def send(n: int) -> None:
+        for body in bodies[n] + bodies[n][:2]:  # and the first two again: re-delivered, dropped
+            answers[n].append(_post(collector.port, body, BATCH))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for n in range(3):
+        assert all(status == 200 for status, _ in answers[n])
+        assert sum(a["accepted"] for _, a in answers[n]) == 40 + n
+        assert [a["duplicates"] for _, a in answers[n][-2:]] == [7, 7]
+    code, report = collector.stop()
+    assert code == 0 and report["size"] == 123 and not report["problems"]
