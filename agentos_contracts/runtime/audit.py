@@ -47,13 +47,24 @@ class AuditLocked(AuditError):
     """Another writer holds the log (one writer per log, never a forked chain)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class Appended:
     """An acknowledged-or-pending record: its position and hash."""
 
     seq: int
     hash: str
     event_id: str
+
+    def __init__(self, *, seq: int, hash: str, event_id: str) -> None:  # noqa: A002 (the record's field)
+        # one per record: the slots' own setters, cheaper than the frozen __init__'s object.__setattr__
+        _APPENDED_SEQ(self, seq)
+        _APPENDED_HASH(self, hash)
+        _APPENDED_EVENT(self, event_id)
+
+
+_APPENDED_SEQ = Appended.seq.__set__  # type: ignore[attr-defined]
+_APPENDED_HASH = Appended.hash.__set__  # type: ignore[attr-defined]
+_APPENDED_EVENT = Appended.event_id.__set__  # type: ignore[attr-defined]
 
 
 class AuditLog:

@@ -10,6 +10,7 @@ are checked by the same code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from agentos_contracts.seal.canonical import (
-    CanonicalError, canonical_digest, canonicalize, canonicalize_object, sha256_digest,
+    CanonicalError, Plan, canonical_digest, canonicalize, plan_object, sha256_digest, write_planned,
 )
 
 FORMAT = "agentos-audit/1"
@@ -66,26 +67,31 @@ def genesis(log_id: str) -> str:
     return canonical_digest({"format": FORMAT, "log": log_id})
 
 
-_KNOWN_NAMES: set[tuple[str, ...]] = set()  # field-name sets already found allowed (a record's names repeat)
-MAX_KNOWN_NAMES = 1024
+_RECORD_PLANS: dict[tuple[str, ...], Plan] = {}  # allowed field-name sets, planned (a record's names repeat)
+MAX_RECORD_PLANS = 1024
 
 
 def seal_record(fields: Mapping[str, Any]) -> tuple[bytes, str]:
     """Canonical bytes and hash of a complete record; refuses unknown fields and raw arguments."""
-    names = tuple(fields)
-    if names not in _KNOWN_NAMES:
-        unknown = fields.keys() - _ALLOWED
+    record = fields if fields.__class__ is dict else dict(fields)
+    names = tuple(record)
+    plan = _RECORD_PLANS.get(names)
+    if plan is None:
+        unknown = record.keys() - _ALLOWED
         if unknown:
             raise RecordError(f"unknown audit field(s): {', '.join(sorted(map(str, unknown)))}")
-        if len(_KNOWN_NAMES) < MAX_KNOWN_NAMES:
-            _KNOWN_NAMES.add(names)
-    if fields.get("type") not in EVENT_TYPES:
-        raise RecordError(f"unknown audit event type `{fields.get('type')}`")
+        plan = plan_object(names, _HEADER)  # every allowed name is ASCII: a plan always exists
+        if plan is None:
+            raise RecordError("audit field names must be ASCII strings")
+        if len(_RECORD_PLANS) < MAX_RECORD_PLANS:
+            _RECORD_PLANS[names] = plan
+    if record.get("type") not in EVENT_TYPES:
+        raise RecordError(f"unknown audit event type `{record.get('type')}`")
     try:
-        body = canonicalize_object(dict(fields) if fields.__class__ is not dict else fields, _HEADER)
+        body = write_planned(record, plan)  # type: ignore[arg-type]
     except CanonicalError as exc:
         raise RecordError(f"audit record has no canonical form: {exc}") from None
-    return body, sha256_digest(body)
+    return body, "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def format_time_ns(ns: int) -> str:

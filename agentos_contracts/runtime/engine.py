@@ -39,7 +39,7 @@ from agentos_contracts.runtime.revocations import RevocationWatch
 from agentos_contracts.runtime.tools import ToolSchemaError, build_validators
 from agentos_contracts.runtime.watch import Watch
 from agentos_contracts.seal import keys as keys_
-from agentos_contracts.seal.canonical import canonicalize
+from agentos_contracts.seal.canonical import Canonical, precanonical
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -200,7 +200,7 @@ class Runtime(Controls):
             now = self._clock()  # one instant for the decision, its record and its charge: replay sees the same
             decision = self.authorizer.decide(action, ctx, call_args, step=step, consent_for=consent_for,
                                               tokens=tokens, cost=cost, at=now)
-            unrecordable = _unrecordable(ctx)
+            recorded, unrecordable = _recordable(ctx)
             if unrecordable:  # a decision is recorded with its context, or the call is refused: never half
                 decision = Decision(effect="deny", rules=(), stage="error", action=str(action),
                                     args_digest=decision.args_digest,
@@ -211,7 +211,7 @@ class Runtime(Controls):
                 self.record(decision_type(decision), agent=agent, action=str(action), decision=decision.effect,
                             stage=decision.stage, rules=list(decision.rules), reason=decision.reason,
                             args_digest=decision.args_digest or None,
-                            context=ctx if isinstance(ctx, dict) else None, step=step, usage=usage or None,
+                            context=recorded, step=step, usage=usage or None,
                             detail={"context": f"cannot be recorded: {unrecordable}"} if unrecordable else None,
                             retain=call_args if isinstance(call_args, Mapping) else None, at=now)
             except Exception as exc:  # unrecorded means not allowed
@@ -422,17 +422,20 @@ class Runtime(Controls):
             self.log.close()
 
 
-def _unrecordable(ctx: Any) -> str:
-    """Why a mapping context has no canonical JSON form (empty when it has one)."""
+def _recordable(ctx: Any) -> tuple[Canonical | None, str]:
+    """A mapping context's canonical form for its record, or why it has none.
+
+    The form is computed once, here, before the decision is recorded (a context that
+    cannot be recorded refuses the call), and the record carries it as is.
+    """
     if not isinstance(ctx, dict):
-        return ""  # not an object: the policy denies it, and there is nothing to record
+        return None, ""  # not an object: the policy denies it, and there is nothing to record
     try:
-        canonicalize(ctx)
+        return precanonical(ctx), ""
     except RecursionError:
-        return "nested too deeply"
+        return None, "nested too deeply"
     except (ValueError, TypeError) as exc:  # CanonicalError is a ValueError
-        return str(exc) or type(exc).__name__
-    return ""
+        return None, str(exc) or type(exc).__name__
 
 
 def _request_context(context: Any) -> Any:

@@ -39,6 +39,34 @@ class CanonicalError(ValueError):
         return f"{self.message} at `/{'/'.join(self.path)}`" if self.path else self.message
 
 
+class Canonical:
+    """A JSON value already in RFC 8785 form, written verbatim wherever it is placed.
+
+    A value canonicalised once (the request context the runtime must prove recordable
+    before it decides) is carried into the audit record as its text, not walked again.
+    Only :func:`precanonical` makes one, so the text is canonical by construction.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Canonical({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Canonical) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def precanonical(value: Any) -> Canonical:
+    """``value``'s canonical form, to be placed into other canonical values without a second walk."""
+    return Canonical(canonicalize(value).decode("utf-8"))
+
+
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value (dict, list/tuple, str, int, float, bool, None)."""
     parts: list[str] = []
@@ -62,6 +90,11 @@ def canonicalize_object(fields: dict[str, Any], keep_null: frozenset[str] = froz
     plan = _plan(fields, keep_null)
     if plan is None:  # non-string or non-ASCII keys: the general path sorts and reports them
         return canonicalize({k: v for k, v in fields.items() if v is not None or k in keep_null})
+    return write_planned(fields, plan)
+
+
+def write_planned(fields: dict[str, Any], plan: Plan) -> bytes:
+    """``canonicalize_object`` of ``fields`` by a plan made for exactly its keys (:func:`plan_object`)."""
     out: list[str] = []
     add, quote = out.append, _quote  # locals: this loop runs once per field of every record
     for key, label, keep in plan:
@@ -74,8 +107,10 @@ def canonicalize_object(fields: dict[str, Any], keep_null: frozenset[str] = froz
                 add(label + "null")
         elif kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             add(label + str(value))
+        elif kind is Canonical:
+            add(label + value.text)
         else:
-            out.append(label)
+            add(label)
             try:
                 _emit(value, out)
             except CanonicalError as exc:
@@ -102,14 +137,19 @@ def _plan(fields: dict[str, Any], keep_null: frozenset[str]) -> Plan | None:
     found = _PLANS.get((keep_null, names), _PLANS)
     if found is not _PLANS:
         return found  # type: ignore[return-value]
+    plan = plan_object(names, keep_null)
+    if len(_PLANS) < MAX_PLANS and len(names) <= MAX_PLAN_KEYS:
+        _PLANS[(keep_null, names)] = plan
+    return plan
+
+
+def plan_object(names: tuple[str, ...], keep_null: frozenset[str]) -> Plan | None:
+    """The sorted keys ``names`` with their quoted labels, or None unless all are ASCII strings."""
     try:
         plain = "".join(names).isascii()
     except TypeError:
         plain = False
-    plan = tuple((k, "," + _quote(k) + ":", k in keep_null) for k in sorted(names)) if plain else None
-    if len(_PLANS) < MAX_PLANS and len(names) <= MAX_PLAN_KEYS:
-        _PLANS[(keep_null, names)] = plan
-    return plan
+    return tuple((k, "," + _quote(k) + ":", k in keep_null) for k in sorted(names)) if plain else None
 
 
 def sha256_digest(data: bytes) -> str:
@@ -254,6 +294,8 @@ def _emit(value: Any, out: list[str]) -> None:
                    else text[:-2] if text.endswith(".0") else text)
     elif value is None:
         out.append("null")
+    elif kind is Canonical:
+        out.append(value.text)
     elif value is True:
         out.append("true")
     elif value is False:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentos_contracts.seal.canonical import (
+    precanonical,
     MAX_SAFE_INTEGER,
     CanonicalError,
     canonical_digest,
@@ -353,3 +354,14 @@ def test_a_lone_surrogate_is_refused_at_the_same_offset_on_every_path() -> None:
         with pytest.raises(CanonicalError) as caught:
             make()
         assert str(caught.value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json, st.dictionaries(_text, _json, max_size=4))
+def test_a_precanonical_value_is_written_as_the_value_itself(value: object, around: dict) -> None:
+    """The runtime canonicalises a request context once and splices it into the record: same bytes."""
+    spliced = precanonical(value)
+    assert canonicalize({**around, "context": spliced}) == canonicalize({**around, "context": value})
+    if value is not None:  # a spliced null is written (it is a value); a plain null member is dropped
+        assert canonicalize_object({**around, "context": spliced}) == canonicalize_object({**around, "context": value})
+    assert canonicalize([spliced, value]) == canonicalize([value, value])
