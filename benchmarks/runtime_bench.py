@@ -8,7 +8,8 @@ ceiling, denied by the policy and schema-failing requests:
 
 - decision path: ceiling → policy → MCP inputSchema → budgets, no audit (goal ≤ 15 µs p95);
 - the same with the run-time watch on: lifecycle and signed-revocation-list check (one stat),
-  the unit's circuit breaker, then the SLO monitors and breaker fed with the call's time;
+  the unit's circuit breaker, then the SLO monitors and breaker fed with the call's time
+  (goal ≤ 50 µs p95, the run-time watch's own);
 - audit append alone, batched (goal ≥ 15,000 records/s): the records the runtime wrote for the
   request mix, appended to a hash-chained log, next to the naive way with the same rows
   (``json.dumps`` each, one INSERT each into SQLite with the same WAL settings and batch size).
@@ -235,8 +236,10 @@ def main() -> int:
         print(f"{name:<45} {n:>7} {p50:>9.1f} {p95:>9.1f} {mean:>9.1f}")
     print(f"{'audit append, batched (records/s)':<45} {len(records):>7} {ours:>9.0f}")
     print(f"{'naive json.dumps + SQLite INSERT (records/s)':<45} {len(records):>7} {naive:>9.0f}")
-    for name, _, (_, p95, _) in rows[:2]:
-        print(f"goal: {name} p95 <= 15 µs: {'met' if p95 <= 15 else 'NOT met'} ({p95:.1f} µs)")
+    # the bare decision path has the fleet-scale goal (<= 15 µs); with the run-time watch around it
+    # (lifecycle, revocation list, breaker, SLO monitors) the watch's own goal is <= 50 µs
+    for (name, _, (_, p95, _)), goal in zip(rows[:2], (15, 50)):
+        print(f"goal: {name} p95 <= {goal} µs: {'met' if p95 <= goal else 'NOT met'} ({p95:.1f} µs)")
     print(f"goal: audit append >= 15,000 records/s: {'met' if ours >= 15000 else 'NOT met'} ({ours:.0f}/s); "
           f"{'faster' if ours > naive else 'NOT faster'} than the naive way ({ours / naive:.2f}x)")
     return 0
