@@ -22,6 +22,7 @@ prints its CPU time per record and the functions that used the most of it (cProf
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import http.client
 import json
 import os
@@ -90,8 +91,8 @@ def write_logs(folder: Path, count: int, records: int) -> list[Path]:
     return logs
 
 
-def batches(logs: list[Path], size: int) -> list[bytes]:
-    """Every log's events, encoded once, in per-log order, interleaved batch by batch."""
+def batches(logs: list[Path], size: int) -> list[list[bytes]]:
+    """Every log's events, encoded once, in per-log order: one list of batch bodies per log."""
     per_log = []
     for log in logs:
         cursor = Cursor(log=sqlite3.connect(log).execute("SELECT value FROM meta WHERE key='log'").fetchone()[0])
@@ -103,10 +104,23 @@ def batches(logs: list[Path], size: int) -> list[bytes]:
             out.append(dump_batch(part.events))
             cursor = part.after
         per_log.append(out)
+    return per_log
+
+
+def interleaved(per_log: list[list[bytes]]) -> list[bytes]:
+    """The logs' batches taken in turn, as one connection would carry them."""
     mixed = []
     for i in range(max(len(p) for p in per_log)):
         mixed += [p[i] for p in per_log if i < len(p)]
     return mixed
+
+
+def post_concurrently(port: int, per_log: list[list[bytes]]) -> float:
+    """One sender (thread, own connection) per log, all at once: how a fleet's runtimes ship."""
+    with concurrent.futures.ThreadPoolExecutor(len(per_log)) as pool:
+        start = time.perf_counter()
+        list(pool.map(lambda bodies: post_all(port, bodies), per_log))
+        return time.perf_counter() - start
 
 
 def post_all(port: int, bodies: list[bytes]) -> float:
@@ -155,7 +169,7 @@ def in_process(folder: Path, key_file: Path, bodies: list[bytes], total: int) ->
 
     key = keys.read_private_key(key_file)
     for name in ("timed", "profiled"):
-        profile = cProfile.Profile() if name == "profiled" else None
+        profile = cProfile.Profile(time.process_time) if name == "profiled" else None
         with Collector.open(folder / f"store-{name}", key, every=10000) as collector:
             start = time.process_time()
             if profile is not None:
@@ -189,7 +203,8 @@ def main() -> None:
         t = time.perf_counter()
         logs = write_logs(folder, args.logs, args.records)
         print(f"wrote {total} records in {time.perf_counter() - t:.1f} s")
-        bodies = batches(logs, args.batch)
+        per_log = batches(logs, args.batch)
+        bodies = interleaved(per_log)
         if args.profile:
             in_process(folder, key_file, bodies, total)
 
@@ -207,6 +222,12 @@ def main() -> None:
         cpu_after = cpu_seconds(collector.pid)
         report = stop(collector)
         assert report.get("size") == total and not report.get("problems"), report
+
+        port = free_port()
+        collector = start_collector(folder / "store3", key_file, port)
+        together_s = post_concurrently(port, per_log)
+        report3 = stop(collector)
+        assert report3.get("size") == total and not report3.get("problems"), report3
 
         port = free_port()
         collector = start_collector(folder / "store2", key_file, port)
@@ -232,6 +253,7 @@ def main() -> None:
     print(f"{'case':<62} {'records':>8} {'seconds':>8} {'records/s':>10}")
     rows = [("baseline: same batches to an HTTP sink that only reads the body", total, sink_s),
             ("collected: batches POSTed to `audit collect` (goal >= 20,000/s)", total, collect_s),
+            (f"collected: {args.logs} senders at once, one per log (same goal)", total, together_s),
             (f"shipped end to end: {args.logs} `audit ship` processes -> collector", total, ship_s)]
     for name, n, s in rows:
         print(f"{name:<62} {n:>8} {s:>8.2f} {n / s:>10,.0f}")
