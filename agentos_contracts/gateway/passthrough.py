@@ -11,7 +11,7 @@ charged like a tool call. Prompts appear downstream as ``PREFIX.NAME``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, AsyncIterator, Mapping
 
 from agentos_contracts.gateway.relay import Relay
 from agentos_contracts.gateway.upstream import UpstreamError
@@ -42,36 +42,34 @@ class Passthrough:
             return False
         return decision.effect != "deny"
 
-    async def list_resources(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    async def _listed(self, kind: str, verb: str) -> AsyncIterator[tuple[str, str, dict[str, Any]]]:
+        """``(prefix, action, item)`` for each item an upstream lists whose action is inside the ceiling;
+        an upstream that fails to answer lists nothing."""
         for prefix, up in sorted(self.relay.upstreams.items()):
-            action = f"{prefix}.{READ}"
+            action = f"{prefix}.{verb}"
             if not self.relay.inside_ceiling(action):
                 continue
             try:
-                items = await up.listing("resources", self.relay.timeout_s)
+                items = await up.listing(kind, self.relay.timeout_s)
             except UpstreamError:
                 continue
             for item in items:
-                uri = str(item.get("uri", ""))
-                self._uri_owner[uri] = prefix
-                if self._visible(action, {"uri": uri}):
-                    out.append(item)
+                yield prefix, action, item
+
+    async def list_resources(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        async for prefix, action, item in self._listed("resources", READ):
+            uri = str(item.get("uri", ""))
+            self._uri_owner[uri] = prefix
+            if self._visible(action, {"uri": uri}):
+                out.append(item)
         return out
 
     async def list_prompts(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for prefix, up in sorted(self.relay.upstreams.items()):
-            action = f"{prefix}.{GET}"
-            if not self.relay.inside_ceiling(action):
-                continue
-            try:
-                items = await up.listing("prompts", self.relay.timeout_s)
-            except UpstreamError:
-                continue
-            for item in items:
-                if self._visible(action, {"name": str(item.get("name", "")), "arguments": {}}):
-                    out.append({**item, "name": f"{prefix}.{item.get('name', '')}"})
+        async for prefix, action, item in self._listed("prompts", GET):
+            if self._visible(action, {"name": str(item.get("name", "")), "arguments": {}}):
+                out.append({**item, "name": f"{prefix}.{item.get('name', '')}"})
         return out
 
     def _decide(self, action: str, args: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ are checked by the same code.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -91,7 +90,7 @@ def seal_record(fields: Mapping[str, Any]) -> tuple[bytes, str]:
         body = write_planned(record, plan)  # type: ignore[arg-type]
     except CanonicalError as exc:
         raise RecordError(f"audit record has no canonical form: {exc}") from None
-    return body, "sha256:" + hashlib.sha256(body).hexdigest()
+    return body, sha256_digest(body)
 
 
 def format_time_ns(ns: int) -> str:

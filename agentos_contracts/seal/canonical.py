@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import json.encoder
 import math
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Collection
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -39,6 +40,7 @@ class CanonicalError(ValueError):
         return f"{self.message} at `/{'/'.join(self.path)}`" if self.path else self.message
 
 
+@dataclass(frozen=True, slots=True)
 class Canonical:
     """A JSON value already in RFC 8785 form, written verbatim wherever it is placed.
 
@@ -47,19 +49,7 @@ class Canonical:
     Only :func:`precanonical` makes one, so the text is canonical by construction.
     """
 
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return f"Canonical({self.text!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Canonical) and other.text == self.text
-
-    def __hash__(self) -> int:
-        return hash(self.text)
+    text: str
 
 
 def precanonical(value: Any) -> Canonical:
@@ -78,16 +68,14 @@ def canonicalize(value: Any) -> bytes:
         raise CanonicalError(f"string holds a lone surrogate at offset {exc.start}") from None
 
 
-def canonicalize_object(fields: dict[str, Any], keep_null: frozenset[str] = frozenset()) -> bytes:
+def canonicalize_object(fields: dict[str, Any], keep_null: Collection[str] = frozenset()) -> bytes:
     """``canonicalize`` of ``fields`` without its null members (except those in ``keep_null``).
 
     The same bytes as ``canonicalize({k: v for k, v in fields.items() if v is not None or
-    k in keep_null})``, built in one pass. Audit records are flat objects whose field names
-    repeat record after record: their sorted order and quoted names are worked out once per
-    set of names (:func:`_plan`), so each record costs only the quoting of its values, and
-    string and safe-integer members are written without a dispatch.
+    k in keep_null})``, built in one pass from a plan of its keys (:func:`plan_object`); a
+    caller that writes many objects with the same keys (the audit chain) keeps the plan.
     """
-    plan = _plan(fields, keep_null)
+    plan = plan_object(tuple(fields), keep_null)
     if plan is None:  # non-string or non-ASCII keys: the general path sorts and reports them
         return canonicalize({k: v for k, v in fields.items() if v is not None or k in keep_null})
     return write_planned(fields, plan)
@@ -124,26 +112,9 @@ def write_planned(fields: dict[str, Any], plan: Plan) -> bytes:
 
 
 Plan = tuple[tuple[str, str, bool], ...]  # (key, `,"key":`, keep when null) in canonical key order
-_PLANS: dict[tuple[frozenset[str], tuple[str, ...]], Plan | None] = {}
-MAX_PLANS = 1024  # distinct field-name sets remembered; beyond that each record is planned afresh
-MAX_PLAN_KEYS = 64  # larger objects are planned afresh each time (records have a few dozen fields at most)
 
 
-def _plan(fields: dict[str, Any], keep_null: frozenset[str]) -> Plan | None:
-    """The sorted keys of ``fields`` with their quoted labels, or None unless all are ASCII strings."""
-    names = tuple(fields)
-    if keep_null.__class__ is not frozenset:  # the cache key must be hashable (a set given by a caller)
-        keep_null = frozenset(keep_null)
-    found = _PLANS.get((keep_null, names), _PLANS)
-    if found is not _PLANS:
-        return found  # type: ignore[return-value]
-    plan = plan_object(names, keep_null)
-    if len(_PLANS) < MAX_PLANS and len(names) <= MAX_PLAN_KEYS:
-        _PLANS[(keep_null, names)] = plan
-    return plan
-
-
-def plan_object(names: tuple[str, ...], keep_null: frozenset[str]) -> Plan | None:
+def plan_object(names: tuple[str, ...], keep_null: Collection[str] = frozenset()) -> Plan | None:
     """The sorted keys ``names`` with their quoted labels, or None unless all are ASCII strings."""
     try:
         plain = "".join(names).isascii()
