@@ -54,6 +54,7 @@ class _Chain:
     last_seq: int
     last_hash: str
     attested_seq: int = 0
+    chain_id: int = 0  # the leaf rows' chain number of (log, ``agent``); 0 until known
 
 
 @dataclass(slots=True, kw_only=True)
@@ -179,14 +180,18 @@ class Collector:
             chain = chains.get(log_id)
             # the common case, checked here in full: the next record, linked, hashing as its log stored
             if (chain is not None and seq is not None and seq == chain.last_seq + 1 and prev == chain.last_hash
-                    and digest == claimed):
-                chain.agent, chain.last_seq, chain.last_hash = agent, seq, claimed
+                    and digest == claimed and agent == chain.agent and chain.chain_id):
+                chain.last_seq, chain.last_hash = seq, claimed
                 dirty.add(log_id)
+                chain_id = chain.chain_id
             else:
                 self._link(event, result)
+                chain_id = chain_ids.get((log_id, agent)) or self._new_chain_id(log_id, agent)
+                chain = chains.get(log_id)
+                if chain is not None and chain.agent == agent:
+                    chain.chain_id = chain_id
             fresh[event_id] = leaf
             size += 1
-            chain_id = chain_ids.get((log_id, agent)) or self._new_chain_id(log_id, agent)
             # bytearray: the sqlite3 module binds it without the adapter look-up it makes for bytes
             rows.append((size, event_key(event_id), chain_id, seq, _blob(leaf), _blob(body)))
         self.size = size

@@ -119,7 +119,8 @@ def event_key(event_id: str) -> bytearray | str:
             key = _fromhex(event_id)
         except ValueError:
             return event_id
-        if len(key) == 16 and key.hex() == event_id:
+        # 16 bytes from 32 characters: no whitespace; then only upper-case digits could differ from ``key.hex()``
+        if len(key) == 16 and (event_id.islower() or event_id.isdigit()):
             return key
     return event_id
 
