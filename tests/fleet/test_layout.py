@@ -16,7 +16,8 @@ HEX = "0123456789abcdef"
 ids = st.one_of(st.text(max_size=40),
                 st.text(alphabet=HEX, min_size=30, max_size=34),
                 st.text(alphabet=HEX + "ABCDEF \t", min_size=32, max_size=32),
-                st.binary(min_size=16, max_size=16).map(bytes.hex))
+                st.binary(min_size=16, max_size=16).map(bytes.hex),
+                st.binary(min_size=16, max_size=16).map(lambda b: b.hex().upper()))
 
 
 @given(ids)

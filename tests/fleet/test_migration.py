@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -9,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from agentos_contracts.fleet import proofs
+from agentos_contracts.fleet import merkle, proofs
 from agentos_contracts.fleet.collect import Collector, OutdatedStore
-from agentos_contracts.fleet.layout import FORMAT_1, FORMAT_2, StoreError
+from agentos_contracts.fleet.layout import FORMAT_1, FORMAT_2, SCHEMA_1, StoreError
 from agentos_contracts.fleet.migration import MigrationRefused, migrate_store
 from agentos_contracts.runtime.locks import take_file_lock
 from agentos_contracts.seal import keys
@@ -121,3 +124,54 @@ def test_a_store_in_use_or_missing_is_not_migrated(store: Path, tmp_path: Path) 
     with pytest.raises(StoreError, match="holds no fleet store"):
         migrate_store(tmp_path / "nothing")
     assert _format(store) == FORMAT_1
+
+
+HEX = "0123456789abcdef"
+ids = st.one_of(st.text(min_size=1, max_size=34), st.text(alphabet=HEX + "ABCDEF ", min_size=32, max_size=32),
+                st.binary(min_size=16, max_size=16).map(bytes.hex),
+                st.binary(min_size=16, max_size=16).map(lambda b: b.hex().upper()))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(ids, st.sampled_from(["L1", "L2", "L3"]), st.sampled_from(["a", "b"])),
+                min_size=1, max_size=40, unique_by=lambda t: t[0]),
+       st.integers(min_value=1, max_value=40))
+def test_any_format_1_store_migrates_with_the_same_proofs(tmp_path: Path, rows: list[tuple[str, str, str]],
+                                                          every: int) -> None:
+    key = keys.generate_private_key()
+    folder = tmp_path / f"s{abs(hash((tuple(rows), every)))}"
+    _format_1_store(folder, rows, every, key)
+    pub = key.public_key()
+
+    def answers() -> str:
+        return json.dumps({"proofs": [proofs.prove(folder, e, pub).to_json() for e, _, _ in rows],
+                           "check": proofs.check(folder, pub).to_json()}, sort_keys=True)
+
+    before = answers()
+    assert proofs.event_ids(folder) == [e for e, _, _ in rows]
+    migrate_store(folder)
+    assert _format(folder) == FORMAT_2 and answers() == before
+    assert proofs.event_ids(folder) == [e for e, _, _ in rows]
+
+
+def _format_1_store(folder: Path, rows: list[tuple[str, str, str]], every: int, key: keys.PrivateKey) -> None:
+    """A format-1 store written row by row as its collector wrote them, checkpoints every ``every`` leaves."""
+    folder.mkdir()
+    conn = sqlite3.connect(folder / "fleet.db", isolation_level=None)
+    conn.executescript(SCHEMA_1)
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT_1), ("origin", "example.org/fleet")])
+    tree = merkle.StoreTree(conn, cached=False)
+    heads: dict[str, tuple[str, int, str]] = {}
+    for idx, (event_id, log, agent) in enumerate(rows, start=1):
+        seq = heads.get(log, ("", 0, ""))[1] + 1
+        body = json.dumps({"agent": agent, "event_id": event_id, "seq": seq}, sort_keys=True).encode()
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        conn.execute("INSERT INTO leaves VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (idx, event_id, log, agent, seq, digest, merkle.record_leaf_hash(digest), body))
+        heads[log] = (agent, seq, digest)
+        if idx % every == 0 or idx == len(rows):
+            cp = merkle.sign_checkpoint("example.org/fleet", idx, tree.get_root(idx), key)
+            conn.execute("INSERT INTO checkpoints VALUES (?, ?)", (cp.size, cp.note))
+    conn.executemany("INSERT INTO chains (log, agent, last_seq, last_hash) VALUES (?, ?, ?, ?)",
+                     [(log, *head) for log, head in heads.items()])
+    conn.close()
