@@ -160,7 +160,7 @@ class Collector:
         return results
 
     def _store(self, events: list[Received], signed: list[ReceivedCheckpoint], rejected: list[ChainProblem],
-               fresh: dict[str, str]) -> BatchResult:
+               fresh: dict[str, bytes]) -> BatchResult:
         """One batch's writes, in the open transaction; ``fresh`` maps event ids known so far to their leaves."""
         result = BatchResult()
         for problem in rejected:
