@@ -24,6 +24,7 @@ from mcp_types import methods as surface
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from agentos_contracts.gateway.relay import NeedsInput, Relay
+from agentos_contracts.gateway.shapes import compact_json, plain_tool_result
 from agentos_contracts.runtime.authorize import Decision
 
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
@@ -160,7 +161,7 @@ class FastPath:
             reply = {"jsonrpc": "2.0", "id": message["id"],
                      "error": {"code": -32603, "message": f"internal error ({type(exc).__name__})"}}
         try:
-            self._send(json.dumps(reply, ensure_ascii=False, separators=(",", ":")) + "\n")
+            self._send(compact_json(reply) + "\n")
         finally:
             for append in later:
                 append()
@@ -168,8 +169,10 @@ class FastPath:
     def _shape(self, version: str, result: dict[str, Any]) -> dict[str, Any]:
         """What the SDK's runner would put on the wire for this result at this version."""
         modern = version in MODERN_PROTOCOL_VERSIONS
-        dumped = surface.serialize_server_result("tools/call", version, {**result, "resultType": "complete"}
-                                                 if modern else result)
+        data = {**result, "resultType": "complete"} if modern else result
+        dumped = plain_tool_result(version, data)  # the SDK's dump, known in advance for a plain result (shapes.py)
+        if dumped is None:
+            dumped = surface.serialize_server_result("tools/call", version, data)
         if modern:
             dumped.setdefault("resultType", "complete")
             meta = dumped.get("_meta")

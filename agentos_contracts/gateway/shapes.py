@@ -1,0 +1,131 @@
+"""The SDK's verdict on the common plain messages of a tool call, without a pydantic round trip.
+
+Every ``tools/call`` crosses the SDK's models three times: the upstream's JSON-RPC reply
+envelope, its result against the negotiated version's schema, and the result shaped for
+the client at the client's version (validated, then dumped as JSON). For the shape nearly
+every result has (text content blocks, optional ``structuredContent``, ``isError`` and
+``_meta`` holding plain JSON) the outcome of those steps is known in advance: the value
+is valid and the dump is the value itself with the fields in the model's order, nulls
+left out. :func:`plain_tool_result` and :func:`plain_response` compute exactly that; for
+anything else (another content type, an annotation, a non-finite float, a value that is
+not plain JSON, an unexpected key, a structure too big to walk cheaply) they return
+``None`` and the caller asks the SDK, so nothing the SDK would refuse or reshape passes.
+``tests/gateway/test_shapes.py`` checks the equivalence against the SDK's own functions on
+generated values, invalid ones included.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable
+
+from mcp_types.version import KNOWN_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+
+SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
+# `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`, the SDK's compact lines, with one encoder
+# kept instead of one built per call (json.dumps builds a new one whenever an option differs from its default)
+compact_json: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+WALK_LIMIT = 512  # JSON nodes walked at most; a bigger value goes to the SDK (whose walk is native code)
+# the result's own keys (before 2026-07-28 the SDK ignores `resultType`, and so does the dump)
+_RESULT_KEYS = frozenset({"content", "structuredContent", "isError", "_meta", "resultType"})
+_RESPONSE_KEYS = frozenset({"jsonrpc", "id", "result"})
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate: JSON can carry one, the SDK refuses or replaces it
+
+
+def _text(value: Any) -> bool:
+    """A str the SDK keeps as it is (no lone surrogate); ``isascii`` answers without reading the string."""
+    return value.__class__ is str and (value.isascii() or _SURROGATE.search(value) is None)
+
+
+def plain_tool_result(version: str, data: Any) -> dict[str, Any] | None:
+    """``serialize_server_result("tools/call", version, data)`` for a plain result; None for any other value.
+
+    Plain: a dict with only the result's own keys, ``content`` a list of ``{"type": "text",
+    "text": str}`` blocks, ``isError`` a bool or null, ``structuredContent`` an object or null,
+    ``_meta`` an object, at 2026-07-28 a string ``resultType``, and all nested values plain JSON
+    (str, int, finite float, bool, null, list, object with string keys) within ``WALK_LIMIT`` nodes."""
+    if data.__class__ is not dict or version not in KNOWN_PROTOCOL_VERSIONS:
+        return None
+    modern = version in MODERN_PROTOCOL_VERSIONS
+    if not _RESULT_KEYS.issuperset(data):
+        return None
+    content = data.get("content")
+    if content.__class__ is not list:
+        return None
+    blocks = []
+    for block in content:
+        if block.__class__ is not dict or len(block) != 2 or block.get("type") != "text":
+            return None
+        text = block.get("text")
+        if not _text(text) or block["type"].__class__ is not str:
+            return None
+        blocks.append({"text": text, "type": "text"})
+    budget = [WALK_LIMIT]
+    out: dict[str, Any] = {}
+    meta = data.get("_meta")
+    if meta is not None:
+        if meta.__class__ is not dict or not _plain(meta, budget):
+            return None
+        if modern:  # the 2026-07-28 result meta: its declared key first, nulls left out at its top level
+            kept = {k: v for k, v in meta.items() if v is not None and k != SERVER_INFO_KEY}
+            meta = {SERVER_INFO_KEY: meta[SERVER_INFO_KEY], **kept} if meta.get(SERVER_INFO_KEY) is not None else kept
+        out["_meta"] = meta
+    out["content"] = blocks
+    is_error = data.get("isError")
+    if is_error is not None:
+        if is_error.__class__ is not bool:
+            return None
+        out["isError"] = is_error
+    if modern:
+        result_type = data.get("resultType")
+        if not _text(result_type):
+            return None
+        out["resultType"] = result_type
+    structured = data.get("structuredContent")
+    if structured is not None:
+        if structured.__class__ is not dict or not _plain(structured, budget):
+            return None
+        out["structuredContent"] = structured
+    return out
+
+
+def plain_response(message: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``result`` of a JSON-RPC message the SDK's message models read as a response; None to ask them.
+
+    Plain: exactly the keys ``jsonrpc`` (``"2.0"``), ``id`` (a string) and ``result`` (an object
+    with string keys)."""
+    if message.keys() != _RESPONSE_KEYS or message["jsonrpc"].__class__ is not str or message["jsonrpc"] != "2.0":
+        return None
+    result = message["result"]
+    if not _text(message["id"]) or result.__class__ is not dict:
+        return None
+    for key in result:
+        if not _text(key):
+            return None
+    return result
+
+
+def _plain(value: Any, budget: list[int]) -> bool:
+    """Whether ``value`` is plain JSON (what the SDK's JSON dump returns unchanged), walking at most the budget."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
+    kind = value.__class__
+    if kind is str:
+        return value.isascii() or _SURROGATE.search(value) is None
+    if kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return value - value == 0.0  # finite: infinities and NaN give NaN here (the dump turns them into null)
+    if kind is dict:
+        for key, item in value.items():
+            if not _text(key) or not _plain(item, budget):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            if not _plain(item, budget):
+                return False
+        return True
+    return False
