@@ -6,7 +6,8 @@ the server's own requests all pass through its session, parsed and framed by the
 JSON-RPC models exactly as its transport does. A ``tools/call`` takes a shorter road: one
 JSON-RPC line written straight to the server's standard input, with an id from a space
 the session never uses (``agentos-gw-N``; the session counts integers), and its response
-taken off the server's standard output by that id before the session sees the line. The
+taken off the server's standard output by that id as the bytes arrive (:mod:`.lines`), before
+the session's reader sees the line. The
 request carries what the session would send: the name, the arguments and, on a
 2026-07-28 connection, the ``_meta`` envelope the session stamps on its own requests
 (copied from them, never invented). The response is checked as the session checks one:
@@ -43,9 +44,11 @@ from opentelemetry.propagate import inject
 from opentelemetry.trace import get_current_span
 from pydantic import BaseModel, ValidationError
 
+from agentos_contracts.gateway.lines import Lines
 from agentos_contracts.gateway.shapes import compact_json, plain_response, plain_tool_result
 
 ID_PREFIX = "agentos-gw-"
+ID_PREFIX_BYTES = ID_PREFIX.encode("ascii")
 # the session's stamp on every request of a 2026-07-28 connection (what it adds, and nothing per-request)
 ENVELOPE_KEYS = (types.PROTOCOL_VERSION_META_KEY, types.CLIENT_INFO_META_KEY, types.CLIENT_CAPABILITIES_META_KEY,
                  types.LOG_LEVEL_META_KEY)
@@ -79,9 +82,13 @@ class StdioLink:
             errlog: Any = sys.stderr.fileno()
         except (AttributeError, OSError, ValueError):
             errlog = None
-        proc = await asyncio.create_subprocess_exec(
-            *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=errlog,
-            env=get_default_environment() | dict(os.environ), start_new_session=True, limit=LINE_LIMIT)
+        loop = asyncio.get_running_loop()
+        # asyncio.create_subprocess_exec, with replies to direct requests settled where the bytes arrive
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _Settling(self._take, loop), *self.command, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=errlog, env=get_default_environment() | dict(os.environ),
+            start_new_session=True)
+        proc = asyncio.subprocess.Process(transport, protocol, loop)
         assert proc.stdin is not None and proc.stdout is not None
         self._stdin = proc.stdin
         to_session, session_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
@@ -146,9 +153,7 @@ class StdioLink:
                     break
                 if not raw.endswith(b"\n"):
                     break  # end of output (a last unterminated fragment is dropped, as the SDK does)
-                line = raw[:-1].decode("utf-8")
-                if ID_PREFIX in line and self._settle(line):
-                    continue
+                line = raw[:-1].decode("utf-8")  # replies to direct requests never get here (_Settling)
                 if session_open:
                     try:
                         await to_session.send(_parse_line(line))
@@ -161,6 +166,17 @@ class StdioLink:
             self._fail_pending()
             to_session.close()
             self._on_closed()
+
+    def _take(self, raw: bytes) -> bool:
+        """A line of the server's output, as it arrives: True when it answered a direct request."""
+        if ID_PREFIX_BYTES not in raw:
+            return False
+        try:
+            return self._settle(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            return False  # the reader meets it and stops, as the SDK's transport does
+        except Exception:  # never raise into the pipe's callback: the line goes on to the session
+            return False
 
     def _settle(self, line: str) -> bool:
         """True when ``line`` answers a direct request (which it then settles)."""
@@ -252,6 +268,29 @@ class StdioLink:
                                "params": {"requestId": rid, "reason": "the gateway stopped waiting"}}))
         except MCPError:
             pass
+
+
+class _Settling(asyncio.subprocess.SubprocessStreamProtocol):
+    """The server's process protocol (as ``create_subprocess_exec`` makes it) whose standard output first
+    passes :class:`Lines`: a reply to a direct request settles its call without waking the reader task."""
+
+    def __init__(self, take: Callable[[bytes], bool], loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit=LINE_LIMIT, loop=loop)
+        self._lines = Lines(take, LINE_LIMIT)
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        if fd == 1:
+            data = self._lines.feed(data)
+            if not data:
+                return
+        super().pipe_data_received(fd, data)
+
+    def pipe_connection_lost(self, fd: int, exc: BaseException | None) -> None:
+        if fd == 1:
+            rest = self._lines.finish()
+            if rest:
+                super().pipe_data_received(fd, rest)
+        super().pipe_connection_lost(fd, exc)
 
 
 def _expire(future: asyncio.Future[dict[str, Any]]) -> None:
