@@ -24,7 +24,7 @@ from mcp_types import methods as surface
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from agentos_contracts.gateway.relay import NeedsInput, Relay
-from agentos_contracts.gateway.shapes import compact_json, plain_tool_result
+from agentos_contracts.gateway.shapes import ABSENT, accepted_call, compact_json, plain_tool_result
 from agentos_contracts.runtime.authorize import Decision
 
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
@@ -56,6 +56,7 @@ class FastPath:
         self._legacy_version: str | None = None
         self._initialized = False
         self._era: str | None = None  # decided by the first request, as the SDK's loop decides it
+        self._accepted: tuple[str, Any] | None = None  # (version, _meta) of a request the SDK's schema accepted
 
     # --- what the SDK says on the wire: the negotiated handshake version ---------------------------
 
@@ -135,10 +136,12 @@ class FastPath:
             version = self._legacy_version
         else:
             return None
-        try:
-            surface.validate_client_request("tools/call", str(version), params)
-        except Exception:  # the SDK answers malformed requests with the right error
-            return None
+        if self._accepted is None or self._accepted[0] != version or not accepted_call(params, self._accepted[1]):
+            try:
+                surface.validate_client_request("tools/call", str(version), params)
+            except Exception:  # the SDK answers malformed requests with the right error
+                return None
+            self._accepted = (str(version), params.get("_meta", ABSENT))  # the session's stamp, accepted
         name, args = params.get("name"), params.get("arguments") or {}
         if not isinstance(name, str) or not isinstance(args, dict):
             return None

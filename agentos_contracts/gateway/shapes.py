@@ -129,3 +129,44 @@ def _plain(value: Any, budget: list[int]) -> bool:
                 return False
         return True
     return False
+
+
+ABSENT: Any = object()  # a request without `_meta`
+_CALL_KEYS = frozenset({"name", "arguments", "_meta"})
+
+
+def accepted_call(params: dict[str, Any], accepted_meta: Any) -> bool:
+    """Whether the SDK's request schema surely accepts ``params`` of a ``tools/call``, given that it accepted
+    another request of the same version whose ``_meta`` was ``accepted_meta`` (:data:`ABSENT`: none).
+
+    Clients stamp the same ``_meta`` on every request. The schema checks each field on its own (no
+    check spans fields), so a request is accepted when its ``_meta`` is the accepted one (equal with
+    the same JSON types throughout: ``1``, ``1.0`` and ``true`` differ here), its ``name`` a string,
+    its ``arguments`` absent, null or an object, and it has no other field. False means: ask the SDK."""
+    if not _CALL_KEYS.issuperset(params) or not _text(params.get("name")):
+        return False
+    arguments = params.get("arguments")
+    if arguments is not None:
+        if arguments.__class__ is not dict:
+            return False
+        for key in arguments:
+            if not _text(key):
+                return False
+    return same_json(params.get("_meta", ABSENT), accepted_meta)
+
+
+def same_json(one: Any, two: Any) -> bool:
+    """Equal JSON values with the same types at every node (``==`` alone takes ``1``, ``1.0`` and ``True``
+    as one value; a schema need not)."""
+    if one.__class__ is not two.__class__:
+        return False
+    if one.__class__ is dict:
+        if one.keys() != two.keys():
+            return False
+        for key, item in one.items():
+            if not same_json(item, two[key]):
+                return False
+        return True
+    if one.__class__ is list:
+        return len(one) == len(two) and all(same_json(a, b) for a, b in zip(one, two))
+    return bool(one is two or one == two)

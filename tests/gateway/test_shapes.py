@@ -13,7 +13,9 @@ from mcp_types import methods as surface
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
-from agentos_contracts.gateway.shapes import SERVER_INFO_KEY, WALK_LIMIT, plain_response, plain_tool_result
+from agentos_contracts.gateway.shapes import (
+    ABSENT, SERVER_INFO_KEY, WALK_LIMIT, accepted_call, plain_response, plain_tool_result, same_json,
+)
 
 ODD_TEXT = st.sampled_from(["", "\ud800", "a\udfffb", "é\u2028", "\x00"])
 TEXT = st.one_of(st.text(max_size=12), ODD_TEXT)
@@ -22,7 +24,6 @@ SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), TEXT, 
 JSONISH = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=4),
     st.dictionaries(st.one_of(TEXT, st.sampled_from([SERVER_INFO_KEY, 1, None])), inner, max_size=4)), max_leaves=12)
-ABSENT = object()
 TEXT_BLOCK = st.builds(lambda t: {"type": "text", "text": t}, TEXT)
 OTHER_BLOCK = st.one_of(
     st.fixed_dictionaries({"type": st.sampled_from(["text", "image", "Text", 1]), "text": JSONISH}),
@@ -130,3 +131,92 @@ def test_a_response_with_an_error_or_a_method_is_left_to_the_sdk() -> None:
     assert plain_response({"jsonrpc": "2.0", "id": "a", "result": {}, "error": {"code": 1, "message": "m"}}) is None
     assert plain_response({"jsonrpc": "2.0", "id": 1, "result": {}}) is None
     assert plain_response({"jsonrpc": "2.0", "id": "a", "result": "x"}) is None
+
+
+ENVELOPE = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "mcp", "version": "0.1.0"},
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}}}
+# what a `_meta` looks like: the 2026-07-28 envelope (with its fields now and then of another JSON type),
+# a legacy progress token, anything
+METAS = st.one_of(
+    st.just(ENVELOPE),
+    st.builds(lambda k, v: {**ENVELOPE, k: v}, st.sampled_from(sorted(ENVELOPE) + ["progressToken", "x"]), JSONISH),
+    st.builds(lambda v: {**ENVELOPE, "io.modelcontextprotocol/clientInfo": {"name": "mcp", "version": v}},
+              st.one_of(st.just("0.1.0"), SCALARS)),
+    st.fixed_dictionaries({"progressToken": st.one_of(st.integers(), st.floats(), st.booleans(), TEXT)}),
+    st.just(ABSENT), st.none(), META)
+
+
+def _variant(meta: Any) -> st.SearchStrategy[Any]:
+    """The same `_meta` again (as a fresh copy), or one that differs only in a JSON type or a value."""
+    if meta is ABSENT:
+        return st.sampled_from([ABSENT, None, {}])
+    copy = json.loads(json.dumps(meta)) if _jsonable(meta) else meta
+    return st.one_of(st.just(copy), st.just(copy), st.just(copy), METAS, st.builds(lambda m: _retype(m), st.just(copy)))
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        return json.loads(json.dumps(value, allow_nan=False)) == value
+    except (TypeError, ValueError):
+        return False
+
+
+def _retype(value: Any) -> Any:
+    """The value with every 1 as True, every int as a float, every True as 1: equal under ==, not as JSON."""
+    if isinstance(value, dict):
+        return {k: _retype(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_retype(v) for v in value]
+    if value is True:
+        return 1
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value) if abs(value) < 2**53 else value
+    return value
+
+
+def _accepts(version: str, params: dict[str, Any]) -> bool:
+    try:
+        surface.validate_client_request("tools/call", version, params)
+    except (ValidationError, ValueError, KeyError):
+        return False
+    return True
+
+
+@st.composite
+def call_pairs(draw: st.DrawFn) -> tuple[str, Any, dict[str, Any]]:
+    version = draw(st.sampled_from(KNOWN_PROTOCOL_VERSIONS))
+    first = draw(METAS)
+    meta = draw(_variant(first))
+    params: dict[str, Any] = {"name": "web.fetch" if draw(st.integers(0, 9)) < 7 else draw(st.one_of(TEXT, SCALARS))}
+    if draw(st.integers(0, 9)) < 8:
+        params["arguments"] = draw(st.dictionaries(st.text(max_size=6), JSONISH, max_size=3)) \
+            if draw(st.integers(0, 9)) < 6 else draw(st.one_of(
+                st.none(), JSONISH, st.dictionaries(st.one_of(TEXT, st.integers()), JSONISH, max_size=2)))
+    if meta is not ABSENT:
+        params["_meta"] = meta
+    if draw(st.integers(0, 9)) == 0:
+        params[draw(st.sampled_from(["task", "inputResponses", "requestState", "other"]))] = draw(JSONISH)
+    return version, first, params
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pair=call_pairs())
+def test_a_call_with_an_accepted_meta_is_accepted_by_the_sdk(pair: tuple[str, Any, dict[str, Any]]) -> None:
+    version, first, params = pair
+    stamped = {"name": "web.fetch"} if first is ABSENT else {"name": "web.fetch", "_meta": first}
+    if not _accepts(version, stamped):
+        return  # the fast path keeps only a `_meta` the SDK accepted
+    if accepted_call(params, first):
+        assert _accepts(version, params), f"the SDK refuses {params!r}"
+
+
+def test_the_next_call_of_a_session_is_known_accepted_and_a_retyped_meta_is_not() -> None:
+    params = {"name": "web.fetch", "arguments": {"host": "city.gov"}, "_meta": json.loads(json.dumps(ENVELOPE))}
+    assert accepted_call(params, ENVELOPE)
+    assert accepted_call({"name": "web.fetch"}, ABSENT)
+    assert not accepted_call({"name": "web.fetch", "_meta": _retype(ENVELOPE)}, ENVELOPE) or _retype(ENVELOPE) == ENVELOPE
+    assert not accepted_call({"name": "web.fetch", "_meta": {"progressToken": True}}, {"progressToken": 1})
+    assert not accepted_call({**params, "requestState": "x"}, ENVELOPE)
+    assert not accepted_call({**params, "name": "\ud800"}, ENVELOPE)
+    assert same_json([1, {"a": None}], [1, {"a": None}]) and not same_json([1], [1.0]) and not same_json(1, True)
