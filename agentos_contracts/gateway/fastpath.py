@@ -24,7 +24,7 @@ from mcp_types import methods as surface
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from agentos_contracts.gateway.relay import NeedsInput, Relay
-from agentos_contracts.gateway.shapes import ABSENT, accepted_call, compact_json, plain_tool_result
+from agentos_contracts.gateway.shapes import ABSENT, accepted_call, compact_json, loads_line, plain_tool_result
 from agentos_contracts.runtime.authorize import Decision
 
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
@@ -89,7 +89,7 @@ class FastPath:
                 self._observe(line)
             return False
         try:
-            message = json.loads(line)
+            message = loads_line(line)
         except ValueError:
             return False
         if not isinstance(message, dict):

@@ -40,12 +40,13 @@ from mcp.shared.message import SessionMessage
 from mcp_types import methods as surface
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from opentelemetry.baggage import get_all as get_all_baggage
+from opentelemetry.context import get_current as get_current_context
 from opentelemetry.propagate import inject
 from opentelemetry.trace import get_current_span
 from pydantic import BaseModel, ValidationError
 
 from agentos_contracts.gateway.lines import Lines
-from agentos_contracts.gateway.shapes import compact_json, plain_response, plain_tool_result
+from agentos_contracts.gateway.shapes import compact_json, loads_line, plain_response, plain_tool_result
 
 ID_PREFIX = "agentos-gw-"
 ID_PREFIX_BYTES = ID_PREFIX.encode("ascii")
@@ -181,7 +182,7 @@ class StdioLink:
     def _settle(self, line: str) -> bool:
         """True when ``line`` answers a direct request (which it then settles)."""
         try:
-            message = json.loads(line)
+            message = loads_line(line)
         except ValueError:
             return False
         if not isinstance(message, dict) or "method" in message:
@@ -367,6 +368,7 @@ def _first_error(exc: ValidationError) -> str:
 
 def _inject_trace_context(meta: dict[str, Any]) -> None:
     """W3C trace context into ``_meta``, as the SDK's dispatcher does; without a current span or baggage
-    there is nothing to carry, and asking the propagators to find that out costs more than the check."""
-    if get_current_span().get_span_context().is_valid or get_all_baggage():
+    there is nothing to carry, and asking the propagators to find that out costs more than the check
+    (an empty OpenTelemetry context, the usual case, holds neither)."""
+    if get_current_context() and (get_current_span().get_span_context().is_valid or get_all_baggage()):
         inject(meta)

@@ -178,15 +178,15 @@ class Relay:
         With ``later``, the records of the call's outcome (``tool.completed``, ``tool.failed``,
         ``result.withheld``) are appended to it instead of written: the caller writes them right after
         it has sent the result, so the client does not wait for the audit append."""
+        if not self.rt.telemetry.active:  # no tracer: the span would be NO_SPAN (its attributes built for nothing)
+            return _without_marker(await self._call(str(action), args, channel, NO_SPAN, decided, later))
         attrs = {"mcp.method.name": "tools/call", "agentos.manifest.digest": self.rt.digest,
                  "gen_ai.agent.name": self.rt.manifest.name, **(span_attributes or {})}
         with self.rt.telemetry.tool_span(str(action), attrs) as span:
             out = await self._call(str(action), args, channel, span, decided, later)
             if isinstance(out, dict) and out.get("isError"):
                 span.set_attribute("error.type", str(out.get("_agentos_error", "tool_error")))
-            if isinstance(out, dict):
-                out.pop("_agentos_error", None)
-            return out
+            return _without_marker(out)
 
     def decide(self, action: str, args: Any) -> dict[str, Any] | Decision:
         """The gateway's refusal (a tool result) or the runtime's decision, recorded either way; nothing is
@@ -314,6 +314,13 @@ class Relay:
         outcome = "error" if result.get("isError") is True else "ok"
         record("tool.completed", action=action, args_digest=digest, outcome=outcome)
         return result
+
+
+def _without_marker(out: dict[str, Any] | NeedsInput) -> dict[str, Any] | NeedsInput:
+    """The result as the client gets it: the gateway's error code marker (for the span) taken out."""
+    if isinstance(out, dict):
+        out.pop("_agentos_error", None)
+    return out
 
 
 def pinning_safe(check: Callable[[], bool]) -> bool:

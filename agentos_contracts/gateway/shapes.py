@@ -17,15 +17,21 @@ generated values, invalid ones included.
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.encoder
 import re
-from typing import Any, Callable
+from typing import Any
 
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
 SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
-# `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`, the SDK's compact lines, with one encoder
-# kept instead of one built per call (json.dumps builds a new one whenever an option differs from its default)
-compact_json: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# the json module's C encoder for exactly those options, made once (json.dumps makes one per call)
+_ENCODE = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _COMPACT.default, json.encoder.encode_basestring, None, ":", ",", False, False, True,  # type: ignore[attr-defined]
+) if json.encoder.c_make_encoder is not None else None  # type: ignore[attr-defined]
+_SCAN = json.decoder.JSONDecoder().scan_once  # what json.loads scans with
+_JSON_SPACE = " \t\n\r"
 WALK_LIMIT = 512  # JSON nodes walked at most; a bigger value goes to the SDK (whose walk is native code)
 # the result's own keys (before 2026-07-28 the SDK ignores `resultType`, and so does the dump)
 _RESULT_KEYS = frozenset({"content", "structuredContent", "isError", "_meta", "resultType"})
@@ -36,6 +42,26 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate: JSON can carry o
 def _text(value: Any) -> bool:
     """A str the SDK keeps as it is (no lone surrogate); ``isascii`` answers without reading the string."""
     return value.__class__ is str and (value.isascii() or _SURROGATE.search(value) is None)
+
+
+def compact_json(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` (the SDK's compact lines) with the
+    encoder made once. It skips the check for a value that contains itself: the values written here
+    are parsed JSON or built by the gateway, never cyclic (one would fail with RecursionError instead)."""
+    return "".join(_ENCODE(value, 0)) if _ENCODE is not None else _COMPACT.encode(value)
+
+
+def loads_line(text: str) -> Any:
+    """``json.loads(text)`` for one line; an object line is scanned directly (json.loads's own scanner,
+    without its whitespace regular expressions), anything else and every error go through json.loads."""
+    if text[:1] == "{":
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:
+            return json.loads(text)
+        if end == len(text) or not text[end:].strip(_JSON_SPACE):
+            return value
+    return json.loads(text)
 
 
 def plain_tool_result(version: str, data: Any) -> dict[str, Any] | None:

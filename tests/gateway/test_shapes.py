@@ -14,7 +14,8 @@ from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from agentos_contracts.gateway.shapes import (
-    ABSENT, SERVER_INFO_KEY, WALK_LIMIT, accepted_call, plain_response, plain_tool_result, same_json,
+    ABSENT, SERVER_INFO_KEY, WALK_LIMIT, accepted_call, compact_json, loads_line, plain_response, plain_tool_result,
+    same_json,
 )
 
 ODD_TEXT = st.sampled_from(["", "\ud800", "a\udfffb", "é\u2028", "\x00"])
@@ -220,3 +221,23 @@ def test_the_next_call_of_a_session_is_known_accepted_and_a_retyped_meta_is_not(
     assert not accepted_call({**params, "requestState": "x"}, ENVELOPE)
     assert not accepted_call({**params, "name": "\ud800"}, ENVELOPE)
     assert same_json([1, {"a": None}], [1, {"a": None}]) and not same_json([1], [1.0]) and not same_json(1, True)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=JSONISH, space=st.sampled_from(["", "\n", " \r\n", "\t", " x", "\u00a0", "\n\n{}"]))
+def test_a_line_reads_and_writes_as_json_loads_and_dumps_do(value: Any, space: str) -> None:
+    try:
+        line = json.dumps({"v": value}) + space
+    except (TypeError, ValueError):
+        return
+    try:
+        expected: Any = json.loads(line)
+    except ValueError as exc:
+        expected = type(exc)
+    try:
+        got: Any = loads_line(line)
+    except ValueError as exc:
+        got = type(exc)
+    assert got == expected or (got != got and expected != expected) or repr(got) == repr(expected)
+    if isinstance(got, dict):
+        assert compact_json(got) == json.dumps(got, ensure_ascii=False, separators=(",", ":"))
