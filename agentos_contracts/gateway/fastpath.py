@@ -24,7 +24,7 @@ from mcp_types import methods as surface
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from agentos_contracts.gateway.relay import NeedsInput, Relay
-from agentos_contracts.gateway.shapes import ABSENT, accepted_call, compact_json, loads_line, plain_tool_result
+from agentos_contracts.gateway.shapes import ABSENT, AcceptedMeta, accepted_call, compact_json, loads_line, plain_tool_result
 from agentos_contracts.runtime.authorize import Decision
 
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
@@ -56,7 +56,7 @@ class FastPath:
         self._legacy_version: str | None = None
         self._initialized = False
         self._era: str | None = None  # decided by the first request, as the SDK's loop decides it
-        self._accepted: tuple[str, Any] | None = None  # (version, _meta) of a request the SDK's schema accepted
+        self._accepted: tuple[str, AcceptedMeta] | None = None  # (version, _meta) of a request the schema accepted
 
     # --- what the SDK says on the wire: the negotiated handshake version ---------------------------
 
@@ -141,7 +141,7 @@ class FastPath:
                 surface.validate_client_request("tools/call", str(version), params)
             except Exception:  # the SDK answers malformed requests with the right error
                 return None
-            self._accepted = (str(version), params.get("_meta", ABSENT))  # the session's stamp, accepted
+            self._accepted = (str(version), AcceptedMeta(params.get("_meta", ABSENT)))  # the session's stamp
         name, args = params.get("name"), params.get("arguments") or {}
         if not isinstance(name, str) or not isinstance(args, dict):
             return None

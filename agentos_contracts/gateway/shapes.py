@@ -161,9 +161,46 @@ ABSENT: Any = object()  # a request without `_meta`
 _CALL_KEYS = frozenset({"name", "arguments", "_meta"})
 
 
-def accepted_call(params: dict[str, Any], accepted_meta: Any) -> bool:
-    """Whether the SDK's request schema surely accepts ``params`` of a ``tools/call``, given that it accepted
-    another request of the same version whose ``_meta`` was ``accepted_meta`` (:data:`ABSENT`: none).
+class AcceptedMeta:
+    """A ``_meta`` the SDK's request schema accepted (:data:`ABSENT`: none), and where in it a value of another
+    JSON type could still compare equal (numbers and booleans: ``1 == 1.0 == True``)."""
+
+    __slots__ = ("value", "_loose")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._loose = tuple(_loose_paths(value, ()))
+
+    def same(self, other: Any) -> bool:
+        """Whether ``other`` (parsed JSON) equals ``value`` with the same JSON type at every node, at the cost
+        of ``==`` and one look per loose leaf (``==`` alone takes ``1``, ``1.0`` and ``true`` as one value)."""
+        if other.__class__ is not self.value.__class__ or other != self.value:
+            return False
+        for path in self._loose:
+            mine, theirs = self.value, other
+            for step in path:
+                mine, theirs = mine[step], theirs[step]
+            if mine.__class__ is not theirs.__class__:
+                return False
+        return True
+
+
+def _loose_paths(value: Any, path: tuple[Any, ...]) -> Any:
+    """The paths of the leaves where ``==`` does not imply the same JSON type (all but strings and null)."""
+    kind = value.__class__
+    if kind is dict:
+        for key, item in value.items():
+            yield from _loose_paths(item, (*path, key))
+    elif kind is list or kind is tuple:
+        for index, item in enumerate(value):
+            yield from _loose_paths(item, (*path, index))
+    elif kind is not str and value is not None and value is not ABSENT:
+        yield path
+
+
+def accepted_call(params: dict[str, Any], accepted: AcceptedMeta) -> bool:
+    """Whether the SDK's request schema surely accepts ``params`` (parsed JSON) of a ``tools/call``, given
+    that it accepted another request of the same version with the ``_meta`` ``accepted`` holds.
 
     Clients stamp the same ``_meta`` on every request. The schema checks each field on its own (no
     check spans fields), so a request is accepted when its ``_meta`` is the accepted one (equal with
@@ -178,21 +215,4 @@ def accepted_call(params: dict[str, Any], accepted_meta: Any) -> bool:
         for key in arguments:
             if not _text(key):
                 return False
-    return same_json(params.get("_meta", ABSENT), accepted_meta)
-
-
-def same_json(one: Any, two: Any) -> bool:
-    """Equal JSON values with the same types at every node (``==`` alone takes ``1``, ``1.0`` and ``True``
-    as one value; a schema need not)."""
-    if one.__class__ is not two.__class__:
-        return False
-    if one.__class__ is dict:
-        if one.keys() != two.keys():
-            return False
-        for key, item in one.items():
-            if not same_json(item, two[key]):
-                return False
-        return True
-    if one.__class__ is list:
-        return len(one) == len(two) and all(same_json(a, b) for a, b in zip(one, two))
-    return bool(one is two or one == two)
+    return accepted.same(params.get("_meta", ABSENT))

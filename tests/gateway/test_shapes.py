@@ -14,8 +14,8 @@ from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from agentos_contracts.gateway.shapes import (
-    ABSENT, SERVER_INFO_KEY, WALK_LIMIT, accepted_call, compact_json, loads_line, plain_response, plain_tool_result,
-    same_json,
+    ABSENT, SERVER_INFO_KEY, WALK_LIMIT, AcceptedMeta, accepted_call, compact_json, loads_line, plain_response,
+    plain_tool_result,
 )
 
 ODD_TEXT = st.sampled_from(["", "\ud800", "a\udfffb", "é\u2028", "\x00"])
@@ -208,18 +208,21 @@ def test_a_call_with_an_accepted_meta_is_accepted_by_the_sdk(pair: tuple[str, An
     stamped = {"name": "web.fetch"} if first is ABSENT else {"name": "web.fetch", "_meta": first}
     if not _accepts(version, stamped):
         return  # the fast path keeps only a `_meta` the SDK accepted
-    if accepted_call(params, first):
+    if accepted_call(params, AcceptedMeta(first)):
         assert _accepts(version, params), f"the SDK refuses {params!r}"
+    assert AcceptedMeta(first).same(params.get("_meta", ABSENT)) == same_json(params.get("_meta", ABSENT), first) \
+        or not _jsonable(first)
 
 
 def test_the_next_call_of_a_session_is_known_accepted_and_a_retyped_meta_is_not() -> None:
     params = {"name": "web.fetch", "arguments": {"host": "city.gov"}, "_meta": json.loads(json.dumps(ENVELOPE))}
-    assert accepted_call(params, ENVELOPE)
-    assert accepted_call({"name": "web.fetch"}, ABSENT)
-    assert not accepted_call({"name": "web.fetch", "_meta": _retype(ENVELOPE)}, ENVELOPE) or _retype(ENVELOPE) == ENVELOPE
-    assert not accepted_call({"name": "web.fetch", "_meta": {"progressToken": True}}, {"progressToken": 1})
-    assert not accepted_call({**params, "requestState": "x"}, ENVELOPE)
-    assert not accepted_call({**params, "name": "\ud800"}, ENVELOPE)
+    assert accepted_call(params, AcceptedMeta(ENVELOPE))
+    assert accepted_call({"name": "web.fetch"}, AcceptedMeta(ABSENT))
+    assert not accepted_call({"name": "web.fetch", "_meta": {"progressToken": True}}, AcceptedMeta({"progressToken": 1}))
+    assert not accepted_call({"name": "w", "_meta": {"a": [1, {"b": 2.0}]}}, AcceptedMeta({"a": [1, {"b": 2}]}))
+    assert accepted_call({"name": "w", "_meta": {"a": [1, {"b": 2.0}]}}, AcceptedMeta({"a": [1, {"b": 2.0}]}))
+    assert not accepted_call({**params, "requestState": "x"}, AcceptedMeta(ENVELOPE))
+    assert not accepted_call({**params, "name": "\ud800"}, AcceptedMeta(ENVELOPE))
     assert same_json([1, {"a": None}], [1, {"a": None}]) and not same_json([1], [1.0]) and not same_json(1, True)
 
 
@@ -241,3 +244,19 @@ def test_a_line_reads_and_writes_as_json_loads_and_dumps_do(value: Any, space: s
     assert got == expected or (got != got and expected != expected) or repr(got) == repr(expected)
     if isinstance(got, dict):
         assert compact_json(got) == json.dumps(got, ensure_ascii=False, separators=(",", ":"))
+
+
+def same_json(one: Any, two: Any) -> bool:
+    """The reference: equal JSON values with the same types at every node, walked in full."""
+    if one.__class__ is not two.__class__:
+        return False
+    if one.__class__ is dict:
+        if one.keys() != two.keys():
+            return False
+        for key, item in one.items():
+            if not same_json(item, two[key]):
+                return False
+        return True
+    if one.__class__ is list:
+        return len(one) == len(two) and all(same_json(a, b) for a, b in zip(one, two))
+    return bool(one is two or one == two)
