@@ -36,6 +36,7 @@ WALK_LIMIT = 512  # JSON nodes walked at most; a bigger value goes to the SDK (w
 # the result's own keys (before 2026-07-28 the SDK ignores `resultType`, and so does the dump)
 _RESULT_KEYS = frozenset({"content", "structuredContent", "isError", "_meta", "resultType"})
 _RESPONSE_KEYS = frozenset({"jsonrpc", "id", "result"})
+_KNOWN, _MODERN = frozenset(KNOWN_PROTOCOL_VERSIONS), frozenset(MODERN_PROTOCOL_VERSIONS)
 _SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate: JSON can carry one, the SDK refuses or replaces it
 
 
@@ -71,9 +72,9 @@ def plain_tool_result(version: str, data: Any) -> dict[str, Any] | None:
     "text": str}`` blocks, ``isError`` a bool or null, ``structuredContent`` an object or null,
     ``_meta`` an object, at 2026-07-28 a string ``resultType``, and all nested values plain JSON
     (str, int, finite float, bool, null, list, object with string keys) within ``WALK_LIMIT`` nodes."""
-    if data.__class__ is not dict or version not in KNOWN_PROTOCOL_VERSIONS:
+    if data.__class__ is not dict or version not in _KNOWN:
         return None
-    modern = version in MODERN_PROTOCOL_VERSIONS
+    modern = version in _MODERN
     if not _RESULT_KEYS.issuperset(data):
         return None
     content = data.get("content")
@@ -93,7 +94,8 @@ def plain_tool_result(version: str, data: Any) -> dict[str, Any] | None:
     if meta is not None:
         if meta.__class__ is not dict or not _plain(meta, budget):
             return None
-        if modern:  # the 2026-07-28 result meta: its declared key first, nulls left out at its top level
+        # the 2026-07-28 result meta: its declared key first, nulls left out at its top level
+        if modern and (None in meta.values() or (SERVER_INFO_KEY in meta and next(iter(meta)) != SERVER_INFO_KEY)):
             kept = {k: v for k, v in meta.items() if v is not None and k != SERVER_INFO_KEY}
             meta = {SERVER_INFO_KEY: meta[SERVER_INFO_KEY], **kept} if meta.get(SERVER_INFO_KEY) is not None else kept
         out["_meta"] = meta
@@ -132,29 +134,33 @@ def plain_response(message: dict[str, Any]) -> dict[str, Any] | None:
     return result
 
 
-def _plain(value: Any, budget: list[int]) -> bool:
-    """Whether ``value`` is plain JSON (what the SDK's JSON dump returns unchanged), walking at most the budget."""
-    budget[0] -= 1
+def _plain(container: dict[str, Any] | list[Any], budget: list[int]) -> bool:
+    """Whether an object or array is plain JSON (what the SDK's JSON dump returns unchanged), walking at most
+    the budget of nodes; leaves are checked in the loop, only nested containers cost a call."""
+    budget[0] -= len(container)
     if budget[0] < 0:
         return False
-    kind = value.__class__
-    if kind is str:
-        return value.isascii() or _SURROGATE.search(value) is None
-    if kind is int or kind is bool or value is None:
-        return True
-    if kind is float:
-        return value - value == 0.0  # finite: infinities and NaN give NaN here (the dump turns them into null)
-    if kind is dict:
-        for key, item in value.items():
-            if not _text(key) or not _plain(item, budget):
+    if container.__class__ is dict:
+        for key in container:
+            if key.__class__ is not str or (not key.isascii() and _SURROGATE.search(key) is not None):
                 return False
-        return True
-    if kind is list:
-        for item in value:
+        items: Any = container.values()
+    else:
+        items = container
+    for item in items:
+        kind = item.__class__
+        if kind is str:
+            if not item.isascii() and _SURROGATE.search(item) is not None:
+                return False
+        elif kind is dict or kind is list:
             if not _plain(item, budget):
                 return False
-        return True
-    return False
+        elif kind is float:
+            if item - item != 0.0:  # infinities and NaN give NaN here (the dump turns them into null)
+                return False
+        elif not (kind is int or kind is bool or item is None):
+            return False
+    return True
 
 
 ABSENT: Any = object()  # a request without `_meta`
