@@ -24,9 +24,7 @@ from mcp_types import methods as surface
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from agentos_contracts.gateway.relay import NeedsInput, Relay
-from agentos_contracts.gateway.shapes import (
-    ABSENT, AcceptedMeta, accepted_call, compact_json, compact_json_with, loads_line, plain_tool_result,
-)
+from agentos_contracts.gateway.shapes import ABSENT, AcceptedMeta, accepted_call, compact_json, loads_line, plain_tool_result
 from agentos_contracts.runtime.authorize import Decision
 
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
@@ -51,7 +49,7 @@ class FastPath:
                  spawn: Callable[..., None]) -> None:
         self.relay = relay
         self._server_info = server_info
-        self._info: tuple[dict[str, Any], str] | None = None  # the stamp and its JSON, read once (never changed)
+        self._info: dict[str, Any] | None = None  # the stamp, read once (it is only ever serialized, never changed)
         self._send = send
         self._spawn = spawn
         self._init_id: Any = None
@@ -158,20 +156,21 @@ class FastPath:
             result = out if not isinstance(out, NeedsInput) else {
                 "content": [{"type": "text", "text": "denied by agentos: consent could not be asked"}],
                 "isError": True}
-            text = compact_json_with({"jsonrpc": "2.0", "id": message["id"]}, "result", self._shape(version, result))
+            reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"],
+                                     "result": self._shape(version, result)}
         except anyio.get_cancelled_exc_class():
             raise
         except Exception as exc:  # never silence a request: answer with a JSON-RPC error
-            text = compact_json({"jsonrpc": "2.0", "id": message["id"],
-                                 "error": {"code": -32603, "message": f"internal error ({type(exc).__name__})"}})
+            reply = {"jsonrpc": "2.0", "id": message["id"],
+                     "error": {"code": -32603, "message": f"internal error ({type(exc).__name__})"}}
         try:
-            self._send(text + "\n")
+            self._send(compact_json(reply) + "\n")
         finally:
             for append in later:
                 append()
 
-    def _shape(self, version: str, result: dict[str, Any]) -> str:
-        """The JSON of what the SDK's runner would put on the wire for this result at this version."""
+    def _shape(self, version: str, result: dict[str, Any]) -> dict[str, Any]:
+        """What the SDK's runner would put on the wire for this result at this version."""
         modern = version in MODERN_PROTOCOL_VERSIONS
         data = {**result, "resultType": "complete"} if modern else result
         dumped = plain_tool_result(version, data)  # the SDK's dump, known in advance for a plain result (shapes.py)
@@ -180,19 +179,15 @@ class FastPath:
         if modern:
             dumped.setdefault("resultType", "complete")
             meta = dumped.get("_meta")
-            if "_meta" not in dumped:  # the stamp alone, its JSON written once
-                return compact_json_with(dumped, "_meta", self._stamp()[1])
             if not isinstance(meta, dict):
-                dumped["_meta"] = {SERVER_INFO_KEY: self._stamp()[0]}
+                dumped["_meta"] = {SERVER_INFO_KEY: self._stamp()}
             elif meta.get(SERVER_INFO_KEY) is None:
-                dumped["_meta"] = {**meta, SERVER_INFO_KEY: self._stamp()[0]}
-        return compact_json(dumped)
+                dumped["_meta"] = {**meta, SERVER_INFO_KEY: self._stamp()}
+        return dumped
 
-    def _stamp(self) -> tuple[dict[str, Any], str]:
-        """The server's identity stamp and the JSON of ``{"_meta": ...}``'s value holding only it."""
+    def _stamp(self) -> dict[str, Any]:
         if self._info is None:
-            info = self._server_info()
-            self._info = (info, compact_json({SERVER_INFO_KEY: info}))
+            self._info = self._server_info()
         return self._info
 
 

@@ -46,7 +46,7 @@ from opentelemetry.trace import get_current_span
 from pydantic import BaseModel, ValidationError
 
 from agentos_contracts.gateway.lines import Lines
-from agentos_contracts.gateway.shapes import compact_json, compact_json_with, loads_line, plain_response, plain_tool_result
+from agentos_contracts.gateway.shapes import compact_json, loads_line, plain_response, plain_tool_result
 
 ID_PREFIX = "agentos-gw-"
 ID_PREFIX_BYTES = ID_PREFIX.encode("ascii")
@@ -73,7 +73,6 @@ class StdioLink:
         self._stdin: asyncio.StreamWriter | None = None
         self._closed = False
         self.envelope: dict[str, Any] | None = None  # the session's 2026-07-28 stamp, once it sent a request
-        self._envelope_text: tuple[dict[str, Any], str] = ({}, "{}")  # the stamp and its JSON, written once
 
     # --- the transport under the SDK's session -----------------------------------------------------
 
@@ -143,7 +142,6 @@ class StdioLink:
         meta = request.params.get("_meta")
         if isinstance(meta, dict) and types.PROTOCOL_VERSION_META_KEY in meta:
             self.envelope = {k: meta[k] for k in ENVELOPE_KEYS if k in meta}
-            self._envelope_text = (self.envelope, compact_json(self.envelope))
 
     async def _read(self, stdout: asyncio.StreamReader, to_session: Any) -> None:
         """Every line the server writes: a reply to a direct request settles it; anything else goes to the session."""
@@ -243,22 +241,17 @@ class StdioLink:
         Raises ``MCPError`` (an error reply, or ``CONNECTION_CLOSED``), :class:`MalformedReply`,
         pydantic's ``ValidationError`` (a result that does not conform to ``version``), or
         ``TimeoutError`` after ``timeout_s`` (a timer on the loop: cheaper than a cancel scope per call)."""
-        modern = version in MODERN_PROTOCOL_VERSIONS
-        meta: dict[str, Any] = dict(self.envelope or {}) if modern else {}
+        meta: dict[str, Any] = dict(self.envelope or {}) if version in MODERN_PROTOCOL_VERSIONS else {}
         _inject_trace_context(meta)
+        if meta:
+            params = {**params, "_meta": meta}
         rid = f"{ID_PREFIX}{next(self._ids)}"
-        head = {"jsonrpc": "2.0", "id": rid, "method": method}
-        stamp, stamp_text = self._envelope_text
-        if meta and stamp is self.envelope and len(meta) == len(stamp) and "_meta" not in params:  # the stamp alone
-            line = compact_json_with(head, "params", compact_json_with(params, "_meta", stamp_text))
-        else:
-            line = compact_json({**head, "params": {**params, "_meta": meta} if meta else params})
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
         timer = loop.call_later(timeout_s, _expire, future)
         self._pending[rid] = future
         try:
-            self._send(_encode(line))
+            self._send(_dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
             await self._drain()
             raw = await future
         except BaseException as exc:

@@ -52,13 +52,6 @@ def compact_json(value: Any) -> str:
     return "".join(_ENCODE(value, 0)) if _ENCODE is not None else _COMPACT.encode(value)
 
 
-def compact_json_with(value: dict[str, Any], key: str, text: str) -> str:
-    """``compact_json({**value, key: item})`` for a ``key`` not in ``value``, where ``text`` is
-    ``compact_json(item)`` written earlier: a part that is the same on every line is encoded once."""
-    head = compact_json(value)
-    return head[:-1] + ("," if value else "") + compact_json(key) + ":" + text + "}"
-
-
 def loads_line(text: str) -> Any:
     """``json.loads(text)`` for one line; an object line is scanned directly (json.loads's own scanner,
     without its whitespace regular expressions), anything else and every error go through json.loads."""

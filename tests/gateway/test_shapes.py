@@ -14,8 +14,8 @@ from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from agentos_contracts.gateway.shapes import (
-    ABSENT, SERVER_INFO_KEY, WALK_LIMIT, AcceptedMeta, accepted_call, compact_json, compact_json_with, loads_line,
-    plain_response, plain_tool_result,
+    ABSENT, SERVER_INFO_KEY, WALK_LIMIT, AcceptedMeta, accepted_call, compact_json, loads_line, plain_response,
+    plain_tool_result,
 )
 
 ODD_TEXT = st.sampled_from(["", "\ud800", "a\udfffb", "é\u2028", "\x00"])
@@ -227,7 +227,7 @@ def test_the_next_call_of_a_session_is_known_accepted_and_a_retyped_meta_is_not(
 
 
 @settings(max_examples=500, deadline=None)
-@given(value=st.one_of(JSONISH, st.dictionaries(TEXT, JSONISH, max_size=3)), space=st.sampled_from(["", "\n", " \r\n", "\t", " x", "\u00a0", "\n\n{}"]))
+@given(value=JSONISH, space=st.sampled_from(["", "\n", " \r\n", "\t", " x", "\u00a0", "\n\n{}"]))
 def test_a_line_reads_and_writes_as_json_loads_and_dumps_do(value: Any, space: str) -> None:
     try:
         line = json.dumps({"v": value}) + space
@@ -244,10 +244,6 @@ def test_a_line_reads_and_writes_as_json_loads_and_dumps_do(value: Any, space: s
     assert got == expected or (got != got and expected != expected) or repr(got) == repr(expected)
     if isinstance(got, dict):
         assert compact_json(got) == json.dumps(got, ensure_ascii=False, separators=(",", ":"))
-        for whole in (got, got["v"]) if isinstance(got["v"], dict) else (got,):
-            for key, item in list(whole.items())[-1:]:  # a last member written from its own text: the same line
-                rest = {k: v for k, v in whole.items() if k != key}
-                assert compact_json_with(rest, key, compact_json(item)) == compact_json(whole)
 
 
 def same_json(one: Any, two: Any) -> bool:
