@@ -219,12 +219,10 @@ class Upstream:
         """``tools/call`` on the upstream; the result in wire form, unchecked (the gateway checks it)."""
         client, link, what = self._client, self._link, f"`tools/call {tool}`"
         version = client.session.protocol_version if client is not None else None
-        if link is not None and link.ready(version):
-            async def direct(client: Client) -> Any:
-                assert link is not None and version is not None
-                return await link.request("tools/call", {"name": tool, "arguments": arguments}, version, timeout_s)
-
-            result = await self.request(direct, timeout_s, what, timed=False)
+        if link is not None and version is not None and link.ready(version):
+            # the link's own coroutine, awaited by request() directly (no wrapper coroutine to resume)
+            result = await self.request(lambda client: link.request(  # type: ignore[union-attr]
+                "tools/call", {"name": tool, "arguments": arguments}, version, timeout_s), timeout_s, what, timed=False)
         else:
             async def send(client: Client) -> Any:
                 request = types.CallToolRequest(params=types.CallToolRequestParams(name=tool, arguments=arguments))
