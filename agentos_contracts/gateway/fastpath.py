@@ -42,6 +42,9 @@ class _NoConsentHere:
         return request.refuse("none", "consent could not be asked for this call; call again")
 
 
+NO_CONSENT_HERE = _NoConsentHere()
+
+
 class FastPath:
     """Watches the stdio lines both ways; ``take(line)`` answers a plain ``tools/call`` itself."""
 
@@ -151,7 +154,7 @@ class FastPath:
         params = message["params"]
         later: list[Callable[[], None]] = []  # the outcome's audit records, appended once the reply is out
         try:
-            out = await self.relay.call_tool(params["name"], params.get("arguments") or {}, _NoConsentHere(),
+            out = await self.relay.call_tool(params["name"], params.get("arguments") or {}, NO_CONSENT_HERE,
                                              decided=outcome, later=later)
             result = out if not isinstance(out, NeedsInput) else {
                 "content": [{"type": "text", "text": "denied by agentos: consent could not be asked"}],

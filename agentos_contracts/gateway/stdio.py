@@ -98,6 +98,7 @@ def _is_pipe(fd: int) -> bool:
 
 
 DRAIN_S = 2.0
+PRUNE_AT = 64
 FastPathFactory = Callable[[Callable[[str], None], Callable[..., None]], FastPath]
 
 
@@ -107,16 +108,15 @@ class _Answers:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._prune_at = PRUNE_AT
 
     def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        self._tasks.add(asyncio.get_running_loop().create_task(self._run(fn, args)))
-
-    async def _run(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
-        """The call, then out of the set at once (a done-callback would cost the loop one more turn per call)."""
-        try:
-            await fn(*args)
-        finally:
-            self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+        # finished tasks are dropped in bulk now and then: a done-callback per task would cost the loop one
+        # more turn per call, a wrapper coroutine a frame resumed at every step
+        if len(self._tasks) >= self._prune_at:  # amortised: the next pruning waits until the set has doubled
+            self._tasks = {task for task in self._tasks if not task.done()}
+            self._prune_at = 2 * len(self._tasks) + PRUNE_AT
+        self._tasks.add(asyncio.get_running_loop().create_task(fn(*args)))  # type: ignore[arg-type]
 
     async def drain(self, timeout_s: float) -> None:
         if self._tasks:
