@@ -272,6 +272,8 @@ CODES: dict[str, Code] = {
     "AC875": Code("fleet-uncovered", "{message}", "the collector signs a checkpoint every N records or T seconds and when it stops", W),
     "AC876": Code("fleet-no-checkpoint", "{message}", "run the collector until it has signed a checkpoint (it signs one when it stops)"),
     "AC877": Code("fleet-listen", "{message}", "pass `--listen 127.0.0.1:PORT` or `--from kafka://BROKERS/TOPIC` that can be opened"),
+    "AC878": Code("fleet-store-outdated", "{message}", "run `agentos audit migrate-store --store DIR` once, with no collector running; `prove` and `check` read the older format as it is"),
+    "AC879": Code("fleet-migration-refused", "{message}", "run `agentos audit check --store DIR --pub K` to see which records do not verify; restore the store from a copy, then migrate"),
     # --- end runtime ---
     # --- gateway (AC800-AC829) ---
     # (owned by agentos_contracts/gateway; add codes between these markers)

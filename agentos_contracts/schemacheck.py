@@ -112,6 +112,12 @@ def _compile(schema: Any, refs: _Refs) -> Check | None:
         return lambda v: ((), "false")
     if not isinstance(schema, dict) or not set(schema) <= KEYWORDS:
         return None
+    plain = _plain_object(schema, refs)
+    return plain if plain is not None else _compile_parts(schema, refs)
+
+
+def _compile_parts(schema: dict[str, Any], refs: _Refs) -> Check | None:
+    """One closure per keyword group, run in order until one fails."""
     checks: list[Check] = []
     for build in (_type, _object, _array, _numeric, _string, _values, _any_of, _ref):
         part = build(schema, refs)
@@ -206,6 +212,67 @@ def _object(schema: dict[str, Any], refs: _Refs) -> list[Check]:
             out.append(_each(lambda v: isinstance(v, dict), lambda v: ((k, x) for k, x in v.items() if k not in known),
                              extra))
     return out
+
+
+_PLAIN_OBJECT = frozenset({"type", "properties", "required", "additionalProperties"}) | ANNOTATIONS
+
+
+def _simple_class(schema: Any) -> type | None:
+    """The class of a schema that says only ``{"type": <plain type>}`` (annotations aside), else None."""
+    if not isinstance(schema, dict) or not set(schema) <= ANNOTATIONS | {"type"} or "$schema" in schema:
+        return None
+    kind = schema.get("type")
+    return _CLASSES.get(kind) if isinstance(kind, str) else None
+
+
+def _plain_object(schema: dict[str, Any], refs: _Refs) -> Check | None:
+    """The usual MCP ``inputSchema`` (an object with properties, required names, perhaps no
+    others) checked in one frame, with properties of a plain type tested inline.
+
+    It answers exactly as the closures ``_type`` and ``_object`` build, in their order (type,
+    then each property in schema order, then required, then additionalProperties): a tool
+    call's arguments are checked on every call, and that chain costs a Python call per part.
+    """
+    if schema.get("type") != "object" or not set(schema) <= _PLAIN_OBJECT:
+        return None
+    raw, req = schema.get("properties", {}), schema.get("required", [])
+    extra = schema.get("additionalProperties", True)
+    if not isinstance(raw, dict) or not isinstance(req, list) or not all(isinstance(r, str) for r in req) \
+            or extra.__class__ is not bool:
+        return None
+    fields: list[tuple[str, type | None, Check | None]] = []
+    for name, sub in raw.items():
+        cls = _simple_class(sub)
+        check = _compile(sub, refs) if cls is None else None
+        if cls is None and check is None:
+            return None  # the general path refuses the same schema
+        fields.append((name, cls, check))
+    items, needed = tuple(fields), frozenset(req)
+    known = None if extra else frozenset(raw)
+    not_object: Failure = ((), "type")
+    missing: Failure = ((), "required")
+    unknown: Failure = ((), "additionalProperties")
+    typed = {name: ((name,), "type") for name in raw}
+
+    def plain_object(v: Any) -> Failure | None:
+        if not isinstance(v, dict):
+            return not_object
+        for key, cls, check in items:
+            if key in v:
+                if cls is not None:
+                    if not isinstance(v[key], cls):
+                        return typed[key]
+                else:
+                    failed = check(v[key])  # type: ignore[misc]
+                    if failed is not None:
+                        return (key, *failed[0]), failed[1]
+        if needed and not v.keys() >= needed:
+            return missing
+        if known is not None and not v.keys() <= known:
+            return unknown
+        return None
+
+    return plain_object
 
 
 def _property_names(check: Check) -> Check:

@@ -240,7 +240,7 @@ def main() -> None:
         report2 = stop(collector)
         assert report2.get("size") == total, report2
 
-        ids = [e for (e,) in sqlite3.connect(folder / "store" / "fleet.db").execute("SELECT event_id FROM leaves")]
+        ids = proofs.event_ids(folder / "store")
         sample = random.Random(7).sample(ids, min(args.proofs, len(ids)))
         pub = keys.read_public_key(pub_file)
         start = time.perf_counter()

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentos_contracts.schemacheck import compile_schema, unique
+from agentos_contracts.schemacheck import _compile_parts, _plain_object, _Refs, compile_schema, unique
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(-5, 5, allow_nan=False),
                     st.sampled_from([1.0, 0.0, 2.5]), st.text(max_size=4))
@@ -151,3 +151,20 @@ def test_unique_items_uses_json_equality() -> None:
     assert unique(["1", 1]) and unique([]) and not unique([None, None])
     # jsonschema only compares sorted neighbours, and Python sorts [True] next to [1]: kept as it is
     assert unique([[1], [True], [1]]) == jsonschema.Draft202012Validator({"uniqueItems": True}).is_valid([[1], [True], [1]])
+
+
+PLAIN_OBJECTS = st.fixed_dictionaries({"type": st.just("object")}, optional={
+    "properties": st.dictionaries(st.sampled_from(["a", "b", "c"]), st.one_of(
+        st.builds(lambda t: {"type": t}, st.sampled_from(TYPE_NAMES)), _leaf(), st.booleans()), max_size=3),
+    "required": st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=3, unique=True),
+    "additionalProperties": st.booleans(), "description": st.text(max_size=2)})
+
+
+@settings(max_examples=400, deadline=None)
+@given(schema=PLAIN_OBJECTS, value=VALUES)
+def test_plain_object_check_fails_where_the_keyword_chain_fails(schema: dict, value) -> None:
+    # the one-frame check for the usual tool inputSchema reports the very place and keyword
+    # the keyword-by-keyword closures report, so a runtime reason never changes with it
+    fused, parts = _plain_object(schema, _Refs(schema)), _compile_parts(schema, _Refs(schema))
+    assert fused is not None and parts is not None
+    assert fused(value) == parts(value)

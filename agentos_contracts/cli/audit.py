@@ -264,6 +264,6 @@ def _render(diags: list[Diagnostic]) -> None:
     render_diagnostics(diags, {}, sys.stderr)
 
 
-# the fleet commands (ship, collect, prove, check), one module each, registered into this group
-for _module in ("audit_ship", "audit_collect", "audit_proofs"):
+# the fleet commands (ship, collect, prove, check, migrate-store), one module each, registered into this group
+for _module in ("audit_ship", "audit_collect", "audit_proofs", "audit_store"):
     importlib.import_module(f"agentos_contracts.cli.{_module}").register(app)

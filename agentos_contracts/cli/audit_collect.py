@@ -44,7 +44,7 @@ def _collect(listen: str | None, source: str | None, store: str, key_file: str, 
              fmt: Format) -> int:
     from urllib.parse import urlsplit
 
-    from agentos_contracts.fleet.collect import Collector, StoreError
+    from agentos_contracts.fleet.collect import Collector, OutdatedStore, StoreError
 
     diags: list[Any] = []
     doc: dict[str, Any] = {"store": store}
@@ -69,6 +69,8 @@ def _collect(listen: str | None, source: str | None, store: str, key_file: str, 
     try:
         collector = Collector.open(store, key, origin=origin, runtime_keys=runtime_keys, every=every,
                                    interval_s=interval)
+    except OutdatedStore as exc:
+        return emit(fmt, doc, [diag("AC878", store, str(exc))])
     except StoreError as exc:
         return emit(fmt, doc, [diag("AC868", store, str(exc))])
     taken = [0]

@@ -13,7 +13,7 @@ from typing import Any
 from agentos_contracts.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Format, print_json
 from agentos_contracts.diagnostics import Diagnostic, Severity, Span
 
-USAGE_CODES = frozenset({"AC001", "AC620", "AC716", "AC866", "AC867", "AC868", "AC877", "AC901"})
+USAGE_CODES = frozenset({"AC001", "AC620", "AC716", "AC866", "AC867", "AC868", "AC877", "AC878", "AC901"})
 # how a stored chain break or a store finding is named in diagnostics
 KIND_CODES = {"gap": "AC860", "fork": "AC861", "modified": "AC862", "conflict": "AC863", "checkpoint": "AC864",
               "rejected": "AC865", "signature": "AC872", "root": "AC873", "inconsistent": "AC873", "leaf": "AC874",

@@ -16,41 +16,20 @@ import contextlib
 import gc
 import sqlite3
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
 
 from agentos_contracts.fleet import merkle
 from agentos_contracts.fleet.events import EventError, Received, ReceivedCheckpoint, read_event
+from agentos_contracts.fleet.layout import (FORMAT, LAYOUTS, OutdatedStore, StoreError, event_id_of, event_key,
+                                            writable_meta)
 from agentos_contracts.runtime.audit import read_checkpoint
 from agentos_contracts.runtime.chain import genesis
 from agentos_contracts.runtime.locks import Locked, take_file_lock
-from agentos_contracts.runtime.logstore import AuditError
 from agentos_contracts.seal import keys as keys_
 
 STORE_FILE = "fleet.db"
-FORMAT = "agentos-fleet/1"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS leaves (idx INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, log TEXT NOT NULL,
-    agent TEXT NOT NULL, seq INTEGER, hash TEXT NOT NULL, leaf BLOB NOT NULL, body BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS leaves_by_position ON leaves (log, seq);
-CREATE TABLE IF NOT EXISTS chains (log TEXT PRIMARY KEY, agent TEXT NOT NULL, last_seq INTEGER NOT NULL,
-    last_hash TEXT NOT NULL, attested_seq INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS problems (id INTEGER PRIMARY KEY, log TEXT NOT NULL, agent TEXT NOT NULL,
-    seq INTEGER, kind TEXT NOT NULL, message TEXT NOT NULL, event_id TEXT);
-CREATE TABLE IF NOT EXISTS runtime_checkpoints (event_id TEXT PRIMARY KEY, log TEXT NOT NULL, seq INTEGER NOT NULL,
-    envelope BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS subtrees (start INTEGER NOT NULL, width INTEGER NOT NULL, hash BLOB NOT NULL,
-    PRIMARY KEY (start, width));
-"""
-
-
-class StoreError(AuditError):
-    """The store cannot be opened or used; the message says why."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +54,7 @@ class _Chain:
     last_seq: int
     last_hash: str
     attested_seq: int = 0
+    chain_id: int = 0  # the leaf rows' chain number of (log, ``agent``); 0 until known
 
 
 @dataclass(slots=True, kw_only=True)
@@ -108,12 +88,10 @@ class Collector:
         self._clock = clock
         self.tree = merkle.StoreTree(conn, keep=True)
         self._dirty: set[str] = set()  # chains whose head moved in the open batch
-        self.size = self.tree.get_size()
-        row = conn.execute("SELECT size FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
-        self.checkpointed = int(row[0]) if row else 0
+        self._chains: dict[str, _Chain] = {}  # head of each log's chain
+        self._chain_ids: dict[tuple[str, str], int] = {}  # (log, agent) -> the leaf rows' chain number
+        self._load()
         self._last_checkpoint_at = clock()
-        self._chains = {log: _Chain(agent, seq, head, att) for log, agent, seq, head, att in conn.execute(
-            "SELECT log, agent, last_seq, last_hash, attested_seq FROM chains")}
 
     @classmethod
     def open(cls, directory: str | Path, key: keys_.PrivateKey, *, origin: str | None = None,
@@ -132,8 +110,10 @@ class Collector:
             conn = sqlite3.connect(str(folder / STORE_FILE), isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-            conn.executescript(_SCHEMA)
-            meta = _ensure_meta(conn, origin)
+            meta = writable_meta(conn, folder, origin)
+        except OutdatedStore:
+            lock.close()
+            raise
         except (sqlite3.Error, StoreError) as exc:
             lock.close()
             raise StoreError(f"`{folder}` is not a usable fleet store: {exc}") from None
@@ -180,18 +160,18 @@ class Collector:
         return results
 
     def _store(self, events: list[Received], signed: list[ReceivedCheckpoint], rejected: list[ChainProblem],
-               fresh: dict[str, str]) -> BatchResult:
-        """One batch's writes, in the open transaction; ``fresh`` maps event ids known so far to their hashes."""
+               fresh: dict[str, bytes]) -> BatchResult:
+        """One batch's writes, in the open transaction; ``fresh`` maps event ids known so far to their leaves."""
         result = BatchResult()
         for problem in rejected:
             self._problem(result, problem)
         rows: list[tuple[Any, ...]] = []
-        chains, dirty, size = self._chains, self._dirty, self.size
+        chains, chain_ids, dirty, size = self._chains, self._chain_ids, self._dirty, self.size
         for event in events:
             event_id, log_id, agent, seq, prev, body, digest, claimed, leaf = event
             known = fresh.get(event_id)
             if known is not None:
-                if known == digest:
+                if known == leaf:
                     result.duplicates += 1
                 else:
                     self._problem(result, _problem(event, "conflict", f"event id `{event_id}` was "
@@ -200,18 +180,23 @@ class Collector:
             chain = chains.get(log_id)
             # the common case, checked here in full: the next record, linked, hashing as its log stored
             if (chain is not None and seq is not None and seq == chain.last_seq + 1 and prev == chain.last_hash
-                    and digest == claimed):
-                chain.agent, chain.last_seq, chain.last_hash = agent, seq, claimed
+                    and digest == claimed and agent == chain.agent and chain.chain_id):
+                chain.last_seq, chain.last_hash = seq, claimed
                 dirty.add(log_id)
+                chain_id = chain.chain_id
             else:
                 self._link(event, result)
-            fresh[event_id] = digest
+                chain_id = chain_ids.get((log_id, agent)) or self._new_chain_id(log_id, agent)
+                chain = chains.get(log_id)
+                if chain is not None and chain.agent == agent:
+                    chain.chain_id = chain_id
+            fresh[event_id] = leaf
             size += 1
             # bytearray: the sqlite3 module binds it without the adapter look-up it makes for bytes
-            rows.append((size, event_id, log_id, agent, seq, digest, _blob(leaf), _blob(body)))
+            rows.append((size, event_key(event_id), chain_id, seq, _blob(leaf), _blob(body)))
         self.size = size
-        self._conn.executemany("INSERT INTO leaves (idx, event_id, log, agent, seq, hash, leaf, body) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self._conn.executemany("INSERT INTO leaves (idx, event_key, chain, seq, leaf, body) VALUES (?, ?, ?, ?, ?, ?)",
+                               rows)
         result.accepted = len(rows)
         for cp in signed:
             self._take_checkpoint(cp, result)
@@ -272,7 +257,7 @@ class Collector:
             gap = f"{last + 1}" if event.seq == last + 2 else f"{last + 1}..{event.seq - 1}"
             self._problem(result, _problem(event, "gap", f"record(s) {gap} of `{event.agent}` never arrived before "
                                            f"record {event.seq} (gap)"))
-        elif self._conn.execute("SELECT 1 FROM leaves WHERE log = ? AND seq = ?", (event.log_id, event.seq)).fetchone():
+        elif self._conn.execute(_LAYOUT.position, (event.log_id, event.seq)).fetchone():
             self._problem(result, _problem(event, "fork", f"two different records of `{event.agent}` claim position "
                                            f"{event.seq} (fork)"))
         if event.seq > last:
@@ -295,9 +280,8 @@ class Collector:
             self._problem(result, ChainProblem(kind="checkpoint", message=f"a checkpoint of `{event.agent}` does not "
                                                "verify with the runtime key(s) given", **where))
             return
-        row = self._conn.execute("SELECT hash FROM leaves WHERE log = ? AND seq = ? ORDER BY idx LIMIT 1",
-                                 (event.log_id, event.seq)).fetchone()
-        if row is None or row[0] != payload.get("head"):
+        row = self._conn.execute(_LAYOUT.position, (event.log_id, event.seq)).fetchone()
+        if row is None or row[0] != _leaf_of(payload.get("head")):
             kind, what = ("gap", "was never received") if row is None else ("fork", "differs from what was received")
             self._problem(result, ChainProblem(kind=kind, message=f"record {event.seq} of `{event.agent}` is signed "
                                                f"by its runtime but {what} ({kind})", **where))
@@ -309,14 +293,20 @@ class Collector:
 
     # --- storage ---------------------------------------------------------------------------------
 
-    def _known(self, event_ids: list[str]) -> dict[str, str]:
-        """Which of these event ids the log already holds, with their record hashes (one query per 500)."""
-        found: dict[str, str] = {}
+    def _known(self, event_ids: list[str]) -> dict[str, bytes]:
+        """Which of these event ids the log already holds, with their leaf hashes (one query per 500)."""
+        found: dict[str, bytes] = {}
         for i in range(0, len(event_ids), 500):
-            chunk = event_ids[i:i + 500]
-            found.update(self._conn.execute(f"SELECT event_id, hash FROM leaves WHERE event_id IN "
-                                            f"({','.join('?' * len(chunk))})", chunk).fetchall())
+            chunk = [event_key(e) for e in event_ids[i:i + 500]]
+            found.update((event_id_of(k), leaf) for k, leaf in self._conn.execute(
+                f"SELECT event_key, leaf FROM leaves WHERE event_key IN ({','.join('?' * len(chunk))})", chunk))
         return found
+
+    def _new_chain_id(self, log_id: str, agent: str) -> int:
+        """The chain number of a (log, agent) pair not seen before, stored in the open transaction."""
+        cursor = self._conn.execute("INSERT INTO chains (log, agent) VALUES (?, ?)", (log_id, agent))
+        chain_id = self._chain_ids[log_id, agent] = int(cursor.lastrowid or 0)
+        return chain_id
 
     def _problem(self, result: BatchResult, problem: ChainProblem) -> None:
         self._conn.execute("INSERT INTO problems (log, agent, seq, kind, message, event_id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -326,7 +316,7 @@ class Collector:
     def _save_chains(self) -> None:
         dirty, self._dirty = self._dirty, set()
         self._conn.executemany(
-            "INSERT OR REPLACE INTO chains (log, agent, last_seq, last_hash, attested_seq) VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO heads (log, agent, last_seq, last_hash, attested_seq) VALUES (?, ?, ?, ?, ?)",
             [(log, c.agent, c.last_seq, c.last_hash, c.attested_seq) for log in sorted(dirty)
              for c in (self._chains[log],)])
 
@@ -345,12 +335,18 @@ class Collector:
         """Undo the batch and forget state derived from it (cached subtrees, chain heads)."""
         self._conn.execute("ROLLBACK")
         self.tree.cache_clear()
+        self._load()
+
+    def _load(self) -> None:
+        """Size, newest checkpoint, chain heads and chain numbers, as committed."""
         self.size = self.tree.get_size()
         row = self._conn.execute("SELECT COALESCE(MAX(size), 0) FROM checkpoints").fetchone()
         self.checkpointed = int(row[0])
         self._dirty = set()
         self._chains = {log: _Chain(agent, seq, head, att) for log, agent, seq, head, att in self._conn.execute(
-            "SELECT log, agent, last_seq, last_hash, attested_seq FROM chains")}
+            "SELECT log, agent, last_seq, last_hash, attested_seq FROM heads")}
+        self._chain_ids = {(log, agent): chain_id for chain_id, log, agent in self._conn.execute(
+            "SELECT id, log, agent FROM chains")}
 
 
 @contextlib.contextmanager
@@ -373,6 +369,17 @@ def cycle_collection_paused() -> Iterator[None]:
 
 
 _blob = bytearray
+_LAYOUT = LAYOUTS[FORMAT]
+
+
+def _leaf_of(head: object) -> bytes | None:
+    """The leaf hash of a runtime checkpoint's ``head`` (``sha256:<hex>``); None when it is no such hash."""
+    if not isinstance(head, str) or len(head) != 71:
+        return None
+    try:
+        return merkle.record_leaf_hash(head)
+    except ValueError:
+        return None
 
 
 def _read(docs: Sequence[Any]) -> tuple[list[Received], list[ReceivedCheckpoint], list[ChainProblem]]:
@@ -402,21 +409,3 @@ def _problem(event: Received, kind: str, message: str) -> ChainProblem:
 def _text(doc: Any, key: str) -> str:
     value = doc.get(key) if isinstance(doc, dict) else None
     return value if isinstance(value, str) else ""
-
-
-def _ensure_meta(conn: sqlite3.Connection, origin: str | None) -> dict[str, str]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        if not meta:
-            meta = {"format": FORMAT, "origin": origin or f"agentos.local/fleet/{uuid.uuid4().hex[:12]}"}
-            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    if meta.get("format") != FORMAT:
-        raise StoreError(f"unknown store format `{meta.get('format')}`")
-    if origin is not None and origin != meta["origin"]:
-        raise StoreError(f"the store's log is `{meta['origin']}`, not `{origin}`")
-    return meta

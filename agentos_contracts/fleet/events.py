@@ -228,13 +228,16 @@ def _other_bytes(doc: dict[str, Any], event_id: str) -> tuple[bytes, bytes, str,
 
 
 def _fast(record: dict[str, Any]) -> bytes:
-    """Compact JSON, keys sorted, UTF-8: the canonical bytes of every record the runtime writes.
+    """Compact JSON, UTF-8, keys in the order received: the canonical bytes of every record the runtime writes.
 
     Only a guess to hash: bytes that do not hash to the stored hash are canonicalized
     (RFC 8785) instead, so an encoder that spells a value differently costs time, never a check.
+    Keys are not sorted here: a shipper sends each record's keys sorted (its events are
+    encoded with sorted keys) and the parser keeps their order, so sorting again would cost
+    every record a sort to help only senders that do not sort, which the canonical path serves.
     """
     try:
-        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)  # about 2.5x the standard encoder
+        return orjson.dumps(record)  # about 3x the standard encoder
     except orjson.JSONEncodeError:  # integers beyond 64 bits, lone surrogates: the standard encoder
         return _STD(record).encode("utf-8")
 

@@ -65,6 +65,18 @@ class StoreTree(BaseMerkleTree):  # type: ignore[misc]  # pymerkle ships no type
                                (offset, width, value))
         return value
 
+    def _get_subroot_uncached(self, offset: int, width: int) -> bytes:
+        """RFC 6962 root of ``width`` (a power of two) leaves from ``offset``, one level at a time.
+
+        The same hashes as pymerkle's own loop, with less Python work per node: a checkpoint
+        hashes about one node per record received.
+        """
+        level = self._get_leaves(offset, width)
+        while len(level) > 1:
+            pairs = iter(level)
+            level = [_sha256(NODE_PREFIX + left + right).digest() for left, right in zip(pairs, pairs)]
+        return bytes(level[0])
+
     def _encode_entry(self, data: bytes) -> bytes:
         return data
 

@@ -1,9 +1,11 @@
 """Reading a fleet store as an auditor: status, inclusion proofs, checkpoint consistency.
 
 Readers open the store read-only and never take the collector's lock, so they work
-while it runs. Nothing here trusts a stored digest it can recompute: every leaf is
-re-derived from the stored record bytes, every root from the leaves, every checkpoint's
-signature from the public key; a changed byte anywhere shows as a finding.
+while it runs; they read every store format (:mod:`agentos_contracts.fleet.layout`) and
+give the same answers, byte for byte, from a store and from its migrated copy. Nothing
+here trusts a stored digest it can recompute: every leaf is re-derived from the stored
+record bytes, every root from the leaves, every checkpoint's signature from the public
+key; a changed byte anywhere shows as a finding.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from agentos_contracts.fleet import merkle
-from agentos_contracts.fleet.collect import FORMAT, STORE_FILE, ChainProblem, StoreError
+from agentos_contracts.fleet.collect import STORE_FILE, ChainProblem, StoreError
+from agentos_contracts.fleet.layout import LAYOUTS, Layout, event_id_of, event_key
 from agentos_contracts.seal import keys as keys_
 
 
@@ -80,8 +83,8 @@ class ProofError(StoreError):
     """No proof can be given (unknown event, no checkpoint yet, not covered yet); the message says why."""
 
 
-def open_store(directory: str | Path) -> tuple[sqlite3.Connection, dict[str, str]]:
-    """The store, read-only, and its meta; raises StoreError when it is not a fleet store."""
+def open_store(directory: str | Path) -> tuple[sqlite3.Connection, dict[str, str], Layout]:
+    """The store, read-only, its meta and its format's queries; raises StoreError when it is not a fleet store."""
     path = Path(directory) / STORE_FILE
     if not path.is_file():
         raise StoreError(f"`{directory}` holds no fleet store ({STORE_FILE})")
@@ -90,24 +93,24 @@ def open_store(directory: str | Path) -> tuple[sqlite3.Connection, dict[str, str
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.Error as exc:
         raise StoreError(f"`{path}` is not a readable fleet store: {exc}") from None
-    if meta.get("format") != FORMAT or "origin" not in meta:
+    layout = LAYOUTS.get(meta.get("format", ""))
+    if layout is None or "origin" not in meta:
         conn.close()
-        raise StoreError(f"`{path}` is not a fleet store of format {FORMAT}")
-    return conn, meta
+        raise StoreError(f"`{path}` is not a fleet store of a known format ({', '.join(LAYOUTS)})")
+    return conn, meta, layout
 
 
 def prove(directory: str | Path, event_id: str, public_key: keys_.PublicKey | None = None) -> InclusionProof:
     """Inclusion proof of one event against the newest checkpoint; raises ProofError/StoreError."""
-    conn, _meta = open_store(directory)
+    conn, _meta, layout = open_store(directory)
     try:
-        row = conn.execute("SELECT idx, log, agent, seq, hash, body FROM leaves WHERE event_id = ?",
-                           (event_id,)).fetchone()
+        row = conn.execute(layout.event, (event_key(event_id) if layout.keyed else event_id,)).fetchone()
         if row is None:
             raise ProofError(f"event `{event_id}` is not in the fleet log")
         note = conn.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
         if note is None:
             raise ProofError("the fleet log has no signed checkpoint yet")
-        idx, log, agent, seq, stored_hash, body = row
+        idx, log, agent, seq, body, stored_hash, stored_leaf = row
         body = merkle.as_bytes(body)
         cp = merkle.open_checkpoint(note[0], public_key) if public_key is not None else \
             merkle.read_checkpoint_note(note[0])
@@ -121,7 +124,8 @@ def prove(directory: str | Path, event_id: str, public_key: keys_.PublicKey | No
         path = tuple(merkle.inclusion_path(tree, idx, cp.size))
         record_hash = "sha256:" + hashlib.sha256(body).hexdigest()
         leaf = merkle.leaf_hash(merkle.leaf_entry(record_hash))
-        verified = record_hash == stored_hash and merkle.verify_inclusion(leaf, idx - 1, cp.size, list(path), cp.root)
+        verified = (stored_hash in (None, record_hash) and merkle.as_bytes(stored_leaf) == leaf
+                    and merkle.verify_inclusion(leaf, idx - 1, cp.size, list(path), cp.root))
         try:
             record: Any = json.loads(body)
         except ValueError:
@@ -135,11 +139,11 @@ def prove(directory: str | Path, event_id: str, public_key: keys_.PublicKey | No
 
 def check(directory: str | Path, public_key: keys_.PublicKey) -> CheckReport:
     """Re-derive every leaf, verify every checkpoint's signature and its consistency with the one before."""
-    conn, meta = open_store(directory)
+    conn, meta, layout = open_store(directory)
     try:
         tree = merkle.StoreTree(conn, cached=False)  # everything from the leaves, nothing from derived data
         report = CheckReport(origin=meta["origin"], size=tree.get_size())
-        report.findings.extend(_leaf_findings(conn))
+        report.findings.extend(leaf_findings(conn, layout))
         previous: merkle.Checkpoint | None = None
         for (note,) in conn.execute("SELECT note FROM checkpoints ORDER BY size").fetchall():
             report.checkpoints += 1
@@ -165,30 +169,39 @@ def check(directory: str | Path, public_key: keys_.PublicKey) -> CheckReport:
         elif report.latest is not None and report.latest.size < report.size:
             report.findings.append(Finding(kind="uncovered", message=f"records {report.latest.size + 1}.."
                                            f"{report.size} are not covered by a signed checkpoint yet"))
-        report.chains, report.problems = chains(conn), list(stored_problems(conn))
+        report.chains, report.problems = chains(conn, layout), list(stored_problems(conn))
         return report
     finally:
         conn.close()
 
 
-def _leaf_findings(conn: sqlite3.Connection) -> Iterator[Finding]:
-    """Each leaf must be the hash of the record bytes stored with it, at consecutive positions."""
+def leaf_findings(conn: sqlite3.Connection, layout: Layout) -> Iterator[Finding]:
+    """Each leaf must be the hash of the record bytes stored with it (and of the stored hash, where one is kept),
+    at consecutive positions."""
     expected = 1
-    for idx, stored_hash, leaf, body in conn.execute("SELECT idx, hash, leaf, body FROM leaves ORDER BY idx"):
+    for idx, stored_hash, leaf, body in conn.execute(layout.leaves):
         if idx != expected:
             yield Finding(kind="leaf", message=f"leaf positions jump from {expected - 1} to {idx}")
         expected = idx + 1
         digest = "sha256:" + hashlib.sha256(merkle.as_bytes(body)).hexdigest()
-        if digest != stored_hash or merkle.leaf_hash(merkle.leaf_entry(digest)) != merkle.as_bytes(leaf):
+        if stored_hash not in (None, digest) or merkle.leaf_hash(merkle.leaf_entry(digest)) != merkle.as_bytes(leaf):
             yield Finding(kind="leaf", message=f"leaf {idx - 1}: the stored record does not hash to its leaf")
 
 
-def chains(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def chains(conn: sqlite3.Connection, layout: Layout) -> list[dict[str, Any]]:
     """Per agent chain: how many records arrived, the last position and what its runtime signed."""
-    counts = dict(conn.execute("SELECT log, COUNT(*) FROM leaves GROUP BY log").fetchall())
+    counts = dict(conn.execute(layout.counts).fetchall())
     return [{"log": log, "agent": agent, "records": counts.get(log, 0), "last_seq": seq, "attested_seq": att}
-            for log, agent, seq, att in conn.execute(
-                "SELECT log, agent, last_seq, attested_seq FROM chains ORDER BY agent, log")]
+            for log, agent, seq, att in conn.execute(layout.heads)]
+
+
+def event_ids(directory: str | Path) -> list[str]:
+    """Every event id in the log, in leaf order."""
+    conn, _meta, layout = open_store(directory)
+    try:
+        return [event_id_of(key) for (key,) in conn.execute(layout.event_ids)]
+    finally:
+        conn.close()
 
 
 def stored_problems(conn: sqlite3.Connection) -> Iterator[ChainProblem]:
@@ -199,12 +212,13 @@ def stored_problems(conn: sqlite3.Connection) -> Iterator[ChainProblem]:
 
 def status(directory: str | Path) -> dict[str, Any]:
     """What a collector reports when it stops: size, newest checkpoint, chains and their breaks."""
-    conn, meta = open_store(directory)
+    conn, meta, layout = open_store(directory)
     try:
         note = conn.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
         cp = merkle.read_checkpoint_note(note[0]) if note else None
         return {"origin": meta["origin"], "size": merkle.StoreTree(conn).get_size(),
-                "latest": cp.to_json() if cp else None, "chains": chains(conn),
+                "latest": cp.to_json() if cp else None, "chains": chains(conn, layout),
+                "format": layout.format,
                 "problems": [p.to_json() for p in stored_problems(conn)]}
     finally:
         conn.close()

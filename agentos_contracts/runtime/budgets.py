@@ -9,6 +9,7 @@ not yet known) is refused once the limit is reached.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -80,6 +81,10 @@ class Budgets:
         self._windows: dict[str, _Window] = {lim.key: _Window() for lim in limits if lim.window_ns is not None}
         # each limit compiled for check(): (limit, index of its metric in the ask, its window or None)
         self._checks = tuple((lim, METRICS.index(lim.metric), self._windows.get(lim.key)) for lim in limits)
+        # per metric, room that was left under its tightest limit when last measured (None: measure again).
+        # Usage only grows by charge(), which forgets it; windows only shed events as time passes, so the
+        # room can only have grown since: an ask below it fits every limit, with no clock read or walk
+        self._room: tuple[Amount | float, ...] | None = None
 
     @classmethod
     def from_manifest(cls, budgets: Mapping[str, Any] | None, clock: Callable[[], int] = time.time_ns) -> Budgets:
@@ -97,26 +102,39 @@ class Budgets:
             limits.append(Limit(key=key, metric=metric, amount=amount, window_ns=window))
         return cls(tuple(limits), clock)
 
-    def check(self, *, calls: int = 1, tokens: Any = 0, cost: Any = 0, at: int | None = None) -> str | None:
-        """The reason the request would pass a limit, or None when it fits."""
-        if not self.limits:
+    def check(self, calls: int = 1, tokens: Any = 0, cost: Any = 0, at: int | None = None) -> str | None:
+        """The reason the request would pass a limit, or None when it fits (positional: once per call)."""
+        checks = self._checks
+        if not checks:
             return None
-        now = self._clock() if at is None else at
         if calls.__class__ is int and tokens.__class__ is int and cost.__class__ is int \
                 and calls >= 0 and tokens >= 0 and cost >= 0:  # the common ask: nothing to convert or refuse
             ask: tuple[Amount, ...] = (calls, tokens, cost)  # in METRICS order
+            room = self._room
+            if room is not None and calls < room[0] and tokens < room[1] and cost < room[2]:
+                return None
         else:
             ask = (amount_of(calls), amount_of(tokens), amount_of(cost))
             for metric, want in zip(METRICS, ask):  # a negative ask would make `used + want` fit an exhausted limit
                 if want < 0:
                     return f"a request cannot ask a negative amount of {metric}"
+        now = (self._clock() if at is None else at) if self._windows else 0
         totals = self._totals
-        for lim, index, window in self._checks:
-            used = totals[lim.metric] if window is None else window.since(now - lim.window_ns)  # type: ignore[operator]
+        left: list[Amount | float] = [math.inf, math.inf, math.inf]
+        for lim, index, window in checks:
+            if window is None:
+                used = totals[lim.metric]
+            else:  # expired events drop out only when the oldest one has (a look at the deque's head)
+                events = window.events
+                used = window.since(now - lim.window_ns) if events and events[0][0] <= now - lim.window_ns \
+                    else window.total  # type: ignore[operator]
             want = ask[index]
             if used + want > lim.amount or (want == 0 and used >= lim.amount):
                 return (f"budget `{lim.key}` exhausted: {_num(used)} used of {_num(lim.amount)}"
                         + (f", this call asks {_num(want)}" if want else ""))
+            if lim.amount - used < left[index]:
+                left[index] = lim.amount - used
+        self._room = tuple(left)
         return None
 
     def charge(self, *, calls: int = 0, tokens: Any = 0, cost: Any = 0, at: int | None = None) -> None:
@@ -126,6 +144,7 @@ class Budgets:
             if value < 0:
                 raise BudgetError(f"cannot charge a negative amount of {metric}")
             if value:
+                self._room = None
                 self._totals[metric] += value
                 for lim in self.limits:
                     if lim.metric == metric and lim.window_ns is not None:

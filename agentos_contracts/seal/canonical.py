@@ -123,6 +123,34 @@ def plan_object(names: tuple[str, ...], keep_null: Collection[str] = frozenset()
     return tuple((k, "," + _quote(k) + ":", k in keep_null) for k in sorted(names)) if plain else None
 
 
+_OBJECT_PLANS: dict[tuple[Any, ...], Plan | None] = {}  # key sets seen by object_digest, planned
+MAX_OBJECT_PLANS = 1024  # bounds what arbitrary callers can make it keep: plans, each of at most
+MAX_PLANNED_KEYS = 64  # this many keys
+MAX_PLANNED_TEXT = 2048  # of at most this many characters in all
+
+
+def object_digest(value: dict[Any, Any]) -> str:
+    """``canonical_digest`` of a JSON object, by a plan kept for its key set.
+
+    Made for a tool call's arguments: digested on every call, with the same few key sets
+    again and again, so the keys are sorted and quoted once per set rather than per call.
+    Nulls are kept (``plan_object`` with every name in ``keep_null``): the bytes are exactly
+    ``canonicalize(value)``'s, and a value with no canonical form raises as it does.
+    """
+    names = tuple(value)
+    plan = _OBJECT_PLANS.get(names, _UNPLANNED)
+    if plan is _UNPLANNED:
+        plan = plan_object(names, names) if len(names) <= MAX_PLANNED_KEYS else None
+        if len(_OBJECT_PLANS) < MAX_OBJECT_PLANS and (plan is None or sum(map(len, names)) <= MAX_PLANNED_TEXT):
+            _OBJECT_PLANS[names] = plan
+    if plan is None:  # non-string or non-ASCII keys (or very many): the general path sorts and reports them
+        return sha256_digest(canonicalize(value))
+    return sha256_digest(write_planned(value, plan))  # type: ignore[arg-type]
+
+
+_UNPLANNED: Any = object()
+
+
 def sha256_digest(data: bytes) -> str:
     """``sha256:<hex>``: the one digest spelling used in manifests, compiled policies and audit records."""
     return "sha256:" + hashlib.sha256(data).hexdigest()

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from agentos_contracts.fleet import proofs
 from agentos_contracts.model.manifest import BindingManifest, Resolved, ResolvedTool
 from agentos_contracts.seal import keys
 from agentos_contracts.seal.canonical import canonical_digest
@@ -140,11 +141,7 @@ class Fleet:
 
     @staticmethod
     def store_event_ids(store: Path) -> list[str]:
-        conn = sqlite3.connect(f"file:{store / 'fleet.db'}?mode=ro", uri=True)
-        try:
-            return [e for (e,) in conn.execute("SELECT event_id FROM leaves ORDER BY idx")]
-        finally:
-            conn.close()
+        return proofs.event_ids(store)
 
 
 @pytest.fixture()

@@ -208,8 +208,7 @@ def test_replays_never_double_and_every_deletion_is_one_gap(forty: list[dict[str
         with Collector.open(Path(folder), keys.generate_private_key()) as c:
             for batch in batches:
                 c.accept(batch)
-        stored = [e for (e,) in sqlite3.connect(Path(folder) / "fleet.db").execute(
-            "SELECT event_id FROM leaves ORDER BY idx")]
+        stored = proofs.event_ids(folder)
         problems = proofs.status(folder)["problems"]
     assert sorted(stored) == sorted(e["id"] for e in sent) and len(stored) == len(set(stored))
     runs = {s for s in deleted if s - 1 not in deleted}  # first seq of each deleted run

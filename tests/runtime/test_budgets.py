@@ -87,3 +87,35 @@ def test_window_matches_a_plain_recount(events: list[tuple[int, int]], limit: in
         assert (b.check(calls=0, tokens=tokens) is None) == expect_ok
         b.charge(tokens=tokens)
         seen.append((clock.now, tokens))
+
+
+def _recount(limits: dict[str, int], seen: list[tuple[int, int, int]], now: int, ask: tuple[int, int]) -> bool:
+    """Whether ``ask`` (calls, tokens) fits every limit, counted afresh from every charge so far."""
+    for key, limit in limits.items():
+        metric = 0 if key.startswith("calls") else 1
+        window = MINUTE_NS if key.endswith("_per_minute") else None
+        used = sum(c[metric + 1] for c in seen if window is None or c[0] > now - window)
+        want = ask[metric]
+        if used + want > limit or (want == 0 and used >= limit):
+            return False
+    return True
+
+
+@settings(max_examples=200, deadline=None)
+@given(limits=st.dictionaries(st.sampled_from(["calls", "calls_per_minute", "tokens", "tokens_per_minute"]),
+                              st.integers(0, 60), min_size=1),
+       steps=st.lists(st.tuples(st.integers(0, MINUTE_NS // 2), st.booleans(), st.integers(0, 4),
+                                st.integers(0, 30)), max_size=40))
+def test_repeated_checks_between_charges_agree_with_a_recount(limits: dict[str, int],
+                                                             steps: list[tuple[int, bool, int, int]]) -> None:
+    """Checks that find room remember it until the next charge: many checks between charges, as
+    time moves on and windows shed events, answer exactly as a fresh recount."""
+    clock = Clock()
+    b = Budgets.from_manifest(limits, clock)
+    seen: list[tuple[int, int, int]] = []
+    for advance, charge, calls, tokens in steps:
+        clock.now += advance
+        assert (b.check(calls=calls, tokens=tokens) is None) == _recount(limits, seen, clock.now, (calls, tokens))
+        if charge:
+            b.charge(calls=calls, tokens=tokens)
+            seen.append((clock.now, calls, tokens))

@@ -20,6 +20,7 @@ from agentos_contracts.seal.canonical import (
     canonicalize_object,
     json_int,
     number_text,
+    object_digest,
     sha256_digest,
 )
 
@@ -365,3 +366,14 @@ def test_a_precanonical_value_is_written_as_the_value_itself(value: object, arou
     if value is not None:  # a spliced null is written (it is a value); a plain null member is dropped
         assert canonicalize_object({**around, "context": spliced}) == canonicalize_object({**around, "context": value})
     assert canonicalize([spliced, value]) == canonicalize([value, value])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_FIELD | _ANY_KEY, st.none() | _ANY_JSON, max_size=8)
+       | st.dictionaries(_FIELD, st.none() | _ANY_JSON, max_size=8))
+def test_object_digest_is_the_digest_of_the_plain_algorithm(args: dict) -> None:
+    """A tool call's arguments are digested by a plan kept per key set: same digest as the plain
+    writer's bytes (nulls kept), or the same refusal, the first time and with the plan remembered."""
+    expected = _outcome(lambda: sha256_digest(_plain_jcs(args)))
+    for _ in range(2):
+        assert _outcome(lambda: object_digest(args)) == expected
