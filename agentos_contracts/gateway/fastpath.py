@@ -24,7 +24,9 @@ from mcp_types import methods as surface
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from agentos_contracts.gateway.relay import NeedsInput, Relay
-from agentos_contracts.gateway.shapes import ABSENT, AcceptedMeta, accepted_call, compact_json, loads_line, plain_tool_result
+from agentos_contracts.gateway.shapes import (
+    ABSENT, AcceptedMeta, accepted_call, compact_json, loads_line, plain_tool_result,
+)
 from agentos_contracts.runtime.authorize import Decision
 
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"

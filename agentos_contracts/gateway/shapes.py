@@ -27,9 +27,9 @@ from mcp_types.version import KNOWN_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # the json module's C encoder for exactly those options, made once (json.dumps makes one per call)
-_ENCODE = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-    None, _COMPACT.default, json.encoder.encode_basestring, None, ":", ",", False, False, True,  # type: ignore[attr-defined]
-) if json.encoder.c_make_encoder is not None else None  # type: ignore[attr-defined]
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE = _C_ENCODER(None, _COMPACT.default, getattr(json.encoder, "encode_basestring"), None, ":", ",",
+                     False, False, True) if _C_ENCODER is not None else None
 _SCAN = json.decoder.JSONDecoder().scan_once  # what json.loads scans with
 _JSON_SPACE = " \t\n\r"
 WALK_LIMIT = 512  # JSON nodes walked at most; a bigger value goes to the SDK (whose walk is native code)

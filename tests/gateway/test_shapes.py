@@ -28,7 +28,8 @@ JSONISH = st.recursive(SCALARS, lambda inner: st.one_of(
 TEXT_BLOCK = st.builds(lambda t: {"type": "text", "text": t}, TEXT)
 OTHER_BLOCK = st.one_of(
     st.fixed_dictionaries({"type": st.sampled_from(["text", "image", "Text", 1]), "text": JSONISH}),
-    st.builds(lambda t, a: {"type": "text", "text": t, "annotations": a}, TEXT, st.sampled_from([None, {}, {"priority": 1}])),
+    st.builds(lambda t, a: {"type": "text", "text": t, "annotations": a}, TEXT,
+              st.sampled_from([None, {}, {"priority": 1}])),
     st.fixed_dictionaries({"type": st.just("image"), "data": st.just("aGk="), "mimeType": st.just("image/png")}),
     JSONISH)
 CONTENT = st.one_of(st.lists(TEXT_BLOCK, max_size=3), st.lists(TEXT_BLOCK, max_size=3),
@@ -36,10 +37,13 @@ CONTENT = st.one_of(st.lists(TEXT_BLOCK, max_size=3), st.lists(TEXT_BLOCK, max_s
 META = st.one_of(st.dictionaries(st.one_of(TEXT, st.just(SERVER_INFO_KEY)), JSONISH, max_size=3), JSONISH)
 
 
-PLAIN = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-                              st.text(max_size=8)),
-                     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner,
-                                                                                          max_size=3)), max_leaves=10)
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3))
+
+
+PLAIN = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(),
+                               st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8)),
+                     _containers, max_leaves=10)
 
 
 @st.composite
@@ -97,11 +101,13 @@ def test_anything_else_goes_to_the_sdk() -> None:
     text = [{"type": "text", "text": "x"}]
     for version in KNOWN_PROTOCOL_VERSIONS:
         for data in ({"content": "not a list", "resultType": "complete"},
-                     {"content": [{"type": "image", "data": "aGk=", "mimeType": "image/png"}], "resultType": "complete"},
+                     {"content": [{"type": "image", "data": "aGk=", "mimeType": "image/png"}],
+                      "resultType": "complete"},
                      {"content": text, "resultType": "complete", "structuredContent": {"x": math.nan}},
                      {"content": text, "resultType": "complete", "isError": "true"},
                      {"content": text, "resultType": "complete", "extra": 1},
-                     {"content": text, "resultType": "complete", "structuredContent": {"deep": list(range(WALK_LIMIT))}},
+                     {"content": text, "resultType": "complete",
+                      "structuredContent": {"deep": list(range(WALK_LIMIT))}},
                      {"resultType": "complete"}):
             assert plain_tool_result(version, data) is None
     assert plain_tool_result("2026-07-28", {"content": text}) is None  # resultType is required there
@@ -112,7 +118,8 @@ RESPONSES = st.one_of(
                            "result": st.one_of(st.dictionaries(TEXT, JSONISH, max_size=3),
                                                st.dictionaries(st.one_of(TEXT, st.integers()), JSONISH, max_size=3),
                                                JSONISH)}),
-    st.fixed_dictionaries({"jsonrpc": st.just("2.0"), "id": TEXT, "result": st.dictionaries(TEXT, JSONISH, max_size=3)}),
+    st.fixed_dictionaries({"jsonrpc": st.just("2.0"), "id": TEXT,
+                           "result": st.dictionaries(TEXT, JSONISH, max_size=3)}),
     st.dictionaries(st.sampled_from(["jsonrpc", "id", "result", "error", "method"]), JSONISH, max_size=4))
 
 
@@ -218,7 +225,8 @@ def test_the_next_call_of_a_session_is_known_accepted_and_a_retyped_meta_is_not(
     params = {"name": "web.fetch", "arguments": {"host": "city.gov"}, "_meta": json.loads(json.dumps(ENVELOPE))}
     assert accepted_call(params, AcceptedMeta(ENVELOPE))
     assert accepted_call({"name": "web.fetch"}, AcceptedMeta(ABSENT))
-    assert not accepted_call({"name": "web.fetch", "_meta": {"progressToken": True}}, AcceptedMeta({"progressToken": 1}))
+    assert not accepted_call({"name": "web.fetch", "_meta": {"progressToken": True}},
+                             AcceptedMeta({"progressToken": 1}))
     assert not accepted_call({"name": "w", "_meta": {"a": [1, {"b": 2.0}]}}, AcceptedMeta({"a": [1, {"b": 2}]}))
     assert accepted_call({"name": "w", "_meta": {"a": [1, {"b": 2.0}]}}, AcceptedMeta({"a": [1, {"b": 2.0}]}))
     assert not accepted_call({**params, "requestState": "x"}, AcceptedMeta(ENVELOPE))
