@@ -124,8 +124,9 @@ class StepCeiling:
 
 
 # an action's route: the ceiling's refusal (rules, reason) or None, whether the contract asks consent for it,
-# and its argument check (a validator, a fixed refusal, or None when there is nothing to check)
-_Route = tuple[tuple[tuple[str, ...], str] | None, bool, "ArgsValidator | str | None"]
+# its argument check (a validator, a fixed refusal, or None when there is nothing to check) and that
+# validator's compiled check when it has one
+_Route = tuple[tuple[tuple[str, ...], str] | None, bool, "ArgsValidator | str | None", "Callable[[Any], Any] | None"]
 
 
 def step_rule(step: str) -> str:
@@ -174,7 +175,7 @@ class Authorizer:
             route = routes.get(action) if routes is not None and action.__class__ is str else None
             if route is None:
                 route = self._route(action, step, routes)
-            refusal, consent, check = route
+            refusal, consent, check, quick = route
             if refusal is not None:
                 return _new(Decision, ("deny", refusal[0], refusal[1], stage, action, digest_text))
             stage = "policy"
@@ -198,7 +199,12 @@ class Authorizer:
             if effect == "allow" and (consent or (consent_for and any(target_matches(t, action) for t in consent_for))):
                 effect, rules, reason = "consent", (CONSENT_RULE,), f"`{action}` needs consent ({CONSENT_RULE})"
             stage = "schema"
-            if check is not None:
+            if quick is not None:  # a compiled schema check: one call, its reason made only on failure
+                failed = quick(args)
+                if failed is not None:
+                    return _new(Decision, ("deny", (), check.explain(failed), stage, action,  # type: ignore[union-attr]
+                                           digest_text))
+            elif check is not None:
                 problem = check if check.__class__ is str else check.problem(args)  # type: ignore[union-attr]
                 if problem is not None:
                     return _new(Decision, ("deny", (), problem, stage, action, digest_text))
@@ -215,7 +221,7 @@ class Authorizer:
         """What the ceiling, the consent list and the bound tools say of ``action`` (kept in
         ``routes`` for a well-formed name, up to ``MAX_NAMES`` of them)."""
         if not isinstance(action, str) or not ACTION.fullmatch(action):
-            return ((), "malformed action name"), False, None
+            return ((), "malformed action name"), False, None, None
         outside = self.outside(action, step)
         consent = self._consent.matches(action) or (outside is None and step is not None
                                                     and self._step_consent(action, step))
@@ -227,7 +233,9 @@ class Authorizer:
             check = validator
         elif action not in self.unchecked:  # reached through a glob only: no tool, no argument check
             check = f"`{action}` names no bound tool and is not an unchecked action of the manifest"
-        route = (outside, consent, check)
+        # a validator that offers a compiled check (``quick``) and its reason (``explain``) is called once
+        quick = getattr(check, "quick", None) if hasattr(check, "explain") else None
+        route = (outside, consent, check, quick)
         if routes is not None and action.__class__ is str and len(routes) < MAX_NAMES:
             routes[action] = route
         return route

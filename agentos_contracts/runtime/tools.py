@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from agentos_contracts.schemacheck import compile_schema
+from agentos_contracts.schemacheck import Check, Failure, compile_schema
 from agentos_contracts.seal.canonical import CanonicalError, canonical_digest
 
 # the MCP tool descriptor fields a catalog entry carries (modelcontextprotocol.io, "Tool"), as
@@ -41,18 +41,25 @@ class ArgsSchema:
         self._validator = cls(input_schema)
         self._fast = compile_schema(input_schema) if cls is jsonschema.Draft202012Validator else None
 
+    @property
+    def quick(self) -> Check | None:
+        """The compiled check alone (None = valid; else the failing place and keyword, for
+        ``explain``), or None when jsonschema decides for this schema."""
+        return self._fast
+
     def problem(self, args: Mapping[str, Any]) -> str | None:
         if self._fast is not None:
             failed = self._fast(args)
-            if failed is None:
-                return None
-            path, keyword = failed
-        else:
-            if self._validator.is_valid(args):
-                return None
-            error = best_match(self._validator.iter_errors(args))
-            path, keyword = (tuple(error.absolute_path), str(error.validator)) if error else ((), "schema")
-        where = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
+            return None if failed is None else self.explain(failed)
+        if self._validator.is_valid(args):
+            return None
+        error = best_match(self._validator.iter_errors(args))
+        return self.explain((tuple(error.absolute_path), str(error.validator)) if error else ((), "schema"))
+
+    def explain(self, failed: Failure) -> str:
+        """The reason for a failed check: the place (a JSON Pointer) and the keyword, never a value."""
+        path, keyword = failed
+        where = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path) if path else "/"
         return f"arguments of `{self.tool}` fail the MCP inputSchema at `{where}` (`{keyword}`)"
 
 
