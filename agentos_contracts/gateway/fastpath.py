@@ -24,6 +24,9 @@ from mcp_types import methods as surface
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from agentos_contracts.gateway.relay import NeedsInput, Relay
+from agentos_contracts.gateway.shapes import (
+    ABSENT, AcceptedMeta, accepted_call, compact_json, loads_line, plain_tool_result,
+)
 from agentos_contracts.runtime.authorize import Decision
 
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
@@ -41,6 +44,9 @@ class _NoConsentHere:
         return request.refuse("none", "consent could not be asked for this call; call again")
 
 
+NO_CONSENT_HERE = _NoConsentHere()
+
+
 class FastPath:
     """Watches the stdio lines both ways; ``take(line)`` answers a plain ``tools/call`` itself."""
 
@@ -55,6 +61,7 @@ class FastPath:
         self._legacy_version: str | None = None
         self._initialized = False
         self._era: str | None = None  # decided by the first request, as the SDK's loop decides it
+        self._accepted: tuple[str, AcceptedMeta] | None = None  # (version, _meta) of a request the schema accepted
 
     # --- what the SDK says on the wire: the negotiated handshake version ---------------------------
 
@@ -87,7 +94,7 @@ class FastPath:
                 self._observe(line)
             return False
         try:
-            message = json.loads(line)
+            message = loads_line(line)
         except ValueError:
             return False
         if not isinstance(message, dict):
@@ -134,10 +141,12 @@ class FastPath:
             version = self._legacy_version
         else:
             return None
-        try:
-            surface.validate_client_request("tools/call", str(version), params)
-        except Exception:  # the SDK answers malformed requests with the right error
-            return None
+        if self._accepted is None or self._accepted[0] != version or not accepted_call(params, self._accepted[1]):
+            try:
+                surface.validate_client_request("tools/call", str(version), params)
+            except Exception:  # the SDK answers malformed requests with the right error
+                return None
+            self._accepted = (str(version), AcceptedMeta(params.get("_meta", ABSENT)))  # the session's stamp
         name, args = params.get("name"), params.get("arguments") or {}
         if not isinstance(name, str) or not isinstance(args, dict):
             return None
@@ -147,7 +156,7 @@ class FastPath:
         params = message["params"]
         later: list[Callable[[], None]] = []  # the outcome's audit records, appended once the reply is out
         try:
-            out = await self.relay.call_tool(params["name"], params.get("arguments") or {}, _NoConsentHere(),
+            out = await self.relay.call_tool(params["name"], params.get("arguments") or {}, NO_CONSENT_HERE,
                                              decided=outcome, later=later)
             result = out if not isinstance(out, NeedsInput) else {
                 "content": [{"type": "text", "text": "denied by agentos: consent could not be asked"}],
@@ -160,7 +169,7 @@ class FastPath:
             reply = {"jsonrpc": "2.0", "id": message["id"],
                      "error": {"code": -32603, "message": f"internal error ({type(exc).__name__})"}}
         try:
-            self._send(json.dumps(reply, ensure_ascii=False, separators=(",", ":")) + "\n")
+            self._send(compact_json(reply) + "\n")
         finally:
             for append in later:
                 append()
@@ -168,8 +177,10 @@ class FastPath:
     def _shape(self, version: str, result: dict[str, Any]) -> dict[str, Any]:
         """What the SDK's runner would put on the wire for this result at this version."""
         modern = version in MODERN_PROTOCOL_VERSIONS
-        dumped = surface.serialize_server_result("tools/call", version, {**result, "resultType": "complete"}
-                                                 if modern else result)
+        data = {**result, "resultType": "complete"} if modern else result
+        dumped = plain_tool_result(version, data)  # the SDK's dump, known in advance for a plain result (shapes.py)
+        if dumped is None:
+            dumped = surface.serialize_server_result("tools/call", version, data)
         if modern:
             dumped.setdefault("resultType", "complete")
             meta = dumped.get("_meta")

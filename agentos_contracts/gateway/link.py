@@ -6,7 +6,8 @@ the server's own requests all pass through its session, parsed and framed by the
 JSON-RPC models exactly as its transport does. A ``tools/call`` takes a shorter road: one
 JSON-RPC line written straight to the server's standard input, with an id from a space
 the session never uses (``agentos-gw-N``; the session counts integers), and its response
-taken off the server's standard output by that id before the session sees the line. The
+taken off the server's standard output by that id as the bytes arrive (:mod:`.lines`), before
+the session's reader sees the line. The
 request carries what the session would send: the name, the arguments and, on a
 2026-07-28 connection, the ``_meta`` envelope the session stamps on its own requests
 (copied from them, never invented). The response is checked as the session checks one:
@@ -39,11 +40,16 @@ from mcp.shared.message import SessionMessage
 from mcp_types import methods as surface
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from opentelemetry.baggage import get_all as get_all_baggage
+from opentelemetry.context import get_current as get_current_context
 from opentelemetry.propagate import inject
 from opentelemetry.trace import get_current_span
 from pydantic import BaseModel, ValidationError
 
+from agentos_contracts.gateway.lines import Lines
+from agentos_contracts.gateway.shapes import compact_json, loads_line, plain_response, plain_tool_result
+
 ID_PREFIX = "agentos-gw-"
+ID_PREFIX_BYTES = ID_PREFIX.encode("ascii")
 # the session's stamp on every request of a 2026-07-28 connection (what it adds, and nothing per-request)
 ENVELOPE_KEYS = (types.PROTOCOL_VERSION_META_KEY, types.CLIENT_INFO_META_KEY, types.CLIENT_CAPABILITIES_META_KEY,
                  types.LOG_LEVEL_META_KEY)
@@ -77,9 +83,13 @@ class StdioLink:
             errlog: Any = sys.stderr.fileno()
         except (AttributeError, OSError, ValueError):
             errlog = None
-        proc = await asyncio.create_subprocess_exec(
-            *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=errlog,
-            env=get_default_environment() | dict(os.environ), start_new_session=True, limit=LINE_LIMIT)
+        loop = asyncio.get_running_loop()
+        # asyncio.create_subprocess_exec, with replies to direct requests settled where the bytes arrive
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _Settling(self._take, loop), *self.command, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=errlog, env=get_default_environment() | dict(os.environ),
+            start_new_session=True)
+        proc = asyncio.subprocess.Process(transport, protocol, loop)
         assert proc.stdin is not None and proc.stdout is not None
         self._stdin = proc.stdin
         to_session, session_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
@@ -144,9 +154,7 @@ class StdioLink:
                     break
                 if not raw.endswith(b"\n"):
                     break  # end of output (a last unterminated fragment is dropped, as the SDK does)
-                line = raw[:-1].decode("utf-8")
-                if ID_PREFIX in line and self._settle(line):
-                    continue
+                line = raw[:-1].decode("utf-8")  # replies to direct requests never get here (_Settling)
                 if session_open:
                     try:
                         await to_session.send(_parse_line(line))
@@ -160,10 +168,21 @@ class StdioLink:
             to_session.close()
             self._on_closed()
 
+    def _take(self, raw: bytes) -> bool:
+        """A line of the server's output, as it arrives: True when it answered a direct request."""
+        if ID_PREFIX_BYTES not in raw:
+            return False
+        try:
+            return self._settle(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            return False  # the reader meets it and stops, as the SDK's transport does
+        except Exception:  # never raise into the pipe's callback: the line goes on to the session
+            return False
+
     def _settle(self, line: str) -> bool:
         """True when ``line`` answers a direct request (which it then settles)."""
         try:
-            message = json.loads(line)
+            message = loads_line(line)
         except ValueError:
             return False
         if not isinstance(message, dict) or "method" in message:
@@ -172,6 +191,10 @@ class StdioLink:
         future = self._pending.get(rid) if isinstance(rid, str) else None
         if future is None or future.done():
             return rid is not None and isinstance(rid, str) and rid.startswith(ID_PREFIX)  # late: dropped
+        result = plain_response(message)  # the SDK's models read it as this response (tests/gateway/test_shapes.py)
+        if result is not None:
+            future.set_result(result)
+            return True
         try:
             parsed = types.jsonrpc_message_adapter.validate_python(message, by_name=False)
         except ValidationError as exc:
@@ -248,6 +271,29 @@ class StdioLink:
             pass
 
 
+class _Settling(asyncio.subprocess.SubprocessStreamProtocol):
+    """The server's process protocol (as ``create_subprocess_exec`` makes it) whose standard output first
+    passes :class:`Lines`: a reply to a direct request settles its call without waking the reader task."""
+
+    def __init__(self, take: Callable[[bytes], bool], loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit=LINE_LIMIT, loop=loop)
+        self._lines = Lines(take, LINE_LIMIT)
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        if fd == 1:
+            data = self._lines.feed(data)
+            if not data:
+                return
+        super().pipe_data_received(fd, data)
+
+    def pipe_connection_lost(self, fd: int, exc: BaseException | None) -> None:
+        if fd == 1:
+            rest = self._lines.finish()
+            if rest:
+                super().pipe_data_received(fd, rest)
+        super().pipe_connection_lost(fd, exc)
+
+
 def _expire(future: asyncio.Future[dict[str, Any]]) -> None:
     if not future.done():
         future.set_exception(TimeoutError())
@@ -259,10 +305,11 @@ def checked_result(method: str, version: str, raw: dict[str, Any]) -> dict[str, 
     ttl = raw.get("ttlMs")
     if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) and ttl < 0:
         raw["ttlMs"] = 0
-    try:
-        surface.validate_server_result(method, version, raw)
-    except KeyError:
-        pass
+    if method != "tools/call" or plain_tool_result(version, raw) is None:  # a plain one is valid (shapes.py)
+        try:
+            surface.validate_server_result(method, version, raw)
+        except KeyError:
+            pass
     foreign = _later_revision_fields(method, version)
     if not foreign.isdisjoint(raw):
         raw = {k: v for k, v in raw.items() if k not in foreign}
@@ -299,7 +346,7 @@ def _parse_line(line: str) -> SessionMessage | Exception:
 
 def _dumps(message: Mapping[str, Any]) -> bytes:
     """One JSON-RPC line, compact as the SDK writes it."""
-    return _encode(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+    return _encode(compact_json(message))
 
 
 def _encode(text: str) -> bytes:
@@ -321,6 +368,7 @@ def _first_error(exc: ValidationError) -> str:
 
 def _inject_trace_context(meta: dict[str, Any]) -> None:
     """W3C trace context into ``_meta``, as the SDK's dispatcher does; without a current span or baggage
-    there is nothing to carry, and asking the propagators to find that out costs more than the check."""
-    if get_current_span().get_span_context().is_valid or get_all_baggage():
+    there is nothing to carry, and asking the propagators to find that out costs more than the check
+    (an empty OpenTelemetry context, the usual case, holds neither)."""
+    if get_current_context() and (get_current_span().get_span_context().is_valid or get_all_baggage()):
         inject(meta)

@@ -37,6 +37,7 @@ CONSENT_KEY = "agentos.consent"
 CONSENT_TTL_NS = 300 * 1_000_000_000
 HANDOVER_TTL_NS = 30 * 1_000_000_000  # a decision handed to the SDK's loop is used at once or not at all
 HANDOVER_MAX = 1024
+CEILING_CACHE_MAX = 4096  # actions whose ceiling answer is kept (client-chosen names: bounded)
 _asker: ContextVar[Callable[[ConsentRequest], Any] | None] = ContextVar("agentos_gateway_asker", default=None)
 
 
@@ -102,6 +103,7 @@ class Relay:
         self._book = pinning.PinBook()
         self._pending: dict[str, tuple[str, int]] = {}  # consent token -> (call digest, expiry ns)
         self._handed: dict[Any, tuple[Decision, int]] = {}  # JSON-RPC id -> (consent decision, expiry ns)
+        self._ceiling: tuple[Any, dict[str, bool]] = (None, {})  # (authorizer, action -> inside its ceiling)
 
     # --- discovery and pins --------------------------------------------------------------------
 
@@ -110,7 +112,17 @@ class Relay:
         return self.upstreams.get(prefix), tool
 
     def inside_ceiling(self, action: str) -> bool:
-        return pinning_safe(lambda: self.rt.authorizer.outside(action) is None)
+        """Whether ``action`` is inside the manifest's ceiling (a fixed answer per action and authorizer: kept)."""
+        authorizer = self.rt.authorizer
+        if self._ceiling[0] is not authorizer:
+            self._ceiling = (authorizer, {})
+        known = self._ceiling[1]
+        inside = known.get(action) if action.__class__ is str else None
+        if inside is None:
+            inside = pinning_safe(lambda: authorizer.outside(action) is None)
+            if action.__class__ is str and len(known) < CEILING_CACHE_MAX:
+                known[action] = inside
+        return inside
 
     async def on_upstream_change(self, up: Upstream) -> None:
         """Re-check the pins of every action under ``up``'s prefix; audit each change once."""
@@ -178,15 +190,15 @@ class Relay:
         With ``later``, the records of the call's outcome (``tool.completed``, ``tool.failed``,
         ``result.withheld``) are appended to it instead of written: the caller writes them right after
         it has sent the result, so the client does not wait for the audit append."""
+        if not self.rt.telemetry.active:  # no tracer: the span would be NO_SPAN (its attributes built for nothing)
+            return _without_marker(await self._call(str(action), args, channel, NO_SPAN, decided, later))
         attrs = {"mcp.method.name": "tools/call", "agentos.manifest.digest": self.rt.digest,
                  "gen_ai.agent.name": self.rt.manifest.name, **(span_attributes or {})}
         with self.rt.telemetry.tool_span(str(action), attrs) as span:
             out = await self._call(str(action), args, channel, span, decided, later)
             if isinstance(out, dict) and out.get("isError"):
                 span.set_attribute("error.type", str(out.get("_agentos_error", "tool_error")))
-            if isinstance(out, dict):
-                out.pop("_agentos_error", None)
-            return out
+            return _without_marker(out)
 
     def decide(self, action: str, args: Any) -> dict[str, Any] | Decision:
         """The gateway's refusal (a tool result) or the runtime's decision, recorded either way; nothing is
@@ -314,6 +326,13 @@ class Relay:
         outcome = "error" if result.get("isError") is True else "ok"
         record("tool.completed", action=action, args_digest=digest, outcome=outcome)
         return result
+
+
+def _without_marker(out: dict[str, Any] | NeedsInput) -> dict[str, Any] | NeedsInput:
+    """The result as the client gets it: the gateway's error code marker (for the span) taken out."""
+    if isinstance(out, dict):
+        out.pop("_agentos_error", None)
+    return out
 
 
 def pinning_safe(check: Callable[[], bool]) -> bool:

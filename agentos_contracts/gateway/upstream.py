@@ -219,12 +219,10 @@ class Upstream:
         """``tools/call`` on the upstream; the result in wire form, unchecked (the gateway checks it)."""
         client, link, what = self._client, self._link, f"`tools/call {tool}`"
         version = client.session.protocol_version if client is not None else None
-        if link is not None and link.ready(version):
-            async def direct(client: Client) -> Any:
-                assert link is not None and version is not None
-                return await link.request("tools/call", {"name": tool, "arguments": arguments}, version, timeout_s)
-
-            result = await self.request(direct, timeout_s, what, timed=False)
+        if link is not None and version is not None and link.ready(version):
+            # the link's own coroutine, awaited by request() directly (no wrapper coroutine to resume)
+            result = await self.request(lambda client: link.request(  # type: ignore[union-attr]
+                "tools/call", {"name": tool, "arguments": arguments}, version, timeout_s), timeout_s, what, timed=False)
         else:
             async def send(client: Client) -> Any:
                 request = types.CallToolRequest(params=types.CallToolRequestParams(name=tool, arguments=arguments))
@@ -274,8 +272,10 @@ def strip_server_info(result: dict[str, Any]) -> dict[str, Any]:
     """The upstream's self-identification is not passed on: downstream, the gateway is the server."""
     meta = result.get("_meta")
     if isinstance(meta, dict) and SERVER_INFO_META in meta:
-        rest = {k: v for k, v in meta.items() if k != SERVER_INFO_META}
-        result = {k: v for k, v in result.items() if k != "_meta"}
+        rest = dict(meta)  # copies with the key deleted: the same dicts as filtering them, built natively
+        del rest[SERVER_INFO_META]
+        result = dict(result)
+        del result["_meta"]
         if rest:
             result["_meta"] = rest
     return result

@@ -13,10 +13,11 @@ import inspect
 import threading
 import time
 import uuid
+from collections.abc import Mapping  # not typing's alias: its isinstance check is several times slower
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from agentos_contracts.model.manifest import Fallback
 from agentos_contracts.runtime import telemetry as telemetry_

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import importlib
 import os
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterator, Mapping, Sequence
 
 TRACER_NAME = "agentos_contracts.runtime"
@@ -135,17 +135,18 @@ class RunTrace:
         cur = _current.get()
         return cur[1] if cur is not None and cur[0] == self.trace_id else self.root_span_id
 
-    @contextmanager
-    def span(self, name: str, attributes: Mapping[str, Any]) -> Iterator[Any]:
-        """A child span: of the innermost open span of this trace in this thread, else of the root."""
-        cur = _current.get()
+    def span(self, name: str, attributes: Mapping[str, Any]) -> AbstractContextManager[Any]:
+        """A child span: of the innermost open span of this trace in this thread, else of the root.
+
+        Without a tracer only its id is made (the records written inside carry it), by a plain
+        context manager: the generator one costs more than everything else on the decision path."""
         if self._tracer is None:
-            token = _current.set((self.trace_id, os.urandom(8).hex()))
-            try:
-                yield NO_SPAN
-            finally:
-                _current.reset(token)
-            return
+            return _IdOnly(self.trace_id)
+        return self._traced(name, attributes)
+
+    @contextmanager
+    def _traced(self, name: str, attributes: Mapping[str, Any]) -> Iterator[Any]:
+        cur = _current.get()
         parent = None if cur is not None and cur[0] == self.trace_id else self._root_ctx
         with self._tracer.start_as_current_span(name, context=parent, attributes=_clean(attributes)) as span:
             token = _current.set((self.trace_id, f"{span.get_span_context().span_id:016x}"))
@@ -162,6 +163,22 @@ class RunTrace:
         if self._root is not None:
             root, self._root = self._root, None
             root.end()
+
+
+class _IdOnly:
+    """A span with no tracer: a fresh span id is the current one inside the block."""
+
+    __slots__ = ("_trace_id", "_token")
+
+    def __init__(self, trace_id: str) -> None:
+        self._trace_id = trace_id
+
+    def __enter__(self) -> Any:
+        self._token = _current.set((self._trace_id, os.urandom(8).hex()))
+        return NO_SPAN
+
+    def __exit__(self, *exc: object) -> None:
+        _current.reset(self._token)
 
 
 def _remote_parent(trace: Any, trace_id: str) -> Any:
