@@ -37,7 +37,6 @@ CONSENT_KEY = "agentos.consent"
 CONSENT_TTL_NS = 300 * 1_000_000_000
 HANDOVER_TTL_NS = 30 * 1_000_000_000  # a decision handed to the SDK's loop is used at once or not at all
 HANDOVER_MAX = 1024
-CEILING_CACHE_MAX = 4096  # actions whose ceiling answer is kept (client-chosen names: bounded)
 _asker: ContextVar[Callable[[ConsentRequest], Any] | None] = ContextVar("agentos_gateway_asker", default=None)
 
 
@@ -103,7 +102,6 @@ class Relay:
         self._book = pinning.PinBook()
         self._pending: dict[str, tuple[str, int]] = {}  # consent token -> (call digest, expiry ns)
         self._handed: dict[Any, tuple[Decision, int]] = {}  # JSON-RPC id -> (consent decision, expiry ns)
-        self._ceiling: tuple[Any, dict[str, bool]] = (None, {})  # (authorizer, action -> inside its ceiling)
 
     # --- discovery and pins --------------------------------------------------------------------
 
@@ -112,17 +110,7 @@ class Relay:
         return self.upstreams.get(prefix), tool
 
     def inside_ceiling(self, action: str) -> bool:
-        """Whether ``action`` is inside the manifest's ceiling (a fixed answer per action and authorizer: kept)."""
-        authorizer = self.rt.authorizer
-        if self._ceiling[0] is not authorizer:
-            self._ceiling = (authorizer, {})
-        known = self._ceiling[1]
-        inside = known.get(action) if action.__class__ is str else None
-        if inside is None:
-            inside = pinning_safe(lambda: authorizer.outside(action) is None)
-            if action.__class__ is str and len(known) < CEILING_CACHE_MAX:
-                known[action] = inside
-        return inside
+        return pinning_safe(lambda: self.rt.authorizer.inside(action))
 
     async def on_upstream_change(self, up: Upstream) -> None:
         """Re-check the pins of every action under ``up``'s prefix; audit each change once."""

@@ -217,6 +217,15 @@ class Authorizer:
             return _new(Decision, ("deny", (), f"{stage} check failed ({type(exc).__name__}): denied", "error",
                                    str(action), digest_text))
 
+    def inside(self, action: str) -> bool:
+        """Whether ``action`` (with no step) is within the manifest's ceiling: its route's answer, kept."""
+        route = self._routes.get(action) if action.__class__ is str else None
+        if route is None:
+            if not isinstance(action, str) or not ACTION.fullmatch(action):
+                return self.outside(action) is None  # the ceiling alone: a malformed name gets no route
+            route = self._route(action, None, self._routes)
+        return route[0] is None
+
     def _route(self, action: Any, step: Any, routes: dict[str, _Route] | None) -> _Route:
         """What the ceiling, the consent list and the bound tools say of ``action`` (kept in
         ``routes`` for a well-formed name, up to ``MAX_NAMES`` of them)."""
